@@ -1,0 +1,27 @@
+"""Settings of the whole application, read once from the environment (prefix ZONEGEO_)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ZONEGEO_", env_file=".env", extra="ignore")
+
+    database_url: str = "postgresql+psycopg2://postgres@127.0.0.1:5432/zonegeo"
+    data_dir: Path = PROJECT_ROOT / "data"
+    maps_dir: Path = PROJECT_ROOT / "maps"
+    rules_file: Path = PROJECT_ROOT / "data" / "rules" / "jiangsu-2024.toml"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    db_pool_size: int = 5
+    # Base map tiles; empty string renders maps with no base layer (e.g. on an isolated network).
+    tiles: str = "OpenStreetMap"
+
+
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Pure domain code: geometry, measures, rules. No database, no HTTP, no files."""

@@ -1,0 +1,70 @@
+"""Accepted column names (Chinese or English, case-insensitive) and value vocabularies of input tables."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from zonegeo.domain.model import ChainLink, InstitutionKind
+
+BUILDING_COLUMNS = {
+    "name": ("名称", "name", "建筑名称", "楼栋"),
+    "floors": ("层数", "floors"),
+    "floors_used": ("使用层数", "floors_used"),
+    "floor_area": ("建筑面积", "floor_area", "floor_area_m2"),
+}
+INSTITUTION_COLUMNS = {
+    "name": ("名称", "name", "机构名称"),
+    "credit_code": ("统一社会信用代码", "credit_code", "信用代码"),
+    "lon": ("经度", "lon", "lng", "longitude"),
+    "lat": ("纬度", "lat", "latitude"),
+    "services": ("服务类型", "services"),
+    "chain": ("链条环节", "chain"),
+    "kind": ("类型", "kind"),
+    "address": ("地址", "address"),
+    "building": ("楼栋", "building"),
+    "floor": ("楼层", "floor"),
+}
+
+KIND_ALIASES = {
+    "": InstitutionKind.INSTITUTION,
+    "服务机构": InstitutionKind.INSTITUTION,
+    "知识产权服务机构": InstitutionKind.INSTITUTION,
+    "institution": InstitutionKind.INSTITUTION,
+    "知识产权保护中心": InstitutionKind.PROTECTION_CENTER,
+    "保护中心": InstitutionKind.PROTECTION_CENTER,
+    "protection_center": InstitutionKind.PROTECTION_CENTER,
+    "快速维权中心": InstitutionKind.RAPID_RIGHTS_CENTER,
+    "知识产权快速维权中心": InstitutionKind.RAPID_RIGHTS_CENTER,
+    "rapid_rights_center": InstitutionKind.RAPID_RIGHTS_CENTER,
+    "知识产权业务窗口": InstitutionKind.SERVICE_WINDOW,
+    "业务窗口": InstitutionKind.SERVICE_WINDOW,
+    "service_window": InstitutionKind.SERVICE_WINDOW,
+}
+CHAIN_ALIASES = {
+    "创造": ChainLink.CREATION, "creation": ChainLink.CREATION,
+    "运用": ChainLink.UTILIZATION, "utilization": ChainLink.UTILIZATION, "utilisation": ChainLink.UTILIZATION,
+    "保护": ChainLink.PROTECTION, "protection": ChainLink.PROTECTION,
+    "人才": ChainLink.TALENT, "talent": ChainLink.TALENT,
+}
+
+_SPLIT = re.compile(r"[、，,;；/\s]+")
+
+
+def split_values(cell: object) -> list[str]:
+    """Split a multi-valued cell on 、，,;；/ and spaces."""
+    if cell is None:
+        return []
+    return [v for v in _SPLIT.split(str(cell).strip()) if v]
+
+
+def match_columns(header: Iterable[str], spec: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """Map each canonical field to the header column naming it (first alias that matches)."""
+    by_key = {str(h).strip().lower(): h for h in header}
+    found: dict[str, str] = {}
+    for field_name, aliases in spec.items():
+        for alias in aliases:
+            if alias.lower() in by_key:
+                found[field_name] = by_key[alias.lower()]
+                break
+    return found
