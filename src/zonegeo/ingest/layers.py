@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,15 +43,19 @@ def read_role(path: Path, role: str, *, crs: str | None = None) -> LayerRead:
     if not path.is_file():
         raise InputError("file_not_found", f"找不到文件：{path}", {"file": str(path), "role": role})
     fmt = sniff(path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if role == "institutions":
-        return _institutions(path, fmt, crs)
+        read = _institutions(path, fmt, crs)
+        read.input["sha256"] = digest
+        return read
     if fmt != "geojson":
         raise InputError("wrong_format_for_role",
                          f"{path.name}：{ROLE_LABELS[role]}应为面图层（GeoJSON），收到的是{fmt.upper()}表格",
                          {"file": path.name, "role": role, "format": fmt})
     layer = read_vector(path, role=role, crs=crs)
     polys = polygons(layer, file=path.name, role=role)
-    record = {"role": role, "file": path.name, "format": fmt, "crs": layer.crs, "features": len(polys)}
+    record = {"role": role, "file": path.name, "format": fmt, "crs": layer.crs, "features": len(polys),
+              "sha256": digest}
     if role == "buildings":
         return LayerRead(role, _buildings(layer, polys, path.name), record, layer.warnings)
     merged = shapely.union_all(polys)

@@ -1,0 +1,1 @@
+"""Tables, sessions and the spatial queries of the registry (PostgreSQL + PostGIS)."""

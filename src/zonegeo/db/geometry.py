@@ -1,0 +1,18 @@
+"""The two places where geometry crosses the database boundary."""
+
+from __future__ import annotations
+
+from geoalchemy2.elements import WKBElement
+from geoalchemy2.shape import from_shape as _from_shape
+from geoalchemy2.shape import to_shape as _to_shape
+from shapely.geometry.base import BaseGeometry
+
+from zonegeo.db.models import SRID
+
+
+def to_db(geom: BaseGeometry | None) -> WKBElement | None:
+    return None if geom is None else _from_shape(geom, srid=SRID)
+
+
+def from_db(element: WKBElement | None) -> BaseGeometry | None:
+    return None if element is None else _to_shape(element)

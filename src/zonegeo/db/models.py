@@ -1,0 +1,112 @@
+"""SQLAlchemy 2 + GeoAlchemy2 models. The schema itself, check constraints included, is made by the
+Alembic migrations in migrations/; a test compares the two."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    ARRAY, Date, DateTime, ForeignKey, Index, Double, Integer, String, Text,
+    UniqueConstraint, func, text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+SRID = 4490
+
+
+def _multipolygon() -> Geometry:
+    return Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Zone(Base):
+    __tablename__ = "zone"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    city: Mapped[str] = mapped_column(String(16))
+    builder: Mapped[str] = mapped_column(Text, default="")  # 建设主体
+    operator: Mapped[str] = mapped_column(Text, default="")  # 运营管理单位
+    status: Mapped[str] = mapped_column(String(32), default="registered")
+    published: Mapped[bool] = mapped_column(default=False)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    versions: Mapped[list[ZoneVersion]] = relationship(back_populates="zone", order_by="ZoneVersion.number")
+    institutions: Mapped[list[Institution]] = relationship(back_populates="zone", order_by="Institution.id")
+
+
+class ZoneVersion(Base):
+    __tablename__ = "zone_version"
+    __table_args__ = (
+        UniqueConstraint("zone_id", "number", name="uq_zone_version_number"),
+        Index("ix_zone_version_boundary", "boundary", postgresql_using="gist"),
+        Index("ix_zone_version_core", "core", postgresql_using="gist"),
+        Index("uq_zone_version_one_approved", "zone_id", unique=True, postgresql_where=text("state = 'approved'")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    zone_id: Mapped[int] = mapped_column(ForeignKey("zone.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), default="draft")
+    boundary: Mapped[Any] = mapped_column(_multipolygon())
+    core: Mapped[Any | None] = mapped_column(_multipolygon(), nullable=True)
+    source_files: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    ingest_warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    uploaded_by: Mapped[str] = mapped_column(Text, default="")
+    effective_on: Mapped[dt.date] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    zone: Mapped[Zone] = relationship(back_populates="versions")
+    buildings: Mapped[list[Building]] = relationship(back_populates="version", order_by="Building.id")
+
+
+class Building(Base):
+    __tablename__ = "building"
+    __table_args__ = (
+        Index("ix_building_footprint", "footprint", postgresql_using="gist"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("zone_version.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(Text)
+    footprint: Mapped[Any] = mapped_column(_multipolygon())
+    floors: Mapped[int] = mapped_column(Integer)
+    floors_used: Mapped[int] = mapped_column(Integer)
+    declared_floor_area_m2: Mapped[float | None] = mapped_column(Double, nullable=True)
+
+    version: Mapped[ZoneVersion] = relationship(back_populates="buildings")
+
+
+class Institution(Base):
+    __tablename__ = "institution"
+    __table_args__ = (
+        Index("ix_institution_location", "location", postgresql_using="gist"),
+        Index("uq_institution_active_code", "zone_id", "credit_code", unique=True,
+              postgresql_where=text("left_on IS NULL AND credit_code <> ''")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    zone_id: Mapped[int] = mapped_column(ForeignKey("zone.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(Text)
+    credit_code: Mapped[str] = mapped_column(String(32), default="")  # 统一社会信用代码, as given
+    kind: Mapped[str] = mapped_column(String(32), default="institution")
+    services: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    chain: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    location: Mapped[Any] = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False))
+    address: Mapped[str] = mapped_column(Text, default="")
+    building: Mapped[str] = mapped_column(Text, default="")
+    floor: Mapped[str] = mapped_column(Text, default="")
+    entered_on: Mapped[dt.date] = mapped_column(Date)  # 准入
+    left_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)  # 退出
+
+    zone: Mapped[Zone] = relationship(back_populates="institutions")

@@ -1,0 +1,140 @@
+"""Reading and writing zones, versions and institutions; conversion between rows and domain values."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Any
+
+import shapely
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from zonegeo.db.geometry import from_db, to_db
+from zonegeo.db.models import Building, Institution, Zone, ZoneVersion
+from zonegeo.domain import model
+from zonegeo.errors import NotFoundError
+
+
+def get_zone(session: Session, code: str) -> Zone:
+    zone = session.scalar(select(Zone).where(Zone.code == code))
+    if zone is None:
+        raise NotFoundError("zone_not_found", f"集聚区“{code}”不存在", {"code": code})
+    return zone
+
+
+def list_zones(session: Session) -> list[Zone]:
+    return list(session.scalars(select(Zone).order_by(Zone.city, Zone.code)))
+
+
+def current_version(session: Session, zone: Zone) -> ZoneVersion | None:
+    """The approved version, else the newest one."""
+    stmt = (select(ZoneVersion).where(ZoneVersion.zone_id == zone.id)
+            .order_by((ZoneVersion.state == "approved").desc(), ZoneVersion.number.desc())
+            .options(selectinload(ZoneVersion.buildings)).limit(1))
+    return session.scalar(stmt)
+
+
+def active_institutions(session: Session, zone: Zone) -> list[Institution]:
+    stmt = select(Institution).where(Institution.zone_id == zone.id, Institution.left_on.is_(None))
+    return list(session.scalars(stmt.order_by(Institution.id)))
+
+
+def plan_content_sha256(plan: model.ZonePlan) -> str:
+    """A fingerprint of the spatial layout (boundary, core, buildings), independent of vertex start/order."""
+    h = hashlib.sha256()
+    for geom in (plan.boundary, plan.core):
+        h.update(b"-" if geom is None else shapely.to_wkb(shapely.normalize(geom)))
+    for b in plan.buildings:
+        h.update(f"|{b.name}|{b.floors}|{b.floors_used}|{b.declared_floor_area_m2}|".encode())
+        h.update(shapely.to_wkb(shapely.normalize(b.footprint)))
+    return h.hexdigest()
+
+
+def add_version(session: Session, zone: Zone, plan: model.ZonePlan, *, state: str, source_files: list[dict],
+                ingest_warnings: list[dict], uploaded_by: str, effective_on: dt.date) -> ZoneVersion:
+    """A new numbered version; the zone row is locked so concurrent writers get distinct numbers."""
+    session.execute(select(Zone.id).where(Zone.id == zone.id).with_for_update())
+    last = session.scalar(select(func.max(ZoneVersion.number)).where(ZoneVersion.zone_id == zone.id)) or 0
+    if state == "approved":
+        for old in session.scalars(select(ZoneVersion).where(ZoneVersion.zone_id == zone.id,
+                                                             ZoneVersion.state == "approved")):
+            old.state = "superseded"
+        session.flush()
+    version = ZoneVersion(
+        zone=zone, number=last + 1, state=state, boundary=to_db(plan.boundary), core=to_db(plan.core),
+        source_files=source_files, ingest_warnings=ingest_warnings, content_sha256=plan_content_sha256(plan),
+        uploaded_by=uploaded_by, effective_on=effective_on,
+        buildings=[Building(name=b.name, footprint=to_db(b.footprint), floors=b.floors, floors_used=b.floors_used,
+                            declared_floor_area_m2=b.declared_floor_area_m2) for b in plan.buildings],
+    )
+    session.add(version)
+    session.flush()
+    return version
+
+
+def _identity(name: str, credit_code: str) -> tuple[str, str]:
+    return (credit_code.strip().upper() or name.strip(), name.strip())
+
+
+def sync_institutions(session: Session, zone: Zone, institutions: tuple[model.Institution, ...],
+                      today: dt.date) -> dict[str, int]:
+    """Make the zone's active institutions equal to ``institutions``: new ones enter today (准入),
+    missing ones leave today (退出), changed attributes are updated in place."""
+    current = {_identity(i.name, i.credit_code): i for i in active_institutions(session, zone)}
+    wanted = {_identity(i.name, i.credit_code): i for i in institutions}
+    counts = {"entered": 0, "left": 0, "updated": 0}
+    for key, row in current.items():
+        if key not in wanted:
+            row.left_on = today
+            counts["left"] += 1
+    session.flush()
+    for key, inst in wanted.items():
+        values = _institution_values(inst)
+        row = current.get(key)
+        if row is None:
+            session.add(Institution(zone=zone, entered_on=today, **values))
+            counts["entered"] += 1
+        elif to_domain_institution(row) != inst:
+            for k, v in values.items():
+                setattr(row, k, v)
+            counts["updated"] += 1
+    session.flush()
+    return counts
+
+
+def _institution_values(inst: model.Institution) -> dict[str, Any]:
+    return {
+        "name": inst.name, "credit_code": inst.credit_code.strip(), "kind": inst.kind.value,
+        "services": list(inst.services), "chain": [c.value for c in inst.chain],
+        "location": to_db(shapely.Point(inst.lon, inst.lat)), "address": inst.address,
+        "building": inst.building, "floor": inst.floor,
+    }
+
+
+def to_domain_institution(row: Institution) -> model.Institution:
+    point = from_db(row.location)
+    return model.Institution(
+        name=row.name, credit_code=row.credit_code, lon=point.x, lat=point.y,
+        kind=model.InstitutionKind(row.kind), services=tuple(row.services),
+        chain=tuple(model.ChainLink(c) for c in row.chain), address=row.address,
+        building=row.building, floor=row.floor,
+    )
+
+
+def to_domain_plan(version: ZoneVersion, institutions: list[Institution]) -> model.ZonePlan:
+    return model.ZonePlan(
+        boundary=from_db(version.boundary),
+        core=from_db(version.core),
+        buildings=tuple(
+            model.Building(name=b.name, footprint=from_db(b.footprint), floors=b.floors,
+                           floors_used=b.floors_used, declared_floor_area_m2=b.declared_floor_area_m2)
+            for b in version.buildings
+        ),
+        institutions=tuple(to_domain_institution(r) for r in institutions),
+    )
+
+
+def to_domain_info(zone: Zone) -> model.ZoneInfo:
+    return model.ZoneInfo(code=zone.code, name=zone.name, city=zone.city, builder=zone.builder,
+                          operator=zone.operator, note=zone.note)

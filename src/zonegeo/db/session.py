@@ -1,0 +1,38 @@
+"""Engine and session factory: one sized pool per process, JIT off for the application's connections."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from zonegeo.config import Settings
+from zonegeo.errors import ConfigError
+
+
+def make_engine(settings: Settings) -> Engine:
+    # JIT spends ~100 ms compiling small spatial counts that run in ~10 ms without it.
+    return create_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        pool_pre_ping=True,
+        connect_args={"options": "-c jit=off"},
+    )
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One unit of work: commits on success, rolls back everything on any error."""
+    try:
+        with factory() as session, session.begin():
+            yield session
+    except OperationalError as exc:
+        raise ConfigError("database_unavailable", "无法连接数据库，请检查 ZONEGEO_DATABASE_URL",
+                          {"error": str(exc.orig).strip().splitlines()[0] if exc.orig else ""}) from exc

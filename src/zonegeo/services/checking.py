@@ -1,0 +1,40 @@
+"""Checking a zone against the rules: from files (no database) or from what is stored."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from zonegeo.db import repo
+from zonegeo.domain.check import Report, Warning_, check_plan
+from zonegeo.domain.rules import RuleSet
+from zonegeo.errors import NotFoundError
+from zonegeo.ingest.plan import read_plan
+
+
+def _warnings(raw: list[dict]) -> list[Warning_]:
+    return [Warning_(w["code"], w["message"], w.get("detail", {})) for w in raw]
+
+
+def check_files(*, files: dict[str, Path], crs: dict[str, str], rules: RuleSet) -> Report:
+    read = read_plan(files, crs)
+    return check_plan(read.plan, rules, inputs=read.inputs, warnings=_warnings(read.warnings))
+
+
+def zone_summary(zone) -> dict:
+    return {"code": zone.code, "name": zone.name, "city": zone.city, "builder": zone.builder,
+            "operator": zone.operator, "status": zone.status, "published": zone.published}
+
+
+def zone_report(*, session: Session, code: str, rules: RuleSet) -> Report:
+    """The same report ``check`` gives, computed from the zone's current version and active institutions."""
+    zone = repo.get_zone(session, code)
+    version = repo.current_version(session, zone)
+    if version is None:
+        raise NotFoundError("zone_has_no_version", f"集聚区“{code}”尚无空间布局版本", {"code": code})
+    plan = repo.to_domain_plan(version, repo.active_institutions(session, zone))
+    info = zone_summary(zone) | {"version": version.number, "version_state": version.state,
+                                 "effective_on": version.effective_on.isoformat()}
+    return check_plan(plan, rules, inputs=version.source_files, warnings=_warnings(version.ingest_warnings),
+                      zone=info)
