@@ -1,0 +1,51 @@
+"""The application factory: settings, lifespan (engine and pool), routers, assets, error handlers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import text
+
+from zonegeo import __version__
+from zonegeo.api.deps import SessionDep
+from zonegeo.api.errors import add_exception_handlers
+from zonegeo.api.routes import pages, zones
+from zonegeo.config import Settings
+from zonegeo.db.session import make_engine, session_factory
+from zonegeo.domain.rules import load_rules
+from zonegeo.maps.assets import ASSET_DIR
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings)
+        app.state.sessions = session_factory(engine)
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(title="zonegeo 集聚区空间登记系统", version=__version__, lifespan=lifespan,
+                  description="江苏省知识产权服务业集聚发展区的四至范围、核心区、建筑和服务机构登记与核验。")
+    app.state.settings = settings
+    app.state.rules = load_rules(settings.rules_file)
+    app.state.templates = Jinja2Templates(directory=TEMPLATES)
+    add_exception_handlers(app)
+    app.mount("/assets", StaticFiles(directory=ASSET_DIR), name="assets")
+    app.include_router(zones.router)
+    app.include_router(pages.router)
+
+    @app.get("/healthz", tags=["运维"], summary="健康检查（含数据库连接）")
+    def healthz(session: SessionDep) -> dict[str, str]:
+        session.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    return app

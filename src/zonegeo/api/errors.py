@@ -1,0 +1,55 @@
+"""One table from errors to HTTP statuses; API errors as JSON {code, message, detail}, pages as HTML."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from zonegeo.errors import ConfigError, ConflictError, InputError, NotFoundError, ZonegeoError
+
+log = logging.getLogger("zonegeo")
+STATUS = {NotFoundError: 404, InputError: 422, ConflictError: 409, ConfigError: 503}
+HTTP_MESSAGES = {404: ("not_found", "页面或资源不存在"), 405: ("method_not_allowed", "不支持该请求方法")}
+
+
+def _respond(request: Request, status: int, code: str, message: str, detail: dict) -> Response:
+    body = {"code": code, "message": message, "detail": detail}
+    if request.url.path.startswith("/api") or "text/html" not in request.headers.get("accept", ""):
+        return JSONResponse(body, status_code=status)
+    templates = request.app.state.templates
+    return templates.TemplateResponse(request, "error.html", {"error": body, "status": status},
+                                      status_code=status)
+
+
+async def _zonegeo_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ZonegeoError)
+    status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
+    return _respond(request, status, exc.code, exc.message, exc.detail)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    problems = [{"where": ".".join(map(str, e.get("loc", []))), "problem": e.get("msg", "")} for e in exc.errors()]
+    return _respond(request, 422, "invalid_request", "请求参数有误", {"errors": problems})
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    code, message = HTTP_MESSAGES.get(exc.status_code, ("http_error", "请求无法处理"))
+    return _respond(request, exc.status_code, code, message, {"path": request.url.path})
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error on %s", request.url.path, exc_info=exc)
+    return _respond(request, 500, "internal_error", "系统内部错误，请稍后重试或联系管理员", {})
+
+
+def add_exception_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ZonegeoError, _zonegeo_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

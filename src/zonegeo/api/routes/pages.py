@@ -1,0 +1,30 @@
+"""Server-rendered Chinese pages: the zone list, a zone with its report and map, the map itself."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from zonegeo.api.deps import RulesDep, SessionDep, SettingsDep
+from zonegeo.services import checking, mapping, zones
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/", response_class=HTMLResponse)
+def index(request: Request, session: SessionDep) -> HTMLResponse:
+    rows = zones.list_zones(session=session)
+    return request.app.state.templates.TemplateResponse(request, "index.html", {"zones": rows})
+
+
+@router.get("/zones/{code}", response_class=HTMLResponse)
+def zone_page(code: str, request: Request, session: SessionDep, rules: RulesDep) -> HTMLResponse:
+    report = checking.zone_report(session=session, code=code, rules=rules)
+    zone = zones.get_zone(session=session, code=code)
+    return request.app.state.templates.TemplateResponse(request, "zone.html", {"zone": zone, "report": report})
+
+
+@router.get("/zones/{code}/map", response_class=HTMLResponse)
+def zone_map(code: str, session: SessionDep, rules: RulesDep, settings: SettingsDep) -> HTMLResponse:
+    page = mapping.zone_map_html(session=session, code=code, rules=rules, tiles=settings.tiles)
+    return HTMLResponse(page)

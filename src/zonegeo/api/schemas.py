@@ -1,0 +1,55 @@
+"""API schemas (pydantic, at the edge only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+
+class ORJSONResponse(JSONResponse):
+    """Pre-serialised JSON: much faster than FastAPI's encoder for large reports and GeoJSON."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+
+
+class ZoneSummary(BaseModel):
+    code: str
+    name: str
+    city: str
+    builder: str
+    operator: str
+    status: str
+    published: bool
+    version: int | None
+    version_state: str | None
+    land_m2: float | None
+    institutions: int
+
+
+class ZonesPublic(BaseModel):
+    data: list[ZoneSummary]
+    count: int
+
+
+class VersionSummary(BaseModel):
+    number: int
+    state: str
+    effective_on: str
+    uploaded_by: str
+    source_files: list[dict[str, Any]]
+
+
+class ZonePublic(BaseModel):
+    code: str
+    name: str
+    city: str
+    builder: str
+    operator: str
+    status: str
+    published: bool
+    version: int | None
+    versions: list[VersionSummary]

@@ -1,0 +1,167 @@
+"""The zonegeo command line (typer): a thin shell over the services. Exit 0 ok, 1 rules fail, 2 bad input."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.console import Console
+
+from zonegeo.config import Settings
+from zonegeo.console import print_report, print_zones
+from zonegeo.errors import ZonegeoError
+
+app = typer.Typer(help="zonegeo：江苏省知识产权服务业集聚发展区空间登记系统", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+db_app = typer.Typer(help="数据库管理", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+out = Console()
+err = Console(stderr=True)
+
+
+@functools.cache
+def settings() -> Settings:
+    return Settings()
+
+
+def _dump(data: Any) -> None:
+    typer.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode())
+
+
+def handles_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn our errors into a Chinese message on stderr and exit code 2 — never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ZonegeoError as exc:
+            err.print(f"[red]错误[/red]（{exc.code}）：{exc}", highlight=False)
+            for finding in exc.detail.get("findings", [])[1:]:
+                err.print(f"  - {finding['message']}", highlight=False)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def _session():
+    from zonegeo.db.session import make_engine, session_factory, transaction
+
+    return transaction(session_factory(make_engine(settings())))
+
+
+def _rules():
+    from zonegeo.domain.rules import load_rules
+
+    return load_rules(settings().rules_file)
+
+
+@app.command()
+@handles_errors
+def check(
+    boundary: Annotated[Path, typer.Option("--boundary", help="四至范围（GeoJSON面图层）")],
+    core: Annotated[Path | None, typer.Option("--core", help="核心区（GeoJSON面图层）")] = None,
+    buildings: Annotated[Path | None, typer.Option("--buildings", help="建筑（GeoJSON，含层数属性）")] = None,
+    institutions: Annotated[Path | None, typer.Option("--institutions", help="机构表（CSV）")] = None,
+    crs: Annotated[list[str] | None, typer.Option("--crs", help="图层坐标系，如 boundary=EPSG:4549")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出JSON报告")] = False,
+    map_out: Annotated[Path | None, typer.Option("--map", help="同时输出交互地图HTML")] = None,
+) -> None:
+    """核验申报文件是否符合申报条件（不需要数据库）。"""
+    from zonegeo.ingest.plan import parse_crs_options
+    from zonegeo.services.checking import check_files
+
+    files = {role: path for role, path in (("boundary", boundary), ("core", core), ("buildings", buildings),
+                                           ("institutions", institutions)) if path is not None}
+    report = check_files(files=files, crs=parse_crs_options(crs), rules=_rules())
+    if map_out is not None:
+        from zonegeo.services.mapping import write_check_map
+
+        write_check_map(files=files, crs=parse_crs_options(crs), rules=_rules(), out=map_out,
+                        tiles=settings().tiles)
+    if as_json:
+        _dump(report.to_dict())
+    else:
+        print_report(report, out)
+    raise typer.Exit(0 if report.eligible else 1)
+
+
+@app.command("import")
+@handles_errors
+def import_(folder: Annotated[Path, typer.Argument(help="集聚区文件夹（zone.toml 及 boundary.* 等文件）")]) -> None:
+    """导入集聚区文件夹到数据库（空间布局为新版本，机构同步准入/退出）。"""
+    from zonegeo.services.zones import import_zone
+
+    with err.status("正在读取并导入…"), _session() as session:
+        result = import_zone(session=session, folder=folder)
+    what = "新建" if result.created_zone else "更新"
+    version = f"新版本{result.version}" if result.new_version else f"空间布局未变化，仍为版本{result.version}"
+    c = result.institutions
+    out.print(f"已{what}集聚区 {result.code}：{version}；机构新增{c['entered']}家、退出{c['left']}家、"
+              f"更新{c['updated']}家")
+
+
+@app.command()
+@handles_errors
+def zones(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """列出数据库中的集聚区。"""
+    from zonegeo.services.zones import list_zones
+
+    with _session() as session:
+        rows = list_zones(session=session)
+    _dump(rows) if as_json else print_zones(rows, out)
+
+
+@app.command()
+@handles_errors
+def report(code: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """按数据库中的当前版本生成申报条件核验报告（与 check 相同）。"""
+    from zonegeo.services.checking import zone_report
+
+    with _session() as session:
+        result = zone_report(session=session, code=code, rules=_rules())
+    _dump(result.to_dict()) if as_json else print_report(result, out)
+    raise typer.Exit(0 if result.eligible else 1)
+
+
+@app.command("map")
+@handles_errors
+def map_(code: str, output: Annotated[Path, typer.Option("-o", "--output", help="输出HTML文件")]) -> None:
+    """输出集聚区交互地图（单个HTML文件，Leaflet内嵌，无需服务器）。"""
+    from zonegeo.services.mapping import zone_map_html
+
+    with _session() as session:
+        page = zone_map_html(session=session, code=code, rules=_rules(), tiles=settings().tiles,
+                             self_contained=True)
+    output.write_text(page, encoding="utf-8")
+    out.print(f"地图已写入 {output}")
+
+
+@db_app.command("upgrade")
+@handles_errors
+def db_upgrade() -> None:
+    """执行数据库迁移到最新版本（Alembic）。"""
+    from sqlalchemy.exc import OperationalError
+
+    from zonegeo.db.migrate import upgrade
+
+    try:
+        upgrade(settings().database_url)
+    except OperationalError as exc:
+        raise ZonegeoError("database_unavailable", "无法连接数据库，请检查 ZONEGEO_DATABASE_URL",
+                           {"error": str(exc.orig).strip().splitlines()[0]}) from exc
+    out.print("数据库已迁移到最新版本")
+
+
+@app.command()
+def serve(host: Annotated[str | None, typer.Option()] = None, port: Annotated[int | None, typer.Option()] = None) -> None:
+    """启动网页和API服务。"""
+    import uvicorn
+
+    from zonegeo.api.app import create_app
+
+    uvicorn.run(create_app(settings()), host=host or settings().host, port=port or settings().port)

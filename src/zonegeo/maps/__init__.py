@@ -1,0 +1,1 @@
+"""Interactive folium maps of zones, for reviewers, the public and offline site visits."""

@@ -1,0 +1,35 @@
+"""Rendering zone maps: from stored versions (web, CLI) or straight from files (``check --map``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from zonegeo.db import repo
+from zonegeo.domain.check import check_plan
+from zonegeo.domain.rules import RuleSet
+from zonegeo.errors import NotFoundError
+from zonegeo.ingest.plan import read_plan
+from zonegeo.maps.render import render, to_html
+
+
+def zone_map_html(*, session: Session, code: str, rules: RuleSet, tiles: str, self_contained: bool = False,
+                  asset_base: str = "/assets") -> str:
+    zone = repo.get_zone(session, code)
+    version = repo.current_version(session, zone)
+    if version is None:
+        raise NotFoundError("zone_has_no_version", f"集聚区“{code}”尚无空间布局版本", {"code": code})
+    plan = repo.to_domain_plan(version, repo.active_institutions(session, zone))
+    report = check_plan(plan, rules)
+    state = {"approved": "已批准", "draft": "草稿", "submitted": "已提交", "superseded": "已被替代"}[version.state]
+    subtitle = f"{zone.city} · 空间布局版本{version.number}（{state}，{version.effective_on:%Y年%m月%d日}起）"
+    m = render(plan, report, title=zone.name, subtitle=subtitle, tiles=tiles, asset_base=asset_base)
+    return to_html(m, self_contained=self_contained, asset_base=asset_base)
+
+
+def write_check_map(*, files: dict[str, Path], crs: dict[str, str], rules: RuleSet, out: Path, tiles: str) -> None:
+    read = read_plan(files, crs)
+    report = check_plan(read.plan, rules)
+    m = render(read.plan, report, title="申报文件核验地图", subtitle=files["boundary"].name, tiles=tiles)
+    out.write_text(to_html(m, self_contained=True), encoding="utf-8")
