@@ -1,0 +1,120 @@
+# Shared steps of scripts/demo and scripts/test: idempotent installs on Debian/Ubuntu.
+# Sourced, not run. Sets ROOT, VENV, and exports ZONEGEO_DATABASE_URL (the server to use).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+APT_UPDATED=0
+
+say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
+
+apt_install() {
+  if [ "$APT_UPDATED" -eq 0 ]; then
+    $SUDO apt-get update -qq
+    APT_UPDATED=1
+  fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
+}
+
+pick_python() {
+  for candidate in python3.13 python3.12 python3.11 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 &&
+       "$candidate" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)'; then
+      echo "$candidate"; return 0
+    fi
+  done
+  return 1
+}
+
+ensure_venv() {
+  local py stamp want
+  py="$(pick_python)" || { apt_install python3 python3-venv; py="$(pick_python)"; }
+  if [ ! -x "$VENV/bin/python" ]; then
+    say "创建虚拟环境 .venv（$py）"
+    "$py" -m venv "$VENV" 2>/dev/null || { apt_install python3-venv; rm -rf "$VENV"; "$py" -m venv "$VENV"; }
+  fi
+  stamp="$VENV/.zonegeo-installed"
+  want="$(cat "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    say "安装 Python 依赖"
+    "$VENV/bin/python" -m pip install -q --upgrade pip
+    "$VENV/bin/python" -m pip install -q -e "$ROOT[test]"
+    echo "$want" > "$stamp"
+  fi
+}
+
+psql_ok() { psql "$1" -tAc 'select 1' >/dev/null 2>&1; }
+
+ensure_postgres() {
+  # Use the database named by ZONEGEO_DATABASE_URL when given; else a local PostgreSQL with PostGIS.
+  if [ -n "${ZONEGEO_DATABASE_URL:-}" ]; then
+    say "使用 ZONEGEO_DATABASE_URL 指定的数据库"
+    return 0
+  fi
+  command -v psql >/dev/null 2>&1 || { say "安装 PostgreSQL"; apt_install postgresql postgresql-contrib; }
+  if ! psql_ok "postgresql://postgres@127.0.0.1:5432/postgres" && ! pg_lsclusters -h 2>/dev/null | grep -q online; then
+    say "启动 PostgreSQL"
+    local cluster
+    cluster="$(pg_lsclusters -h | head -1 | awk '{print $1" "$2}')"
+    [ -n "$cluster" ] || { apt_install postgresql; cluster="$(pg_lsclusters -h | head -1 | awk '{print $1" "$2}')"; }
+    # shellcheck disable=SC2086
+    $SUDO pg_ctlcluster --skip-systemctl-redirect $cluster start 2>/dev/null || $SUDO pg_ctlcluster $cluster start
+  fi
+  local base
+  if psql_ok "postgresql://postgres@127.0.0.1:5432/postgres"; then
+    base="postgresql://postgres@127.0.0.1:5432"
+  else
+    # A fresh install allows only local peer logins: give the current user a superuser role of its own.
+    local me; me="$(id -un)"
+    $SUDO runuser -u postgres -- psql -tAc "select 1 from pg_roles where rolname='$me'" | grep -q 1 ||
+      $SUDO runuser -u postgres -- createuser -s "$me"
+    $SUDO runuser -u postgres -- psql -tAc "select 1 from pg_database where datname='$me'" | grep -q 1 ||
+      $SUDO runuser -u postgres -- createdb -O "$me" "$me"
+    base="postgresql:///?host=/var/run/postgresql"
+  fi
+  local major
+  major="$(psql "$(pg_url "$base" postgres)" -tAc 'show server_version_num')"
+  major=$((major / 10000))
+  if ! psql "$(pg_url "$base" postgres)" -tAc "select 1 from pg_available_extensions where name='postgis'" | grep -q 1; then
+    say "安装 PostGIS（postgresql-$major-postgis-3）"
+    apt_install "postgresql-$major-postgis-3"
+  fi
+  export ZONEGEO_DATABASE_URL
+  ZONEGEO_DATABASE_URL="$(pg_url "$base" zonegeo | sed 's#^postgresql:#postgresql+psycopg2:#')"
+}
+
+# pg_url BASE DBNAME: a libpq URL for database DBNAME on the server BASE.
+pg_url() {
+  case "$1" in
+    *\?*) echo "${1%%/\?*}/$2?${1#*\?}" ;;
+    *) echo "$1/$2" ;;
+  esac
+}
+
+ensure_database() {
+  # Create the application's database (named in ZONEGEO_DATABASE_URL) if it is missing.
+  "$VENV/bin/python" - <<'PY'
+import os
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+url = make_url(os.environ["ZONEGEO_DATABASE_URL"])
+admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+with admin.connect() as conn:
+    if not conn.scalar(text("select 1 from pg_database where datname = :d"), {"d": url.database}):
+        conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+        print(f"==> 已创建数据库 {url.database}")
+admin.dispose()
+PY
+}
+
+ensure_browser() {
+  if [ ! -x /usr/bin/chromium ]; then
+    say "安装 Chromium（浏览器测试）"
+    apt_install chromium
+  fi
+  if ! fc-list 2>/dev/null | grep -qiE 'wqy|noto sans cjk'; then
+    apt_install fonts-wqy-microhei || true
+  fi
+}

@@ -1,0 +1,105 @@
+"""Test fixtures: a throwaway PostGIS database per session, built by the Alembic migrations."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from zonegeo.config import PROJECT_ROOT, Settings
+from zonegeo.db.migrate import upgrade
+from zonegeo.db.session import session_factory, transaction
+from zonegeo.domain.rules import RuleSet, load_rules
+
+DEMO = PROJECT_ROOT / "data" / "demo"
+RULES_FILE = PROJECT_ROOT / "data" / "rules" / "jiangsu-2024.toml"
+SHARED = Path(os.environ.get("ZONEGEO_SHARED_DIR", PROJECT_ROOT.parent / "shared"))
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+DEFAULT_SERVER = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+
+
+def shared(*parts: str) -> Path:
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.fail(f"reference file missing: {path} (set ZONEGEO_SHARED_DIR)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def reference_areas() -> list[dict]:
+    return json.loads(shared("reference", "areas.geojson").read_text(encoding="utf-8"))["features"]
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A new database on the configured server, migrated to head, dropped at the end."""
+    server = make_url(os.environ.get("ZONEGEO_DATABASE_URL", DEFAULT_SERVER))
+    name = f"zonegeo_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server.set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(_env_file=None, database_url=database_url, tiles="OpenStreetMap")
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    eng = create_engine(database_url, connect_args={"options": "-c jit=off"})
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def rules() -> RuleSet:
+    return load_rules(RULES_FILE)
+
+
+@pytest.fixture(scope="session")
+def demo_zone(engine: Engine) -> str:
+    """The demo zone, imported (committed) once for the read-only API, map and browser tests."""
+    from zonegeo.services.zones import import_zone
+
+    with transaction(session_factory(engine)) as session:
+        import_zone(session=session, folder=DEMO)
+    return "NJ-DEMO-01"
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session whose work is rolled back after the test (a savepoint inside an outer transaction)."""
+    with engine.connect() as conn:
+        outer = conn.begin()
+        db = Session(bind=conn, join_transaction_mode="create_savepoint")
+        try:
+            yield db
+        finally:
+            db.close()
+            outer.rollback()
+
+
+@pytest.fixture
+def client(settings: Settings, demo_zone: str):
+    from fastapi.testclient import TestClient
+
+    from zonegeo.api.app import create_app
+
+    with TestClient(create_app(settings)) as c:
+        yield c
