@@ -1,0 +1,115 @@
+"""The command-line contract: JSON report shape, Chinese text report, exit codes 0/1/2."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import DEMO, PROJECT_ROOT
+from zonegeo.cli import app
+
+ZONEGEO = Path(sys.executable).with_name("zonegeo")
+runner = CliRunner()
+DEMO_ARGS = ["check", "--boundary", str(DEMO / "boundary.geojson"), "--core", str(DEMO / "core.geojson"),
+             "--buildings", str(DEMO / "buildings.geojson"), "--institutions", str(DEMO / "institutions.csv")]
+
+
+def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([str(ZONEGEO), *args], capture_output=True, text=True, cwd=PROJECT_ROOT,
+                          env={**os.environ, **(env or {})}, timeout=120)
+
+
+def test_check_demo_json_follows_the_contract():
+    proc = run(*DEMO_ARGS, "--json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert set(report["areas"]) >= {"land_m2", "core_land_m2", "core_floor_m2", "footprint_m2", "floor_m2"}
+    inst = report["institutions"]
+    assert set(inst) >= {"total", "inside", "outside", "invalid_credit_codes", "chain_coverage", "platforms"}
+    assert set(inst["chain_coverage"]) == {"创造", "运用", "保护", "人才"}
+    assert [set(o) >= {"name", "credit_code", "distance_m"} for o in inst["outside"]] == [True]
+    assert [set(v) >= {"name", "credit_code", "reason"} for v in inst["invalid_credit_codes"]] == [True]
+    assert all(set(p) >= {"name", "kind"} for p in inst["platforms"])
+    assert all(set(r) >= {"id", "basis", "required", "actual", "passed", "evidence"} for r in report["rules"])
+    assert report["eligible"] is True
+    assert isinstance(report["warnings"], list)
+    assert [set(i) >= {"role", "file", "format", "crs", "features"} for i in report["inputs"]] == [True] * 4
+
+
+def test_check_text_report_is_chinese():
+    proc = run(*DEMO_ARGS, env={"COLUMNS": "200"})
+    assert proc.returncode == 0
+    for words in ("申报条件核验结果", "集聚区建筑面积", "符合", "范围外机构", "信用代码无效", "结论：符合全部申报条件"):
+        assert words in proc.stdout
+
+
+def test_failing_rules_exit_1():
+    # Boundary and buildings only: no institutions, no platform, no core.
+    result = runner.invoke(app, DEMO_ARGS[:3] + DEMO_ARGS[5:7] + ["--json"])
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert report["eligible"] is False
+    failed = {r["id"] for r in report["rules"] if not r["passed"]}
+    assert failed == {"core_area", "core_inside_boundary", "institutions", "chain_coverage", "platforms"}
+
+
+def test_unusable_input_exits_2_with_a_message_on_stderr_only(tmp_path):
+    bad = tmp_path / "boundary.kml"
+    bad.write_text('<?xml version="1.0"?><kml/>', encoding="utf-8")
+    proc = run("check", "--boundary", str(bad), "--json")
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert "unsupported_format" in proc.stderr and "不支持的文件格式" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_missing_file_exits_2(tmp_path):
+    proc = run("check", "--boundary", str(tmp_path / "nope.geojson"))
+    assert proc.returncode == 2 and "找不到文件" in proc.stderr
+
+
+def test_check_writes_a_self_contained_map(tmp_path):
+    out = tmp_path / "check.html"
+    result = runner.invoke(app, [*DEMO_ARGS, "--json", "--map", str(out)])
+    assert result.exit_code == 0
+    html = out.read_text(encoding="utf-8")
+    assert "L.map(" in html and "cdn.jsdelivr" not in html and '<script src="/assets' not in html
+
+
+def test_database_commands_with_a_real_database(database_url, tmp_path):
+    env = {"ZONEGEO_DATABASE_URL": database_url}
+    assert run("db", "upgrade", env=env).returncode == 0
+    proc = run("import", str(DEMO), env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "NJ-DEMO-01" in proc.stdout
+    zones = json.loads(run("zones", "--json", env=env).stdout)
+    assert [z["code"] for z in zones] == ["NJ-DEMO-01"]
+    report = run("report", "NJ-DEMO-01", "--json", env=env)
+    assert report.returncode == 0
+    checked = json.loads(run(*DEMO_ARGS, "--crs", "institutions=EPSG:4490", "--json", env=env).stdout)
+    stored = json.loads(report.stdout)
+    assert stored.pop("zone")["code"] == "NJ-DEMO-01"
+    checked.pop("zone")
+    assert stored == checked
+    out = tmp_path / "zone.html"
+    assert run("map", "NJ-DEMO-01", "-o", str(out), env=env).returncode == 0
+    assert "河西知识产权服务业集聚区" in out.read_text(encoding="utf-8")
+    missing = run("report", "NOPE", env=env)
+    assert missing.returncode == 2 and "不存在" in missing.stderr
+
+
+def test_unreachable_database_is_a_clear_error():
+    proc = run("zones", env={"ZONEGEO_DATABASE_URL": "postgresql+psycopg2://nobody@127.0.0.1:1/none"})
+    assert proc.returncode == 2
+    assert "无法连接数据库" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("args", [["--help"], ["check", "--help"]])
+def test_help_is_available(args):
+    assert runner.invoke(app, args).exit_code == 0
