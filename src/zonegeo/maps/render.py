@@ -135,22 +135,21 @@ def _institution_layers(plan: ZonePlan, report: Report) -> folium.GeoJson:
     )
 
 
-def _platform_layer(plan: ZonePlan, report: Report) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name="公共服务平台")
+def _platform_layer(plan: ZonePlan, report: Report) -> folium.GeoJson:
     inside = {p["name"]: p["inside"] for p in report.institutions["platforms"]}
-    for inst in plan.institutions:
-        if not inst.kind.is_platform:
-            continue
-        label = html.escape(inst.kind.label)
-        where = "位于四至范围内" if inside.get(inst.name) else "位于四至范围外"
-        folium.Marker(
-            [inst.lat, inst.lon],
-            icon=folium.DivIcon(html=f'<div class="zg-platform" title="{label}">台</div>',
-                                icon_size=(26, 26), icon_anchor=(13, 13)),
-            popup=folium.Popup(f"<b>{html.escape(inst.name)}</b><br>{label}<br>{where}", max_width=260),
-            tooltip=html.escape(inst.name),
-        ).add_to(group)
-    return group
+    features = [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [round(i.lon, DECIMALS), round(i.lat, DECIMALS)]},
+         "properties": {"名称": i.name, "平台类型": i.kind.label,
+                        "位置": "位于四至范围内" if inside.get(i.name) else "位于四至范围外"}}
+        for i in plan.institutions if i.kind.is_platform
+    ]
+    icon = folium.DivIcon(html='<div class="zg-platform">台</div>', icon_size=(26, 26), icon_anchor=(13, 13),
+                          class_name="zg-platform-icon")
+    return folium.GeoJson(
+        {"type": "FeatureCollection", "features": features}, name="公共服务平台", marker=folium.Marker(icon=icon),
+        popup=folium.GeoJsonPopup(fields=["名称", "平台类型", "位置"]),
+        tooltip=folium.GeoJsonTooltip(fields=["名称"], labels=False),
+    )
 
 
 _LEGEND_CSS = """

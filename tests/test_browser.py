@@ -1,0 +1,143 @@
+"""Pages and maps opened in a real headless Chromium, with every request off this machine blocked."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from urllib.parse import urlparse
+
+import pytest
+import uvicorn
+
+from tests.conftest import ARTIFACTS, DEMO
+from zonegeo.api.app import create_app
+from zonegeo.ingest.plan import read_zone_dir
+
+pytestmark = pytest.mark.browser
+CHROMIUM = "/usr/bin/chromium"
+LOCAL = {"127.0.0.1", "localhost", ""}
+
+
+@pytest.fixture(scope="module")
+def server(settings, demo_zone) -> Iterator[str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not srv.started:
+        if time.monotonic() > deadline:
+            pytest.fail("the test server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                              args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"])
+        yield b
+        b.close()
+
+
+class Offline:
+    """A page whose requests leave this machine never: they are aborted and remembered."""
+
+    def __init__(self, browser, **context):
+        self.context = browser.new_context(**context)
+        self.page = self.context.new_page()
+        self.blocked: list[str] = []
+        self.errors: list[str] = []
+        self.context.route("**/*", self._route)
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
+
+    def _route(self, route):
+        url = route.request.url
+        if url.startswith(("data:", "file:", "about:")) or urlparse(url).hostname in LOCAL:
+            route.continue_()
+        else:
+            self.blocked.append(url)
+            route.abort()
+
+    def _console(self, msg):
+        if msg.type != "error":
+            return
+        source = (msg.location or {}).get("url", "")
+        if source and urlparse(source).hostname not in LOCAL:
+            return  # a blocked tile: expected with no network
+        if "Failed to load resource" in msg.text and any(self.blocked):
+            return
+        self.errors.append(msg.text)
+
+    def close(self):
+        self.context.close()
+
+
+def _expected_counts():
+    plan = read_zone_dir(DEMO).read.plan
+    institutions = sum(not i.kind.is_platform for i in plan.institutions)
+    platforms = sum(i.kind.is_platform for i in plan.institutions)
+    return len(plan.buildings), institutions, platforms
+
+
+def test_zone_map_renders_every_overlay_and_popups_open(browser, server):
+    tab = Offline(browser, viewport={"width": 1100, "height": 800})
+    page = tab.page
+    page.goto(f"{server}/zones/NJ-DEMO-01/map", wait_until="load")
+    page.wait_for_selector(".leaflet-overlay-pane path")
+    buildings, institutions, platforms = _expected_counts()
+    # boundary + core + buildings + institution circle markers, all SVG paths
+    assert page.locator(".leaflet-overlay-pane path.leaflet-interactive").count() == 2 + buildings + institutions
+    assert page.locator(".zg-platform").count() == platforms
+    assert "河西知识产权服务业集聚区" in page.locator(".zg-title").inner_text()
+    assert "图例" in page.locator(".zg-legend").inner_text()
+    page.locator(".zg-platform").first.click()
+    page.wait_for_selector(".leaflet-popup-content")
+    assert "快速维权中心" in page.locator(".leaflet-popup-content").inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "zone-map.png"))
+    assert all(urlparse(u).hostname == "tile.openstreetmap.org" for u in tab.blocked), tab.blocked
+    assert tab.errors == []
+    tab.close()
+
+
+def test_zone_page_on_a_phone(browser, server):
+    tab = Offline(browser, viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
+    page = tab.page
+    page.goto(f"{server}/zones/NJ-DEMO-01", wait_until="load")
+    assert page.locator("#rules tbody tr").count() == 7
+    assert page.evaluate("document.documentElement.scrollWidth") <= 400  # no sideways scrolling
+    frame = page.frame_locator("iframe.map")
+    frame.locator(".leaflet-overlay-pane path").first.wait_for()
+    page.screenshot(path=str(ARTIFACTS / "zone-page-phone.png"), full_page=True)
+    assert tab.errors == []
+    tab.close()
+
+
+def test_self_contained_map_opens_from_a_file_with_no_network(browser, tmp_path):
+    from typer.testing import CliRunner
+
+    from zonegeo.cli import app
+
+    out = tmp_path / "check.html"
+    args = ["check", "--boundary", str(DEMO / "boundary.geojson"), "--core", str(DEMO / "core.geojson"),
+            "--buildings", str(DEMO / "buildings.geojson"), "--institutions", str(DEMO / "institutions.csv"),
+            "--json", "--map", str(out)]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    tab = Offline(browser)
+    tab.page.goto(out.as_uri(), wait_until="load")
+    tab.page.wait_for_selector(".leaflet-overlay-pane path")
+    buildings, institutions, _ = _expected_counts()
+    assert tab.page.locator(".leaflet-overlay-pane path.leaflet-interactive").count() == 2 + buildings + institutions
+    assert tab.errors == []
+    tab.close()
