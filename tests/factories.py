@@ -60,4 +60,4 @@ def geodesic_rect_area(w: float, h: float) -> float:
     return geodesic_area_m2(rect(0, 0, w, h))
 
 
-__all__ = ["Building", "rect", "plan", "institution", "full_chain", "shapely"]
+__all__ = ["Building", "full_chain", "institution", "plan", "rect", "shapely"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from zonegeo.ingest.plan import read_zone_dir
 from tests.conftest import DEMO
+from zonegeo.ingest.plan import read_zone_dir
 
 
 def test_zone_list(client):

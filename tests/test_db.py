@@ -140,7 +140,8 @@ def test_database_refuses_invalid_geometry_and_duplicate_versions(session, zone_
 def test_a_failed_import_leaves_the_stored_zone_unchanged(session, zone_dir):
     folder, code = zone_dir
     import_zone(session=session, folder=folder)
-    stored = select(Zone.name, ZoneVersion.number, ZoneVersion.content_sha256).join(ZoneVersion).where(Zone.code == code)
+    stored = (select(Zone.name, ZoneVersion.number, ZoneVersion.content_sha256)
+              .join(ZoneVersion).where(Zone.code == code))
     before = session.execute(stored).all()
     (folder / "zone.toml").write_text((folder / "zone.toml").read_text(encoding="utf-8")
                                       .replace("（演示数据）", "（改名）"), encoding="utf-8")

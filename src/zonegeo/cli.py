@@ -158,7 +158,10 @@ def db_upgrade() -> None:
 
 
 @app.command()
-def serve(host: Annotated[str | None, typer.Option()] = None, port: Annotated[int | None, typer.Option()] = None) -> None:
+def serve(
+    host: Annotated[str | None, typer.Option()] = None,
+    port: Annotated[int | None, typer.Option()] = None,
+) -> None:
     """启动网页和API服务。"""
     import uvicorn
 

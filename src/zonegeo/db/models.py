@@ -8,8 +8,18 @@ from typing import Any
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
-    ARRAY, Date, DateTime, ForeignKey, Index, Double, Integer, String, Text,
-    UniqueConstraint, func, text,
+    ARRAY,
+    Date,
+    DateTime,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship

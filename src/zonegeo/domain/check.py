@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,7 +10,7 @@ import shapely
 
 from zonegeo.domain import credit_code
 from zonegeo.domain.measure import distances_m, geodesic_area_m2, geodesic_areas_m2
-from zonegeo.domain.model import Building, Institution, ZonePlan
+from zonegeo.domain.model import Building, ChainLink, Institution, InstitutionKind, ZonePlan
 from zonegeo.domain.rules import Facts, RuleResult, RuleSet, evaluate
 
 
@@ -97,80 +96,97 @@ def _core_shares(core, geoms: np.ndarray, footprint_m2: np.ndarray) -> np.ndarra
 
 def measure_buildings(plan: ZonePlan, rules: RuleSet) -> tuple[list[BuildingMeasure], list[Warning_]]:
     buildings: tuple[Building, ...] = plan.buildings
+    n = len(buildings)
     geoms = np.array([b.footprint for b in buildings], dtype=object)
     footprint = geodesic_areas_m2(geoms)
-    floors_used = np.array([b.floors_used for b in buildings], dtype=float)
+    floors_used = np.fromiter((b.floors_used for b in buildings), dtype=float, count=n)
+    declared = np.array([np.nan if b.declared_floor_area_m2 is None else b.declared_floor_area_m2
+                         for b in buildings], dtype=float)
     computed = footprint * floors_used
+    has_declared = ~np.isnan(declared)
+    floor = np.where(has_declared, declared, computed)
     outside = _outside_areas(plan.boundary, geoms)
     shares = _core_shares(plan.core, geoms, footprint)
-    measures, warnings = [], []
-    for i, b in enumerate(buildings):
-        floor, basis = float(computed[i]), "computed"
-        if b.declared_floor_area_m2 is not None:
-            floor, basis = float(b.declared_floor_area_m2), "declared"
-            rel = abs(floor - computed[i]) / computed[i] if computed[i] > 0 else float("inf")
-            if rel > rules.declared_floor_area_rel:
-                warnings.append(Warning_(
-                    "declared_floor_area_differs",
-                    f"建筑“{b.name}”申报建筑面积{floor:,.1f}平方米与占地面积×使用层数"
-                    f"{computed[i]:,.1f}平方米相差{rel:.0%}，超过{rules.declared_floor_area_rel:.0%}",
-                    {"building": b.name, "declared_m2": floor, "computed_m2": round(float(computed[i]), 2)},
-                ))
-        measures.append(BuildingMeasure(
-            name=b.name, footprint_m2=round(float(footprint[i]), 3), floors_used=b.floors_used,
-            floor_m2=round(floor, 3), basis=basis, outside_m2=round(float(outside[i]), 3),
-            core_share=round(float(shares[i]), 6),
-        ))
+    warnings = []
+    for i in np.flatnonzero(has_declared):
+        rel = abs(declared[i] - computed[i]) / computed[i] if computed[i] > 0 else float("inf")
+        if rel > rules.declared_floor_area_rel:
+            name = buildings[i].name
+            warnings.append(Warning_(
+                "declared_floor_area_differs",
+                f"建筑“{name}”申报建筑面积{declared[i]:,.1f}平方米与占地面积×使用层数"
+                f"{computed[i]:,.1f}平方米相差{rel:.0%}，超过{rules.declared_floor_area_rel:.0%}",
+                {"building": name, "declared_m2": float(declared[i]), "computed_m2": round(float(computed[i]), 2)},
+            ))
+    measures = [
+        BuildingMeasure(b.name, fp, b.floors_used, fl, "declared" if d else "computed", out, share)
+        for b, fp, fl, d, out, share in zip(
+            buildings, np.round(footprint, 3).tolist(), np.round(floor, 3).tolist(), has_declared.tolist(),
+            np.round(outside, 3).tolist(), np.round(shares, 6).tolist(), strict=True)
+    ]
     return measures, warnings
 
 
+_CHAIN_BITS = {link: 1 << k for k, link in enumerate(ChainLink)}
+
+
+def _chain_bits(chain: tuple[ChainLink, ...], cache: dict[tuple[ChainLink, ...], int] = {}) -> int:  # noqa: B006
+    bits = cache.get(chain)
+    if bits is None:
+        bits = cache[chain] = sum(_CHAIN_BITS[link] for link in set(chain))
+    return bits
+
+
 def _institution_summary(plan: ZonePlan) -> tuple[dict[str, Any], dict[str, Any], list[Warning_]]:
-    """Containment, distances, credit codes and chain coverage of the institutions and platforms."""
+    """Containment, distances, credit codes and chain coverage of the institutions and platforms,
+    vectorised over the institutions (a zone may list thousands)."""
     insts: tuple[Institution, ...] = plan.institutions
     n = len(insts)
     lons = np.fromiter((i.lon for i in insts), dtype=float, count=n)
     lats = np.fromiter((i.lat for i in insts), dtype=float, count=n)
     shapely.prepare(plan.boundary)
     inside = shapely.intersects_xy(plan.boundary, lons, lats)  # a point on the boundary counts as inside
-    codes = [credit_code.normalize(i.credit_code) for i in insts]
-    valid = credit_code.valid_mask(codes)
-    is_platform = np.fromiter((i.kind.is_platform for i in insts), dtype=bool, count=n)
-    out_idx = np.flatnonzero(~inside)
-    dist = distances_m(plan.boundary, lons[out_idx], lats[out_idx])
+    codes = np.array([i.credit_code for i in insts], dtype=object)
+    valid = credit_code.valid_mask(list(codes))
+    for k in np.flatnonzero(~valid):  # rare: retry codes typed with spaces or in lower case
+        codes[k] = credit_code.normalize(codes[k])
+        valid[k] = credit_code.is_valid(codes[k])
+    is_platform = np.array([i.kind for i in insts], dtype=object) != InstitutionKind.INSTITUTION
+    bits = np.fromiter(map(_chain_bits, [i.chain for i in insts]), dtype=np.int64, count=n)
 
-    outside = [{"name": insts[i].name, "credit_code": codes[i], "kind": insts[i].kind.value,
-                "distance_m": round(float(d), 1)} for i, d in zip(out_idx, dist, strict=True)]
+    out_idx = np.flatnonzero(~inside & ~is_platform)
+    dist = distances_m(plan.boundary, lons[out_idx], lats[out_idx])
+    outside = [{"name": insts[i].name, "credit_code": codes[i], "distance_m": round(float(d), 1)}
+               for i, d in zip(out_idx, dist, strict=True)]
+    invalid_idx = np.flatnonzero(~valid & ~is_platform)
     invalid = [{"name": insts[i].name, "credit_code": codes[i], "reason": credit_code.problem(codes[i])}
-               for i in np.flatnonzero(~valid)]
+               for i in invalid_idx]
+    # Counted: inside, valid, not a platform, and each credit code once.
+    candidates = np.flatnonzero(inside & valid & ~is_platform)
+    first: dict[str, int] = {}
+    for k in candidates.tolist():
+        first.setdefault(codes[k], k)
+    counted = np.fromiter(first.values(), dtype=np.intp, count=len(first))
+    duplicates = [insts[i].name for i in np.setdiff1d(candidates, counted)]
+    chain = {link.value: int(np.count_nonzero(bits[counted] & bit)) for link, bit in _CHAIN_BITS.items()}
     warnings: list[Warning_] = []
-    counted_codes: set[str] = set()
-    duplicates: list[str] = []
-    chain: Counter[str] = Counter()
-    for i in np.flatnonzero(inside & valid & ~is_platform):
-        if codes[i] in counted_codes:
-            duplicates.append(insts[i].name)
-            continue
-        counted_codes.add(codes[i])
-        chain.update(set(insts[i].chain))
     if duplicates:
         warnings.append(Warning_("duplicate_credit_code", "以下机构与其他机构统一社会信用代码重复，只计一次："
                                  + "、".join(duplicates), {"names": duplicates}))
-    institution_idx = np.flatnonzero(~is_platform)
     platforms = [{"name": insts[i].name, "kind": insts[i].kind.value, "kind_label": insts[i].kind.label,
                   "inside": bool(inside[i])} for i in np.flatnonzero(is_platform)]
     summary = {
-        "total": int(len(institution_idx)),
+        "total": int(n - is_platform.sum()),
         "inside": int((inside & ~is_platform).sum()),
-        "counted": len(counted_codes),
-        "outside": [o for o in outside if o["kind"] == "institution"],
-        "invalid_credit_codes": [v for v, i in zip(invalid, np.flatnonzero(~valid), strict=True)
-                                 if not is_platform[i]],
-        "chain_coverage": dict(chain),
+        "counted": len(counted),
+        "outside": outside,
+        "invalid_credit_codes": invalid,
+        "chain_coverage": chain,
         "platforms": platforms,
     }
     excluded = {
-        "位于四至范围外": [insts[i].name for i in institution_idx if not inside[i]],
-        "统一社会信用代码无效": [insts[i].name for i in institution_idx if inside[i] and not valid[i]],
+        "位于四至范围外": [o["name"] for o in outside],
+        "统一社会信用代码无效": [insts[i].name for i in invalid_idx if inside[i]],
         "信用代码重复": duplicates,
     }
     return summary, excluded, warnings

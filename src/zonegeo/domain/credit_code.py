@@ -14,7 +14,10 @@ AUTHORITY_TYPES = {
     "7": "1239", "8": "19", "9": "123", "A": "19", "G": "12", "J": "129", "N": "12349", "Y": "1",
 }
 
-_PREFIXES = frozenset(a + t for a, types in AUTHORITY_TYPES.items() for t in types)
+_PREFIX_OK = np.zeros((256, 256), dtype=bool)
+for _a, _types in AUTHORITY_TYPES.items():
+    for _t in _types:
+        _PREFIX_OK[ord(_a), ord(_t)] = True
 _VALUE = np.full(256, -1, dtype=np.int64)
 for _i, _c in enumerate(ALPHABET):
     _VALUE[ord(_c)] = _i
@@ -58,19 +61,17 @@ def is_valid(code: str) -> bool:
 
 
 def valid_mask(codes: Sequence[str]) -> np.ndarray:
-    """Vectorised check-digit test for many codes; a False entry is explained by :func:`problem`."""
+    """Vectorised validity test for many codes (same verdict as :func:`problem`, without the reason)."""
     n = len(codes)
     if n == 0:
         return np.zeros(0, dtype=bool)
-    ok_len = np.fromiter((len(c) == 18 for c in codes), dtype=bool, count=n)
-    padded = "".join(c if len(c) == 18 else "!" * 18 for c in codes)
-    raw = np.frombuffer(padded.encode("ascii", errors="replace"), dtype=np.uint8)
-    if raw.size != 18 * n:  # non-ASCII content changed the length: take the slow, exact path
-        return np.array([is_valid(c) for c in codes], dtype=bool)
-    values = _VALUE[raw.reshape(n, 18)]
-    ok = ok_len & (values >= 0).all(axis=1)
-    expected = (31 - (values[:, :17] @ WEIGHTS) % 31) % 31
-    ok &= expected == values[:, 17]
+    joined = "".join(codes)
+    if len(joined) != 18 * n or not joined.isascii():  # some codes are not 18 ASCII characters
+        return np.array([problem(c) is None for c in codes], dtype=bool)
+    raw = np.frombuffer(joined.encode("ascii"), dtype=np.uint8).reshape(n, 18)
+    values = _VALUE[raw]
+    ok = (values >= 0).all(axis=1)
+    ok &= (31 - (values[:, :17] @ WEIGHTS) % 31) % 31 == values[:, 17]
     ok &= (values[:, 2:8] < 10).all(axis=1)  # region code: six digits
-    ok &= np.fromiter((c[:2] in _PREFIXES for c in codes), dtype=bool, count=n)
+    ok &= _PREFIX_OK[raw[:, 0], raw[:, 1]]  # authority and type codes
     return ok

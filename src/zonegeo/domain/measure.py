@@ -19,18 +19,31 @@ def geodesic_area_m2(geom: BaseGeometry | None) -> float:
     """Area on the CGCS2000 ellipsoid (Karney's algorithm) of a lon/lat (Multi)Polygon, holes removed."""
     if geom is None or geom.is_empty:
         return 0.0
-    total = 0.0
-    for poly in shapely.get_parts(geom):
-        if poly.geom_type != "Polygon":
-            continue
-        exterior, _ = CGCS2000_GEOD.polygon_area_perimeter(*poly.exterior.xy)
-        holes = sum(abs(CGCS2000_GEOD.polygon_area_perimeter(*ring.xy)[0]) for ring in poly.interiors)
-        total += abs(exterior) - holes
-    return total
+    return float(geodesic_areas_m2([geom])[0])
 
 
-def geodesic_areas_m2(geoms: Sequence[BaseGeometry | None]) -> np.ndarray:
-    return np.fromiter((geodesic_area_m2(g) for g in geoms), dtype=float, count=len(geoms))
+def geodesic_areas_m2(geoms: Sequence[BaseGeometry | None] | np.ndarray) -> np.ndarray:
+    """Areas of many (Multi)Polygons: one Geod call per ring on slices of one coordinate array."""
+    arr = np.asarray(geoms, dtype=object)
+    areas = np.zeros(len(arr))
+    if len(arr) == 0:
+        return areas
+    arr = np.where(shapely.is_missing(arr), shapely.Polygon(), arr)
+    parts, part_owner = shapely.get_parts(arr, return_index=True)
+    polygons = shapely.get_type_id(parts) == 3
+    parts, part_owner = parts[polygons], part_owner[polygons]
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    coords, ring_of_coord = shapely.get_coordinates(rings, return_index=True)
+    starts = np.searchsorted(ring_of_coord, np.arange(len(rings) + 1))
+    # The first ring of each polygon is its shell; the others are holes.
+    is_shell = np.ones(len(rings), dtype=bool)
+    is_shell[1:] = ring_part[1:] != ring_part[:-1]
+    lons, lats = np.ascontiguousarray(coords[:, 0]), np.ascontiguousarray(coords[:, 1])
+    for r in range(len(rings)):
+        a, b = starts[r], starts[r + 1]
+        ring_area = abs(CGCS2000_GEOD.polygon_area_perimeter(lons[a:b], lats[a:b])[0])
+        areas[part_owner[ring_part[r]]] += ring_area if is_shell[r] else -ring_area
+    return areas
 
 
 def metric_crs_for(geom: BaseGeometry) -> int:
@@ -44,9 +57,19 @@ def to_metric(geom: BaseGeometry, epsg: int) -> BaseGeometry:
 
 
 def distances_m(area: BaseGeometry, lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
-    """Distance in metres from each point to ``area`` (0 inside), measured in the area's GK zone."""
+    """Distance in metres from each point to ``area`` (0 inside), measured in the area's GK zone.
+
+    Uses a spatial index over the area's edges, so thousands of points against a detailed red line
+    cost a nearest-neighbour query each instead of a scan of every edge."""
     if len(lons) == 0:
         return np.zeros(0)
     epsg = metric_crs_for(area)
     xs, ys = transformer(STORAGE_EPSG, epsg).transform(np.asarray(lons), np.asarray(lats))
-    return shapely.distance(to_metric(area, epsg), shapely.points(xs, ys))
+    metric = to_metric(area, epsg)
+    points = shapely.points(xs, ys)
+    inside = shapely.intersects(metric, points)
+    coords, ring = shapely.get_coordinates(shapely.get_rings(shapely.get_parts(metric)), return_index=True)
+    same_ring = ring[1:] == ring[:-1]
+    edges = shapely.linestrings(np.stack([coords[:-1][same_ring], coords[1:][same_ring]], axis=1))
+    _, dist = shapely.STRtree(edges).query_nearest(points, return_distance=True, all_matches=False)
+    return np.where(inside, 0.0, dist)

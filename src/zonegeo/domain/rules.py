@@ -58,7 +58,8 @@ def load_rules(path: Path) -> RuleSet:
         raise ConfigError("rules_file_incomplete", "规则文件缺少规则", {"file": str(path), "missing": missing})
     for rule_id, rule in rules.items():
         if not rule.get("basis"):
-            raise ConfigError("rules_file_incomplete", "规则缺少条款依据（basis）", {"file": str(path), "rule": rule_id})
+            raise ConfigError("rules_file_incomplete", "规则缺少条款依据（basis）",
+                              {"file": str(path), "rule": rule_id})
     return RuleSet(
         id=data.get("id", Path(path).stem),
         title=data.get("title", ""),

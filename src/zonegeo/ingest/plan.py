@@ -60,7 +60,8 @@ def find_role_files(folder: Path) -> dict[str, Path]:
     for role in ROLES:
         matches = sorted(p for p in folder.glob(f"{role}.*") if p.is_file())
         if len(matches) > 1:
-            raise InputError("ambiguous_role_files", f"{folder}中有多个{role}文件：{'、'.join(p.name for p in matches)}",
+            names = "、".join(p.name for p in matches)
+            raise InputError("ambiguous_role_files", f"{folder}中有多个{role}文件：{names}",
                              {"folder": str(folder), "role": role})
         if matches:
             files[role] = matches[0]

@@ -12,9 +12,9 @@ import shapely
 from pyproj import CRS
 from shapely.geometry import MultiPolygon
 
+from zonegeo.errors import InputError
 from zonegeo.ingest.crs_resolve import check_in_jiangsu, crs_label, parse_crs, to_storage
 from zonegeo.ingest.findings import Findings
-from zonegeo.errors import InputError
 
 
 @dataclass

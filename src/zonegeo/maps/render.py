@@ -12,7 +12,7 @@ from branca.element import Element
 from shapely.geometry import mapping
 
 from zonegeo.domain.check import Report
-from zonegeo.domain.model import InstitutionKind, ZonePlan
+from zonegeo.domain.model import ZonePlan
 from zonegeo.maps import assets
 
 DECIMALS = 7  # about 1 cm: finer digits only add bytes
@@ -138,7 +138,8 @@ def _institution_layers(plan: ZonePlan, report: Report) -> folium.GeoJson:
 def _platform_layer(plan: ZonePlan, report: Report) -> folium.GeoJson:
     inside = {p["name"]: p["inside"] for p in report.institutions["platforms"]}
     features = [
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [round(i.lon, DECIMALS), round(i.lat, DECIMALS)]},
+        {"type": "Feature",
+         "geometry": {"type": "Point", "coordinates": [round(i.lon, DECIMALS), round(i.lat, DECIMALS)]},
          "properties": {"名称": i.name, "平台类型": i.kind.label,
                         "位置": "位于四至范围内" if inside.get(i.name) else "位于四至范围外"}}
         for i in plan.institutions if i.kind.is_platform
