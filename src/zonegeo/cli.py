@@ -130,9 +130,15 @@ def report(code: str, as_json: Annotated[bool, typer.Option("--json")] = False) 
 
 @app.command("map")
 @handles_errors
-def map_(code: str, output: Annotated[Path, typer.Option("-o", "--output", help="输出HTML文件")]) -> None:
+def map_(
+    code: str,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="输出HTML文件，默认 maps/编号.html")] = None,
+) -> None:
     """输出集聚区交互地图（单个HTML文件，Leaflet内嵌，无需服务器）。"""
     from zonegeo.services.mapping import zone_map_html
+
+    output = output or settings().maps_dir / f"{code}.html"
+    output.parent.mkdir(parents=True, exist_ok=True)
 
     with _session() as session:
         page = zone_map_html(session=session, code=code, rules=_rules(), tiles=settings().tiles,

@@ -13,7 +13,6 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ZONEGEO_", env_file=".env", extra="ignore")
 
     database_url: str = "postgresql+psycopg2://postgres@127.0.0.1:5432/zonegeo"
-    data_dir: Path = PROJECT_ROOT / "data"
     maps_dir: Path = PROJECT_ROOT / "maps"
     rules_file: Path = PROJECT_ROOT / "data" / "rules" / "jiangsu-2024.toml"
     host: str = "127.0.0.1"

@@ -1,0 +1,13 @@
+# The zonegeo web app. Used by docker-compose.yml together with a PostGIS container.
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 ZONEGEO_HOST=0.0.0.0 ZONEGEO_PORT=8000
+WORKDIR /app
+COPY pyproject.toml README.md alembic.ini ./
+COPY src ./src
+COPY migrations ./migrations
+COPY data ./data
+RUN pip install --no-cache-dir -e . && mkdir -p maps
+EXPOSE 8000
+HEALTHCHECK --interval=10s --timeout=5s --retries=6 \
+  CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz').status == 200 else 1)"
+CMD ["sh", "-c", "zonegeo db upgrade && zonegeo import data/demo && zonegeo serve"]
