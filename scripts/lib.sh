@@ -19,9 +19,9 @@ apt_install() {
 }
 
 pick_python() {
-  for candidate in python3.13 python3.12 python3.11 python3; do
+  for candidate in python3.11 python3 python3.12 python3.13; do
     if command -v "$candidate" >/dev/null 2>&1 &&
-       "$candidate" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)'; then
+       "$candidate" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' >/dev/null 2>&1; then
       echo "$candidate"; return 0
     fi
   done
