@@ -60,8 +60,8 @@ def test_failing_rules_exit_1():
 
 
 def test_unusable_input_exits_2_with_a_message_on_stderr_only(tmp_path):
-    bad = tmp_path / "boundary.kml"
-    bad.write_text('<?xml version="1.0"?><kml/>', encoding="utf-8")
+    bad = tmp_path / "boundary.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n0000")
     proc = run("check", "--boundary", str(bad), "--json")
     assert proc.returncode == 2
     assert proc.stdout == ""

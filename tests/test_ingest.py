@@ -72,15 +72,16 @@ def test_explicit_crs_overrides_the_file(tmp_path):
     path = write_geojson(tmp_path / "b.geojson", gk)  # no crs member: GDAL would say WGS84
     with pytest.raises(InputError) as e:
         read_role(path, "boundary")
-    assert e.value.code == "outside_jiangsu"
+    assert e.value.code == "crs_ambiguous"  # GK metres without a zone prefix: three central meridians fit
+    assert e.value.detail["candidates"] == ["EPSG:4548", "EPSG:4549", "EPSG:4550"]
     read = read_role(path, "boundary", crs="EPSG:4549")
     assert read.value.bounds[0] == pytest.approx(118.78, abs=1e-7)
 
 
 @pytest.mark.parametrize(("content", "detected"), [
-    (b"PK\x03\x04rest-of-a-zip", "ZIP"),
     (b"\x89PNG\r\n\x1a\nxxxx", "PNG"),
-    (b'<?xml version="1.0"?><kml></kml>', "XML"),
+    (b'<?xml version="1.0"?><gpx></gpx>', "XML"),
+    (b"%PDF-1.4 xxxx", "PDF"),
     (b"just some words", "无法识别"),
 ])
 def test_unsupported_content_is_refused_by_content(tmp_path, content, detected):

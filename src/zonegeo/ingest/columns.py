@@ -26,6 +26,16 @@ INSTITUTION_COLUMNS = {
     "floor": ("楼层", "floor"),
 }
 
+BOUNDARY_POINT_COLUMNS = {
+    "point": ("点号", "point", "界址点号", "序号", "界址点"),
+    "x": ("x", "x坐标", "北坐标", "纵坐标", "x(m)"),
+    "y": ("y", "y坐标", "东坐标", "横坐标", "y(m)"),
+    "lon": ("经度", "lon", "lng", "longitude"),
+    "lat": ("纬度", "lat", "latitude"),
+    "ring": ("圈号", "ring", "环号"),
+    "part": ("地块", "part", "地块编号", "地块号", "宗地号", "parcel"),
+}
+
 KIND_ALIASES = {
     "": InstitutionKind.INSTITUTION,
     "服务机构": InstitutionKind.INSTITUTION,

@@ -2,28 +2,30 @@
 
 from __future__ import annotations
 
-import hashlib
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import shapely
-from pyproj import CRS
-from shapely.geometry import MultiPolygon
+from shapely.geometry import MultiPolygon, Polygon
 
-from zonegeo.domain.crs import STORAGE_EPSG, inside_jiangsu
-from zonegeo.domain.model import Building, Institution
+from zonegeo.domain.measure import geodesic_area_m2
+from zonegeo.domain.model import Building
 from zonegeo.errors import InputError
-from zonegeo.ingest.columns import BUILDING_COLUMNS, CHAIN_ALIASES, KIND_ALIASES, match_columns, split_values
-from zonegeo.ingest.crs_resolve import check_in_jiangsu, crs_label, parse_crs, to_storage
+from zonegeo.ingest import crs_resolve, institutions, polygons
+from zonegeo.ingest.columns import BUILDING_COLUMNS, match_columns
 from zonegeo.ingest.findings import Findings
-from zonegeo.ingest.sniff import sniff
-from zonegeo.ingest.tables import parse_float, read_table
-from zonegeo.ingest.vector import VectorLayer, polygons, read_vector
+from zonegeo.ingest.redline import read_redline
+from zonegeo.ingest.safety import DEFAULT_LIMITS, Limits
+from zonegeo.ingest.sources import Source, open_source
+from zonegeo.ingest.tables import parse_float, read_point_table
+from zonegeo.ingest.vector import read_vector
 
 ROLES = ("boundary", "core", "buildings", "institutions")
 ROLE_LABELS = {"boundary": "四至范围", "core": "核心区", "buildings": "建筑", "institutions": "机构"}
+VECTOR_FORMATS = ("geojson", "shapefile", "shapefile_zip", "kml", "kmz", "gpkg", "dxf")
+TABLE_FORMATS = ("csv", "xlsx")
 
 
 @dataclass
@@ -36,36 +38,64 @@ class LayerRead:
     warnings: list[dict[str, Any]] = field(default_factory=list)
 
 
-def read_role(path: Path, role: str, *, crs: str | None = None) -> LayerRead:
+@dataclass(frozen=True)
+class ReadOptions:
+    crs: str | None = None  # EPSG:xxxx, gcj02 or bd09
+    layer: str | None = None  # layer (GeoPackage table, KML folder, Excel sheet) to read
+    repair: bool = False  # make invalid polygons valid (reported) instead of refusing them
+    name: str | None = None  # the user's file name when ``path`` is a temporary upload
+    limits: Limits = DEFAULT_LIMITS
+
+
+def read_role(path: Path, role: str, *, crs: str | None = None, options: ReadOptions | None = None) -> LayerRead:
+    options = options or ReadOptions(crs=crs)
+    if crs and not options.crs:
+        options = ReadOptions(crs=crs, layer=options.layer, repair=options.repair, name=options.name,
+                              limits=options.limits)
     if role not in ROLES:
         raise InputError("unknown_role", f"未知的图层角色“{role}”，应为：{'、'.join(ROLES)}", {"role": role})
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("file_not_found", f"找不到文件：{path}", {"file": str(path), "role": role})
-    fmt = sniff(path)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    with tempfile.TemporaryDirectory(prefix="zonegeo-") as tmp:
+        source = open_source(Path(path), Path(tmp), limits=options.limits, name=options.name, role=role)
+        read = _read(source, role, options)
+    read.input = {"role": role, "file": source.name, "format": source.format, **read.input, "sha256": source.sha256}
+    return read
+
+
+def _read(source: Source, role: str, options: ReadOptions) -> LayerRead:
     if role == "institutions":
-        read = _institutions(path, fmt, crs)
-        read.input["sha256"] = digest
-        return read
-    if fmt != "geojson":
-        raise InputError("wrong_format_for_role",
-                         f"{path.name}：{ROLE_LABELS[role]}应为面图层（GeoJSON），收到的是{fmt.upper()}表格",
-                         {"file": path.name, "role": role, "format": fmt})
-    layer = read_vector(path, role=role, crs=crs)
-    polys = polygons(layer, file=path.name, role=role)
-    record = {"role": role, "file": path.name, "format": fmt, "crs": layer.crs, "features": len(polys),
-              "sha256": digest}
+        if source.format in TABLE_FORMATS:
+            value, record, warnings = institutions.from_table(source, options.crs)
+        elif source.format in VECTOR_FORMATS:
+            value, record, warnings = institutions.from_vector(source, options.crs, options.layer)
+        else:
+            raise _wrong_format(source, role)
+        return LayerRead(role, value, record, warnings)
     if role == "buildings":
-        return LayerRead(role, _buildings(layer, polys, path.name), record, layer.warnings)
-    merged = shapely.union_all(polys)
-    if merged.geom_type == "Polygon":
-        merged = MultiPolygon([merged])
-    warnings = list(layer.warnings)
-    if len(merged.geoms) > 1:
-        warnings.append({"code": "multipart", "message": f"{path.name}：{ROLE_LABELS[role]}由{len(merged.geoms)}块组成",
-                         "detail": {"file": path.name, "role": role, "parts": len(merged.geoms)}})
-    return LayerRead(role, merged, record, warnings)
+        if source.format not in VECTOR_FORMATS:
+            raise _wrong_format(source, role)
+        return _buildings(source, options)
+    if source.format in VECTOR_FORMATS:
+        vector = read_vector(source, role=role, crs=options.crs, layer=options.layer)
+        polys = polygons.extract(vector.geometries, vector.rows, vector.layers, file=source.name, role=role,
+                                 fmt=source.format, repair=options.repair)
+        record = {"crs": vector.crs, "features": len(polys.polygons), "encoding": vector.encoding}
+        warnings = vector.warnings + polys.warnings
+        polygon_list = polys.polygons
+    elif source.format in TABLE_FORMATS:
+        polygon_list, record, warnings = _point_table(source, role, options)
+    elif source.format == "redline_txt":
+        polygon_list, record, warnings = _redline(source, role, options)
+    else:
+        raise _wrong_format(source, role)
+    area, more = polygons.assemble_area(polygon_list, file=source.name, role=role, fmt=source.format)
+    return LayerRead(role, area, record, warnings + more)
+
+
+def _wrong_format(source: Source, role: str) -> InputError:
+    need = {"buildings": "带层数属性的面图层（GeoJSON、Shapefile、GeoPackage、KML）",
+            "institutions": "机构表（CSV/XLSX）或点图层"}.get(role, "面图层、界址点坐标表或用地红线坐标TXT")
+    return InputError("wrong_format_for_role", f"{source.name}：{ROLE_LABELS[role]}应为{need}，收到的是{source.label}",
+                      {"file": source.name, "role": role, "format": source.format})
 
 
 def _int_cell(value: Any) -> int | None:
@@ -73,18 +103,25 @@ def _int_cell(value: Any) -> int | None:
     return int(number) if number is not None and number == int(number) else None
 
 
-def _buildings(layer: VectorLayer, polys: list[MultiPolygon], file: str) -> list[Building]:
-    columns = match_columns(layer.rows[0].keys() if layer.rows else [], BUILDING_COLUMNS)
-    found = Findings(file=file, layer="buildings")
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value) or str(value).strip() == ""
+
+
+def _buildings(source: Source, options: ReadOptions) -> LayerRead:
+    vector = read_vector(source, role="buildings", crs=options.crs, layer=options.layer)
+    polys = polygons.extract(vector.geometries, vector.rows, vector.layers, file=source.name, role="buildings",
+                             fmt=source.format, repair=options.repair)
+    columns = match_columns(polys.rows[0].keys() if polys.rows else [], BUILDING_COLUMNS)
+    found = Findings(file=source.name, layer="buildings")
     if "floors" not in columns:
         found.add("missing_columns", "建筑图层缺少“层数/floors”属性", feature=1)
         found.raise_if_any()
     out = []
-    for i, (row, geom) in enumerate(zip(layer.rows, polys, strict=True), start=1):
-        name = str(row.get(columns.get("name", ""), "") or f"建筑{i}").strip()
+    for i, (row, geom) in enumerate(zip(polys.rows, polys.polygons, strict=True), start=1):
+        name = str(row.get(columns.get("name", ""), "") or "").strip() or f"建筑{i}"
         floors = _int_cell(row.get(columns["floors"]))
-        used = _int_cell(row.get(columns["floors_used"])) if "floors_used" in columns else floors
-        used = floors if used is None and _blank(row.get(columns.get("floors_used", ""))) else used
+        raw_used = row.get(columns["floors_used"]) if "floors_used" in columns else None
+        used = floors if _blank(raw_used) else _int_cell(raw_used)
         if floors is None or floors < 1:
             found.add("bad_floors", f"第{i}个要素（{name}）的层数“{row.get(columns['floors'])}”应为正整数", feature=i)
             continue
@@ -100,79 +137,90 @@ def _buildings(layer: VectorLayer, polys: list[MultiPolygon], file: str) -> list
         out.append(Building(name=name, footprint=geom, floors=floors, floors_used=used,
                             declared_floor_area_m2=declared))
     found.raise_if_any()
-    return out
+    record = {"crs": vector.crs, "features": len(out), "encoding": vector.encoding}
+    return LayerRead("buildings", out, record, vector.warnings + polys.warnings)
 
 
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and value != value) or str(value).strip() == ""
-
-
-def _institutions(path: Path, fmt: str, crs: str | None) -> LayerRead:
-    if fmt != "csv":
-        raise InputError("wrong_format_for_role", f"{path.name}：机构应为CSV表格（名称、经度、纬度等列）",
-                         {"file": path.name, "role": "institutions", "format": fmt})
-    table = read_table(path, role="institutions")
-    found = Findings(file=path.name, layer="institutions")
-    parsed: list[tuple[int, dict[str, str], float, float]] = []
-    for line, row in zip(table.row_numbers, table.rows, strict=True):
-        name = row.get("name", "")
-        lon, lat = parse_float(row.get("lon")), parse_float(row.get("lat"))
-        if not name:
-            found.add("missing_name", f"第{line}行没有机构名称", row=line)
-        if lon is None or lat is None:
-            found.add("bad_coordinate", f"第{line}行（{name}）的经纬度“{row.get('lon')}, {row.get('lat')}”无法识别",
-                      row=line)
-            continue
-        kind = KIND_ALIASES.get(row.get("kind", "").strip().lower())
-        if kind is None:
-            found.add("unknown_kind", f"第{line}行（{name}）的类型“{row.get('kind')}”无法识别，应为服务机构、"
-                      "知识产权保护中心、快速维权中心或知识产权业务窗口", row=line)
-        unknown = [v for v in split_values(row.get("chain")) if v.lower() not in CHAIN_ALIASES]
-        if unknown:
-            found.add("unknown_chain", f"第{line}行（{name}）的链条环节“{'、'.join(unknown)}”无法识别，"
-                      "应为创造、运用、保护、人才", row=line)
-        parsed.append((line, row, lon, lat))
+def _rings_to_polygons(parts: dict[str, dict[str, list[tuple[float, float, int]]]], choice, *, file: str,
+                       role: str, repair: bool, fmt: str) -> tuple[list[MultiPolygon], list[dict]]:
+    """Parcels of rings of (easting, northing, row) → validated lon/lat polygons (first ring = shell)."""
+    found = Findings(file=file, layer=role)
+    for part, rings in parts.items():
+        for ring, points in rings.items():
+            distinct = {(x, y) for x, y, _ in points}
+            if len(distinct) < 3:
+                found.add("ring_too_short", f"地块“{part}”第{ring}圈只有{len(distinct)}个不同的点，至少需要3个",
+                          row=points[0][2])
     found.raise_if_any()
-    warnings = []
-    if crs:
-        source = parse_crs(crs, file=path.name, role="institutions")
-    else:
-        source = CRS.from_epsg(STORAGE_EPSG)
-        warnings.append({"code": "crs_assumed",
-                         "message": f"{path.name}未声明坐标系，经纬度按CGCS2000读取；若坐标取自高德/腾讯（GCJ-02）"
-                                    "或百度（BD-09）地图，会有数百米偏差",
-                         "detail": {"file": path.name, "role": "institutions"}})
-    lons, lats = to_storage(np.array([p[2] for p in parsed]), np.array([p[3] for p in parsed]), source)
-    label = crs_label(source)
-    _check_rows(path.name, parsed, np.asarray(lons), np.asarray(lats), label)
-    out = [
-        Institution(
-            name=row["name"], credit_code=row.get("credit_code", ""), lon=float(lon), lat=float(lat),
-            kind=KIND_ALIASES[row.get("kind", "").strip().lower()],
-            services=tuple(split_values(row.get("services"))),
-            chain=tuple(dict.fromkeys(CHAIN_ALIASES[v.lower()] for v in split_values(row.get("chain")))),
-            address=row.get("address", ""), building=row.get("building", ""), floor=row.get("floor", ""),
-        )
-        for (_, row, _, _), lon, lat in zip(parsed, lons, lats, strict=True)
-    ]
-    record = {"role": "institutions", "file": path.name, "format": fmt, "crs": label, "features": len(out),
-              "encoding": table.encoding}
-    return LayerRead("institutions", out, record, warnings)
+    xs = np.array([x for rings in parts.values() for pts in rings.values() for x, _, _ in pts])
+    ys = np.array([y for rings in parts.values() for pts in rings.values() for _, y, _ in pts])
+    lon, lat = crs_resolve.to_storage(xs, ys, choice)
+    crs_resolve.check_in_jiangsu(lon, lat, file=file, role=role, crs=choice.label)
+    k = 0
+    geoms, rows, layers = [], [], []
+    for part, rings in parts.items():
+        built = []
+        for points in rings.values():
+            ring = list(zip(lon[k : k + len(points)], lat[k : k + len(points)], strict=True))
+            k += len(points)
+            built.append(ring)
+        geoms.append(Polygon(built[0], built[1:]))
+        rows.append({"part": part})
+        layers.append(part)
+    polys = polygons.extract(geoms, rows, layers, file=file, role=role, fmt=fmt, repair=repair)
+    return polys.polygons, polys.warnings
 
 
-def _check_rows(file: str, parsed: list, lons: np.ndarray, lats: np.ndarray, crs: str) -> None:
-    """Whole-table checks first (swapped columns, wrong CRS), then the rows that stray outside Jiangsu."""
-    inside = np.array([inside_jiangsu(x, y) for x, y in zip(lons, lats, strict=True)], dtype=bool)
-    if inside.all():
-        return
-    if not inside.any():
-        check_in_jiangsu(lons, lats, file=file, role="institutions", crs=crs)
-    found = Findings(file=file, layer="institutions")
-    for (line, row, _, _), ok, x, y in zip(parsed, inside, lons, lats, strict=True):
-        if ok:
+def _point_table(source: Source, role: str, options: ReadOptions) -> tuple[list, dict, list]:
+    table = read_point_table(source, role=role)
+    found = Findings(file=source.name, layer=role)
+    lonlat = "x" not in table.rows[0] and "lon" in table.rows[0]
+    parts: dict[str, dict[str, list[tuple[float, float, int]]]] = {}
+    for number, row in zip(table.row_numbers, table.rows, strict=True):
+        if lonlat:
+            east, north = parse_float(row.get("lon")), parse_float(row.get("lat"))
+        else:  # 界址点坐标表: X is the northing, Y the easting
+            east, north = parse_float(row.get("y")), parse_float(row.get("x"))
+        if east is None or north is None:
+            found.add("bad_coordinate", f"第{number}行（点号{row.get('point', '')}）的坐标无法识别", row=number)
             continue
-        hint = "（经纬度似乎颠倒）" if inside_jiangsu(y, x) else ""
-        code = "coordinates_swapped" if hint else "outside_jiangsu"
-        found.add(code, f"第{line}行（{row.get('name')}）的坐标（{x:.6f}, {y:.6f}）不在江苏省范围内{hint}",
-                  row=line, coordinate=[round(float(x), 6), round(float(y), 6)])
+        ring = parts.setdefault(row.get("part") or "1", {}).setdefault(row.get("ring") or "1", [])
+        ring.append((east, north, number))
     found.raise_if_any()
+    xs = np.array([p[0] for rings in parts.values() for pts in rings.values() for p in pts])
+    ys = np.array([p[1] for rings in parts.values() for pts in rings.values() for p in pts])
+    note = "" if lonlat else "（界址点坐标表中X为北坐标、Y为东坐标）"
+    choice = (crs_resolve.parse_crs(options.crs, file=source.name, role=role) if options.crs else
+              crs_resolve.infer(xs, ys, file=source.name, role=role, axis_note=note))
+    polys, warnings = _rings_to_polygons(parts, choice, file=source.name, role=role, repair=options.repair,
+                                         fmt=source.format)
+    points = sum(len(p) for rings in parts.values() for p in rings.values())
+    record = {"crs": choice.label, "features": len(polys), "points": points, "encoding": table.encoding}
+    return polys, record, choice.warnings + warnings
+
+
+def _redline(source: Source, role: str, options: ReadOptions) -> tuple[list, dict, list]:
+    red = read_redline(source)
+    choice = red.crs
+    if options.crs:
+        choice = crs_resolve.parse_crs(options.crs, file=source.name, role=role)
+    elif choice is None:
+        xs = np.array([x for p in red.parcels for pts in p.rings.values() for x, _, _ in pts])
+        ys = np.array([y for p in red.parcels for pts in p.rings.values() for _, y, _ in pts])
+        choice = crs_resolve.infer(xs, ys, file=source.name, role=role, axis_note="（X为北坐标、Y为东坐标）")
+    parts = {p.number or str(i): p.rings for i, p in enumerate(red.parcels, start=1)}
+    polys, warnings = _rings_to_polygons(parts, choice, file=source.name, role=role, repair=options.repair,
+                                         fmt=source.format)
+    for parcel, poly in zip(red.parcels, polys, strict=True):
+        if parcel.declared_ha:
+            computed = geodesic_area_m2(poly) / 10_000
+            rel = abs(computed - parcel.declared_ha) / parcel.declared_ha
+            if rel > 0.005:
+                warnings.append({"code": "declared_area_differs",
+                                 "message": f"{source.name}：地块“{parcel.name or parcel.number}”申报面积"
+                                            f"{parcel.declared_ha:.4f}公顷，按坐标计算为{computed:.4f}公顷，相差{rel:.1%}",
+                                 "detail": {"file": source.name, "parcel": parcel.number,
+                                            "declared_ha": parcel.declared_ha, "computed_ha": round(computed, 4)}})
+    record = {"crs": choice.label, "features": len(polys), "encoding": red.encoding,
+              "parcels": [{"number": p.number, "name": p.name, "declared_ha": p.declared_ha} for p in red.parcels]}
+    return polys, record, choice.warnings + warnings

@@ -1,94 +1,155 @@
-"""Polygon layers (四至 boundary, 核心区 core, buildings) read with GDAL through pyogrio."""
+"""Vector layers read with GDAL through pyogrio, brought to EPSG:4490 with their attribute rows."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyogrio
 import shapely
-from pyproj import CRS
-from shapely.geometry import MultiPolygon
 
 from zonegeo.errors import InputError
-from zonegeo.ingest.crs_resolve import check_in_jiangsu, crs_label, parse_crs, to_storage
-from zonegeo.ingest.findings import Findings
+from zonegeo.ingest import crs_resolve
+from zonegeo.ingest.crs_resolve import CrsChoice
+from zonegeo.ingest.sources import Source, choose_layers
+
+# GDAL reads closed DXF polylines as lines unless told; arcs (bulges) are densified every 1° so that their
+# area is within 0.01 % of the true arc area (GDAL's default 4° step loses about 0.05 %).
+_DXF_CONFIG = {"DXF_CLOSED_LINE_AS_POLYGON": "YES", "OGR_ARC_STEPSIZE": "1"}
+_LDID = {0x4D: "GBK（代码页936，据.dbf语言标识）", 0x7A: "GBK（代码页936，据.dbf语言标识）",
+         0x57: "ANSI（据.dbf语言标识）", 0x03: "ANSI（据.dbf语言标识）"}
 
 
 @dataclass
 class VectorLayer:
-    """Geometries in EPSG:4490 with their attribute rows and what was read."""
+    """Features in EPSG:4490, their attribute rows and where each came from."""
 
     geometries: list[Any]
     rows: list[dict[str, Any]]
+    layers: list[str]  # the source layer of each feature (DXF layer, KML folder, GeoPackage table)
     crs: str
-    warnings: list[dict[str, Any]]
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    encoding: str | None = None
 
 
-def read_vector(path: Path, *, role: str, crs: str | None = None) -> VectorLayer:
-    file = path.name
+def _find_sibling(shp: Path, suffix: str) -> Path | None:
+    for candidate in shp.parent.iterdir():
+        if candidate.stem == shp.stem and candidate.suffix.lower() == suffix:
+            return candidate
+    return None
+
+
+def shapefile_encoding(shp: Path) -> tuple[str | None, str]:
+    """(encoding to force or None, how it was decided). GDAL reads a GBK .dbf with no .cpg and no code page
+    byte as Latin-1 without a word; decode the raw names and values ourselves and keep the one that works."""
+    cpg = _find_sibling(shp, ".cpg")
+    if cpg is not None:
+        return None, f"{cpg.read_text(errors='replace').strip()}（据.cpg文件）"
+    dbf = _find_sibling(shp, ".dbf")
+    if dbf is None:
+        return None, "无属性表"
+    with dbf.open("rb") as fh:
+        head = fh.read(65536)
+    if len(head) > 29 and head[29] in _LDID:
+        return None, _LDID[head[29]]
+    if head.isascii():
+        return None, "ASCII"
+    for encoding, label in (("utf-8", "UTF-8（自动识别）"), ("gb18030", "GBK/GB18030（自动识别）")):
+        try:
+            head[: len(head) - 4].decode(encoding)
+            return encoding, label
+        except UnicodeDecodeError:
+            continue
+    return None, "未知"
+
+
+def dxf_encoding(path: Path) -> str:
+    """R2007+ (AC1021+) DXF text is UTF-8 whatever $DWGCODEPAGE says; older files often hold GBK."""
+    raw = path.read_bytes()
+    match = re.search(rb"\$ACADVER\s*\r?\n\s*1\s*\r?\n\s*AC(\d{4})", raw[:20000])
+    if match and int(match.group(1)) >= 1021:
+        return "UTF-8"
+    if raw.isascii():
+        return "UTF-8"
     try:
-        df = pyogrio.read_dataframe(path)
+        raw.decode("utf-8")
+        return "UTF-8"
+    except UnicodeDecodeError:
+        return "CP936"
+
+
+def _geojson_declares_crs(path: Path) -> bool:
+    try:
+        return "crs" in json.loads(path.read_bytes())
+    except (ValueError, UnicodeDecodeError):
+        return False
+
+
+def _read(source: Source, layer: str | None, encoding: str | None) -> pd.DataFrame:
+    kwargs: dict[str, Any] = {}
+    if layer is not None:
+        kwargs["layer"] = layer
+    if encoding:
+        kwargs["encoding"] = encoding
+    try:
+        return pyogrio.read_dataframe(source.path, **kwargs)
     except Exception as exc:  # pyogrio/GDAL errors: translated here, at the edge where they arise
-        raise InputError("unreadable_file", f"{file}：文件无法解析（{exc}）", {"file": file, "role": role}) from exc
-    if len(df) == 0:
+        raise InputError("unreadable_file", f"{source.name}：文件无法解析（{exc}）",
+                         {"file": source.name, "layer": layer or ""}) from exc
+
+
+def read_frames(source: Source, *, role: str, layer: str | None) -> tuple[list[tuple[str, Any]], str | None]:
+    """(layer name, GeoDataFrame) for each layer to read, and the attribute encoding used."""
+    encoding, how = None, None
+    if source.format in ("shapefile", "shapefile_zip"):
+        encoding, how = shapefile_encoding(source.path)
+    if source.format == "dxf":
+        how = dxf_encoding(source.path)
+        pyogrio.set_gdal_config_options({**_DXF_CONFIG, "DXF_ENCODING": how})
+    names = choose_layers(source, role, layer)
+    frames = [(name or source.path.stem, _read(source, name, encoding)) for name in (names or [None])]
+    return frames, how
+
+
+def read_vector(source: Source, *, role: str, crs: str | None = None, layer: str | None = None) -> VectorLayer:
+    frames, encoding = read_frames(source, role=role, layer=layer)
+    file = source.name
+    geoms, rows, layers = [], [], []
+    for name, df in frames:
+        geoms.extend(df.geometry.values)
+        rows.extend(df.drop(columns="geometry").to_dict("records"))
+        if source.format == "dxf" and "Layer" in df.columns:
+            layers.extend(df["Layer"].astype(str))
+        else:
+            layers.extend([name] * len(df))
+    if not geoms:
         raise InputError("empty_layer", f"{file}：图层中没有要素", {"file": file, "role": role})
-    source_crs = parse_crs(crs, file=file, role=role) if crs else (df.crs if df.crs is not None else None)
+    geoms_arr = np.asarray(geoms, dtype=object)
     warnings: list[dict[str, Any]] = []
-    if source_crs is None:
-        source_crs = CRS.from_epsg(4490)
-        warnings.append({"code": "crs_assumed", "message": f"{file}未声明坐标系，按CGCS2000经纬度读取",
-                         "detail": {"file": file, "role": role}})
-    geoms = np.asarray(df.geometry.values, dtype=object)
-    if shapely.has_z(geoms).any():
-        geoms = shapely.force_2d(geoms)
+    if shapely.has_z(geoms_arr[~shapely.is_missing(geoms_arr)]).any():
+        geoms_arr = shapely.force_2d(geoms_arr)
         warnings.append({"code": "z_dropped", "message": f"{file}中的高程（Z）值已忽略",
                          "detail": {"file": file, "role": role}})
-    coords = shapely.get_coordinates(geoms)
-    lon, lat = to_storage(coords[:, 0], coords[:, 1], source_crs)
-    label = crs_label(source_crs)
-    check_in_jiangsu(np.asarray(lon), np.asarray(lat), file=file, role=role, crs=label)
-    geoms = shapely.set_coordinates(geoms.copy(), np.column_stack([lon, lat]))
-    rows = df.drop(columns="geometry").to_dict("records")
-    return VectorLayer(list(geoms), rows, label, warnings)
+    coords = shapely.get_coordinates(geoms_arr)
+    if len(coords) == 0:
+        raise InputError("empty_layer", f"{file}：图层中没有坐标", {"file": file, "role": role})
+    choice = _choose_crs(source, frames[0][1].crs, coords, role=role, given=crs)
+    warnings.extend(choice.warnings)
+    lon, lat = crs_resolve.to_storage(coords[:, 0], coords[:, 1], choice)
+    crs_resolve.check_in_jiangsu(lon, lat, file=file, role=role, crs=choice.label)
+    geoms_arr = shapely.set_coordinates(geoms_arr.copy(), np.column_stack([lon, lat]))
+    return VectorLayer(list(geoms_arr), rows, layers, choice.label, warnings, encoding)
 
 
-def _location(reason: str) -> list[float] | None:
-    """The coordinate GEOS puts in an invalidity reason, e.g. ``Self-intersection[118.1 32.0]``."""
-    if "[" not in reason:
-        return None
-    try:
-        x, y = reason[reason.index("[") + 1 : reason.index("]")].split()[:2]
-        return [round(float(x), 7), round(float(y), 7)]
-    except ValueError:
-        return None
-
-
-_REASONS = {"Self-intersection": "边界自相交", "Ring Self-intersection": "环自相交",
-            "Too few points": "顶点过少", "Hole lies outside shell": "内环位于外环之外",
-            "Nested shells": "多个外环相互嵌套", "Interior is disconnected": "内部不连通",
-            "Duplicate Rings": "重复的环", "Nested holes": "内环相互嵌套"}
-
-
-def polygons(layer: VectorLayer, *, file: str, role: str) -> list[MultiPolygon]:
-    """Each feature as a valid MultiPolygon; anything else is a located finding."""
-    found = Findings(file=file, layer=role)
-    out: list[MultiPolygon] = []
-    for i, geom in enumerate(layer.geometries, start=1):
-        if geom is None or geom.is_empty:
-            found.add("empty_geometry", f"第{i}个要素没有几何图形", feature=i)
-            continue
-        if geom.geom_type not in ("Polygon", "MultiPolygon"):
-            found.add("wrong_geometry_type", f"第{i}个要素是{geom.geom_type}，应为面（Polygon）", feature=i)
-            continue
-        if not geom.is_valid:
-            reason = shapely.is_valid_reason(geom)
-            kind = reason.split("[")[0]
-            found.add("invalid_geometry", f"第{i}个要素几何无效：{_REASONS.get(kind, kind)}", feature=i,
-                      reason=reason, coordinate=_location(reason))
-            continue
-        out.append(geom if geom.geom_type == "MultiPolygon" else MultiPolygon([geom]))
-    found.raise_if_any()
-    return out
+def _choose_crs(source: Source, frame_crs: Any, coords: np.ndarray, *, role: str, given: str | None) -> CrsChoice:
+    if given:
+        return crs_resolve.parse_crs(given, file=source.name, role=role)
+    trusted = frame_crs is not None and (source.format != "geojson" or _geojson_declares_crs(source.path))
+    if trusted:
+        return crs_resolve.declared(frame_crs, file=source.name)
+    return crs_resolve.infer(coords[:, 0], coords[:, 1], file=source.name, role=role)

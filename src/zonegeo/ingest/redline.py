@@ -1,0 +1,103 @@
+"""Land-approval red-line coordinate files (用地红线坐标TXT) from the land bureau.
+
+    [属性描述]  坐标系=2000国家大地坐标系, 几度分带=3, 投影类型=高斯克吕格, 计量单位=米, 带号=40, 精度=…
+    [地块坐标]  per parcel a header 界址点数,地块面积(公顷),地块编号,地块名称,面,图幅号,地块用途,@
+                then rows 点号,圈号,X,Y (X = northing, Y = easting; the ring number separates shell and holes)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pyproj import CRS
+
+from zonegeo.domain.crs import gk3_epsg
+from zonegeo.errors import InputError
+from zonegeo.ingest.crs_resolve import CrsChoice, declared
+from zonegeo.ingest.findings import Findings
+from zonegeo.ingest.sniff import decode_text
+from zonegeo.ingest.sources import Source
+from zonegeo.ingest.tables import parse_float
+
+
+@dataclass
+class Parcel:
+    number: str
+    name: str
+    declared_ha: float | None
+    rings: dict[str, list[tuple[float, float, int]]] = field(default_factory=dict)  # ring -> (easting, northing, line)
+
+
+@dataclass
+class RedLine:
+    attributes: dict[str, str]
+    parcels: list[Parcel]
+    crs: CrsChoice | None
+    encoding: str
+
+
+def _datum(name: str) -> str | None:
+    if "2000" in name or "cgcs" in name.lower():
+        return "CGCS2000"
+    if "80" in name or "西安" in name:
+        return "Xian1980"
+    if "54" in name or "北京" in name:
+        return "Beijing1954"
+    return None
+
+
+def _crs(attrs: dict[str, str], sample_easting: float, file: str) -> CrsChoice | None:
+    datum = _datum(attrs.get("坐标系", ""))
+    zone_text = attrs.get("带号", "").strip()
+    width = attrs.get("几度分带", "3").strip()
+    if datum is None or not zone_text.isdigit():
+        return None
+    if width != "3":
+        raise InputError("crs_not_supported", f"{file}：暂不支持{width}度分带坐标，请提供3度带坐标或指定坐标系",
+                         {"file": file, "几度分带": width})
+    zone = int(zone_text)
+    if zone < 60:  # a 3-degree zone number (25–45 in China)
+        epsg = gk3_epsg(zone, prefixed=sample_easting > 1e6, datum=datum)
+    else:  # some files write the central meridian instead
+        epsg = gk3_epsg(zone // 3, prefixed=sample_easting > 1e6, datum=datum)
+    return declared(CRS.from_epsg(epsg), file=file)
+
+
+def read_redline(source: Source) -> RedLine:
+    text, encoding = decode_text(source.path.read_bytes())
+    found = Findings(file=source.name, layer="地块坐标")
+    attrs: dict[str, str] = {}
+    parcels: list[Parcel] = []
+    section = ""
+    for line_no, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1]
+            continue
+        if section == "属性描述":
+            key, _, value = line.partition("=")
+            attrs[key.strip()] = value.strip()
+            continue
+        if section != "地块坐标":
+            continue
+        cells = [c.strip() for c in line.replace("，", ",").split(",")]
+        if cells[-1] == "@":
+            parcels.append(Parcel(number=cells[2] if len(cells) > 2 else str(len(parcels) + 1),
+                                  name=cells[3] if len(cells) > 3 else "",
+                                  declared_ha=parse_float(cells[1]) if len(cells) > 1 else None))
+            continue
+        if not parcels:
+            found.add("redline_no_parcel_header", f"第{line_no}行：坐标行之前缺少地块说明行（以@结尾）", row=line_no)
+            break
+        x, y = (parse_float(cells[2]), parse_float(cells[3])) if len(cells) >= 4 else (None, None)
+        if x is None or y is None:
+            found.add("bad_coordinate", f"第{line_no}行的坐标“{line}”无法识别（应为 点号,圈号,X,Y）", row=line_no)
+            continue
+        parcels[-1].rings.setdefault(cells[1] or "1", []).append((y, x, line_no))
+    if not parcels and not found.errors:
+        found.add("empty_layer", "文件中没有[地块坐标]数据", row=0)
+    found.raise_if_any()
+    sample = next(pt for p in parcels for ring in p.rings.values() for pt in ring)
+    return RedLine(attrs, parcels, _crs(attrs, sample[0], source.name), encoding)
