@@ -70,7 +70,8 @@ def _share(values: np.ndarray, low: float, high: float) -> bool:
     return bool(((values >= low) & (values <= high)).all())
 
 
-def infer(xs: np.ndarray, ys: np.ndarray, *, file: str, role: str, axis_note: str = "") -> CrsChoice:
+def infer(xs: np.ndarray, ys: np.ndarray, *, file: str, role: str, axis_note: str = "",
+          lonlat_possible: bool = True) -> CrsChoice:
     """Guess the CRS of coordinates that came without one — only where the numbers leave no doubt."""
     where = {"file": file, "role": role, "sample": [round(float(xs[0]), 3), round(float(ys[0]), 3)]}
     west, south, east, north = JIANGSU_BOUNDS
@@ -103,7 +104,8 @@ def infer(xs: np.ndarray, ys: np.ndarray, *, file: str, role: str, axis_note: st
     if _share(ys, *_EASTING_BARE) and _share(xs, *_NORTHING):
         raise InputError("coordinates_swapped",
                          f"{file}：坐标似乎颠倒（X应为北坐标约3,400,000–3,920,000，Y应为东坐标）{axis_note}", where)
-    if _share(xs, -180, 180) and _share(ys, -90, 90):  # lon/lat, but not in Jiangsu: the region check says so
+    if lonlat_possible and _share(xs, -180, 180) and _share(ys, -90, 90):
+        # lon/lat, but not in Jiangsu: the region check names the centroid
         return CrsChoice(label="EPSG:4490", crs=CRS.from_epsg(STORAGE_EPSG), how="inferred")
     raise InputError("crs_unknown",
                      f"{file}：未声明坐标系，坐标（如{xs[0]:.3f}, {ys[0]:.3f}）既不是江苏省内的经纬度，也不是高斯-克吕格"

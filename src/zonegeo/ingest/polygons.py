@@ -153,4 +153,4 @@ def assemble_area(polygons: list[MultiPolygon], *, file: str, role: str, fmt: st
     return multi, warnings
 
 
-__all__ = ["PolygonSet", "Polygon", "assemble_area", "extract"]
+__all__ = ["Polygon", "PolygonSet", "assemble_area", "extract"]

@@ -152,4 +152,6 @@ def _choose_crs(source: Source, frame_crs: Any, coords: np.ndarray, *, role: str
     trusted = frame_crs is not None and (source.format != "geojson" or _geojson_declares_crs(source.path))
     if trusted:
         return crs_resolve.declared(frame_crs, file=source.name)
-    return crs_resolve.infer(coords[:, 0], coords[:, 1], file=source.name, role=role)
+    # CAD drawings are never in lon/lat: small numbers there are local drawing units, not degrees.
+    return crs_resolve.infer(coords[:, 0], coords[:, 1], file=source.name, role=role,
+                             lonlat_possible=source.format != "dxf")
