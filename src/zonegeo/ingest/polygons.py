@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -139,7 +140,7 @@ def assemble_area(polygons: list[MultiPolygon], *, file: str, role: str, fmt: st
     area is filled even-odd (a ring inside a ring is a hole). Elsewhere parts are unioned."""
     warnings: list[dict[str, Any]] = []
     if fmt == "dxf" and len(polygons) > 1:
-        merged = shapely.symmetric_difference_all(np.array(polygons, dtype=object))
+        merged = functools.reduce(shapely.symmetric_difference, polygons)
     else:
         merged = shapely.union_all(np.array(polygons, dtype=object))
     multi = _as_multi(merged)
