@@ -32,6 +32,13 @@ def parcel_lonlat() -> Polygon:
     return Polygon(lonlat(SHELL), [lonlat(HOLE)])
 
 
+def reference_area_m2() -> float:
+    """The parcel's area by pyproj's own geodesic polygon routine (GRS80 = the CGCS2000 ellipsoid)."""
+    from pyproj import Geod
+
+    return abs(Geod(ellps="GRS80").geometry_area_perimeter(parcel_lonlat())[0])
+
+
 def closed(ring):
     return [*ring, ring[0]]
 

@@ -89,7 +89,7 @@ def test_database_commands_with_a_real_database(database_url, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "NJ-DEMO-01" in proc.stdout
     zones = json.loads(run("zones", "--json", env=env).stdout)
-    assert [z["code"] for z in zones] == ["NJ-DEMO-01"]
+    assert "NJ-DEMO-01" in [z["code"] for z in zones]
     report = run("report", "NJ-DEMO-01", "--json", env=env)
     assert report.returncode == 0
     checked = json.loads(run(*DEMO_ARGS, "--crs", "institutions=EPSG:4490", "--json", env=env).stdout)

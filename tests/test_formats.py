@@ -13,7 +13,7 @@ from zonegeo.domain.measure import geodesic_area_m2
 from zonegeo.errors import InputError
 from zonegeo.ingest.layers import ReadOptions, read_role
 
-REF_AREA = abs(Geod(ellps="GRS80").geometry_area_perimeter(formats.parcel_lonlat())[0])
+REF_AREA = formats.reference_area_m2()
 
 
 def read(path, role="boundary", **options):

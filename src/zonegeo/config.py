@@ -18,6 +18,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     db_pool_size: int = 5
+    max_upload_mb: int = 50  # one uploaded file
     # Base map tiles; empty string renders maps with no base layer (e.g. on an isolated network).
     tiles: str = "OpenStreetMap"
 

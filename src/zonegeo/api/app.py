@@ -14,7 +14,7 @@ from sqlalchemy import text
 from zonegeo import __version__
 from zonegeo.api.deps import SessionDep
 from zonegeo.api.errors import add_exception_handlers
-from zonegeo.api.routes import pages, zones
+from zonegeo.api.routes import pages, uploads, zones
 from zonegeo.config import Settings
 from zonegeo.db.session import make_engine, session_factory
 from zonegeo.domain.rules import load_rules
@@ -41,6 +41,7 @@ def create_app(settings: Settings) -> FastAPI:
     add_exception_handlers(app)
     app.mount("/assets", StaticFiles(directory=ASSET_DIR), name="assets")
     app.include_router(zones.router)
+    app.include_router(uploads.router)
     app.include_router(pages.router)
 
     @app.get("/healthz", tags=["运维"], summary="健康检查（含数据库连接）")

@@ -35,6 +35,15 @@ def current_version(session: Session, zone: Zone) -> ZoneVersion | None:
     return session.scalar(stmt)
 
 
+def get_version(session: Session, zone: Zone, number: int) -> ZoneVersion:
+    version = session.scalar(select(ZoneVersion).where(ZoneVersion.zone_id == zone.id, ZoneVersion.number == number)
+                             .options(selectinload(ZoneVersion.buildings)))
+    if version is None:
+        raise NotFoundError("version_not_found", f"集聚区“{zone.code}”没有版本{number}",
+                            {"code": zone.code, "version": number})
+    return version
+
+
 def active_institutions(session: Session, zone: Zone) -> list[Institution]:
     stmt = select(Institution).where(Institution.zone_id == zone.id, Institution.left_on.is_(None))
     return list(session.scalars(stmt.order_by(Institution.id)))

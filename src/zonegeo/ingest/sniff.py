@@ -37,12 +37,12 @@ def decode_text(raw: bytes) -> tuple[str, str]:
     raise InputError("unknown_encoding", "无法识别文件的文字编码（应为UTF-8或GBK）")
 
 
-def _zip_kind(path: Path) -> str:
+def _zip_kind(path: Path, name: str) -> str:
     try:
         with zipfile.ZipFile(path) as zf:
             names = [n.lower() for n in zf.namelist()]
     except zipfile.BadZipFile as exc:
-        raise InputError("bad_archive", f"{path.name}：压缩包已损坏", {"file": path.name}) from exc
+        raise InputError("bad_archive", f"{name}：压缩包已损坏或不是ZIP格式", {"file": name}) from exc
     if "[content_types].xml" in names and any(n.startswith("xl/") for n in names):
         return "xlsx"
     if any(n.endswith(".kml") for n in names) and not any(n.endswith(".shp") for n in names):
@@ -50,37 +50,38 @@ def _zip_kind(path: Path) -> str:
     if any(n.endswith(".shp") for n in names):
         return "shapefile_zip"
     if any(n.endswith(".gpkg") or n.endswith(".geojson") or n.endswith(".json") for n in names):
-        raise _unsupported(path, "ZIP压缩包（内含GeoPackage/GeoJSON，请直接上传该文件）")
-    raise _unsupported(path, "ZIP压缩包（未找到.shp或.kml）")
+        raise _unsupported(name, "ZIP压缩包（内含GeoPackage/GeoJSON，请直接上传该文件）")
+    raise _unsupported(name, "ZIP压缩包（未找到.shp或.kml）")
 
 
-def sniff(path: Path) -> str:
+def sniff(path: Path, name: str | None = None) -> str:
     """The format of ``path`` judged by its first bytes; unsupported content is refused with its name."""
+    name = name or path.name
     try:
         with path.open("rb") as fh:
             head = fh.read(8192)
     except OSError as exc:
-        raise InputError("file_unreadable", f"无法读取文件：{path.name}", {"file": str(path)}) from exc
+        raise InputError("file_unreadable", f"无法读取文件：{name}", {"file": name}) from exc
     if not head.strip():
-        raise InputError("empty_file", f"文件为空：{path.name}", {"file": str(path)})
+        raise InputError("empty_file", f"文件为空：{name}", {"file": name})
     if head.startswith(b"PK\x03\x04"):
-        return _zip_kind(path)
+        return _zip_kind(path, name)
     if head.startswith(b"SQLite format 3"):
         return "gpkg"
     if head.startswith(b"\x00\x00\x27\x0a"):
         return "shapefile"
     for magic, label in _REFUSED:
         if head.startswith(magic):
-            raise _unsupported(path, label)
+            raise _unsupported(name, label)
     if b"\x00" in head:
-        raise _unsupported(path, "二进制文件")
+        raise _unsupported(name, "二进制文件")
     text = _head_text(head).lstrip("\ufeff \t\r\n")
     if text.startswith("{") and re.search(r'"type"\s*:', text):
         return "geojson"
     if text.startswith("<"):
         if re.search(r"<kml[\s>]", text[:4096]):
             return "kml"
-        raise _unsupported(path, "XML文件（GPX、GML等）")
+        raise _unsupported(name, "XML文件（GPX、GML等）")
     if re.match(r"^\s*0\s*\r?\n\s*SECTION\s*\r?\n", text) or re.match(r"^\s*999\s*\r?\n", text):
         return "dxf"
     if "[属性描述]" in text or "[地块坐标]" in text:
@@ -88,7 +89,7 @@ def sniff(path: Path) -> str:
     first_line = text.splitlines()[0] if text else ""
     if any(sep in first_line for sep in (",", "\t", "，", ";")):
         return "csv"
-    raise _unsupported(path, "无法识别的文本")
+    raise _unsupported(name, "无法识别的文本")
 
 
 def _head_text(head: bytes) -> str:
@@ -101,9 +102,9 @@ def _head_text(head: bytes) -> str:
     return head.decode("gb18030", errors="ignore")
 
 
-def _unsupported(path: Path, what: str) -> InputError:
+def _unsupported(name: str, what: str) -> InputError:
     return InputError(
         "unsupported_format",
-        f"不支持的文件格式：{path.name}（{what}）。支持：{SUPPORTED_TEXT}",
-        {"file": path.name, "detected": what},
+        f"不支持的文件格式：{name}（{what}）。支持：{SUPPORTED_TEXT}",
+        {"file": name, "detected": what},
     )

@@ -51,7 +51,7 @@ def open_source(path: Path, workdir: Path, *, limits: Limits = DEFAULT_LIMITS, n
     if not path.is_file():
         raise InputError("file_not_found", f"找不到文件：{path}", {"file": str(path), "role": role})
     check_size(path, limits)
-    fmt = sniff(path)
+    fmt = sniff(path, name)
     source = Source(name=name, path=path, format=fmt, sha256=_sha256(path))
     if fmt == "kml":
         check_xml(path.read_bytes(), name)

@@ -15,9 +15,10 @@ from zonegeo.maps.render import render, to_html
 
 
 def zone_map_html(*, session: Session, code: str, rules: RuleSet, tiles: str, self_contained: bool = False,
-                  asset_base: str = "/assets") -> str:
+                  asset_base: str = "/assets", version_number: int | None = None) -> str:
     zone = repo.get_zone(session, code)
-    version = repo.current_version(session, zone)
+    version = (repo.current_version(session, zone) if version_number is None
+               else repo.get_version(session, zone, version_number))
     if version is None:
         raise NotFoundError("zone_has_no_version", f"集聚区“{code}”尚无空间布局版本", {"code": code})
     plan = repo.to_domain_plan(version, repo.active_institutions(session, zone))

@@ -28,3 +28,9 @@ def zone_page(code: str, request: Request, session: SessionDep, rules: RulesDep)
 def zone_map(code: str, session: SessionDep, rules: RulesDep, settings: SettingsDep) -> HTMLResponse:
     page = mapping.zone_map_html(session=session, code=code, rules=rules, tiles=settings.tiles)
     return HTMLResponse(page)
+
+
+@router.get("/zones/{code}/versions/{number}/map", response_class=HTMLResponse)
+def version_map(code: str, number: int, session: SessionDep, rules: RulesDep, settings: SettingsDep) -> HTMLResponse:
+    page = mapping.zone_map_html(session=session, code=code, rules=rules, tiles=settings.tiles, version_number=number)
+    return HTMLResponse(page)

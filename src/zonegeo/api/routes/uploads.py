@@ -1,0 +1,79 @@
+"""Uploading a zone's boundary files: the JSON API and the Chinese upload page."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse
+
+from zonegeo.api.deps import RulesDep, SessionDep, SettingsDep
+from zonegeo.api.schemas import ORJSONResponse
+from zonegeo.api.uploading import save_uploads
+from zonegeo.errors import InputError
+from zonegeo.ingest.safety import Limits
+from zonegeo.services import uploads, zones
+
+router = APIRouter(tags=["上传"])
+FilesField = Annotated[list[UploadFile], File(description="一个或多个文件")]
+# A browser sends an empty file input as an empty string: the form accepts both and drops the empty rows.
+FormFilesField = Annotated[list[UploadFile | str], File()]
+RolesField = Annotated[list[str], Form(description="每个文件的用途：boundary、core、buildings、institutions")]
+CrsField = Annotated[list[str], Form(description="每个文件的坐标系（可空）：EPSG:4549、gcj02、bd09…")]
+LayersField = Annotated[list[str], Form(description="每个文件要读取的图层（可空）")]
+CRS_CHOICES = [
+    ("", "自动识别（文件自带或可判断的坐标系）"),
+    ("EPSG:4490", "测量/GPS经纬度（CGCS2000或WGS84）"),
+    ("gcj02", "高德/腾讯地图上取的经纬度（GCJ-02）"),
+    ("bd09", "百度地图上取的经纬度（BD-09）"),
+    ("EPSG:4548", "CGCS2000 3度带 中央经线117°E（无带号）"),
+    ("EPSG:4549", "CGCS2000 3度带 中央经线120°E（无带号）"),
+    ("EPSG:4550", "CGCS2000 3度带 中央经线123°E（无带号）"),
+    ("EPSG:4527", "CGCS2000 3度带 第39带（带号）"),
+    ("EPSG:4528", "CGCS2000 3度带 第40带（带号）"),
+    ("EPSG:4529", "CGCS2000 3度带 第41带（带号）"),
+]
+
+
+def _process(session, rules, settings, code: str, files, roles, crs, layers, repair: bool) -> uploads.UploadResult:
+    limits = Limits(max_file_bytes=settings.max_upload_mb * 1024 * 1024)
+    with tempfile.TemporaryDirectory(prefix="zonegeo-upload-") as tmp:
+        saved = save_uploads(files, roles, crs, layers, Path(tmp), limits.max_file_bytes)
+        return uploads.upload_version(session=session, code=code, files=saved, rules=rules, uploaded_by="web",
+                                      repair=repair, limits=limits)
+
+
+@router.post("/api/zones/{code}/uploads", status_code=201, response_class=ORJSONResponse,
+             summary="上传四至、核心区、建筑、机构文件，生成草稿版本和核验报告")
+def upload_files(code: str, session: SessionDep, rules: RulesDep, settings: SettingsDep, files: FilesField,
+                 roles: RolesField, crs: CrsField = None, layers: LayersField = None,
+                 repair: Annotated[bool, Form(description="自动修复无效几何（会在报告中说明）")] = False) -> Any:
+    result = _process(session, rules, settings, code, files, roles, crs or [], layers or [], repair)
+    return ORJSONResponse(result.to_dict(), status_code=201)
+
+
+@router.get("/zones/{code}/upload", response_class=HTMLResponse, include_in_schema=False)
+def upload_page(code: str, request: Request, session: SessionDep) -> HTMLResponse:
+    zone = zones.get_zone(session=session, code=code)
+    return request.app.state.templates.TemplateResponse(
+        request, "upload.html", {"zone": zone, "crs_choices": CRS_CHOICES, "result": None, "error": None})
+
+
+@router.post("/zones/{code}/upload", response_class=HTMLResponse, include_in_schema=False)
+def upload_form(code: str, request: Request, session: SessionDep, rules: RulesDep, settings: SettingsDep,
+                files: FormFilesField, roles: RolesField, crs: CrsField = None,
+                repair: Annotated[bool, Form()] = False) -> HTMLResponse:
+    zone = zones.get_zone(session=session, code=code)
+    # The form has one row per role; rows left without a file are dropped with their role and CRS.
+    rows = [(f, r, c) for f, r, c in zip(files, roles, (crs or []) + [""] * len(files), strict=False)
+            if not isinstance(f, str) and f.filename]
+    context: dict[str, Any] = {"zone": zone, "crs_choices": CRS_CHOICES, "result": None, "error": None}
+    try:
+        context["result"] = _process(session, rules, settings, code, [r[0] for r in rows], [r[1] for r in rows],
+                                     [r[2] for r in rows], [], repair)
+    except InputError as exc:  # raised before anything is written
+        context["error"] = exc.to_dict()
+        return request.app.state.templates.TemplateResponse(request, "upload.html", context, status_code=422)
+    return request.app.state.templates.TemplateResponse(request, "upload.html", context, status_code=201)

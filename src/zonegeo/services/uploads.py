@@ -1,0 +1,101 @@
+"""Uploading boundary files to a zone: every file read and checked first, then one draft version written."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from zonegeo.db import repo
+from zonegeo.domain.check import Report, Warning_, check_plan
+from zonegeo.domain.model import ZonePlan
+from zonegeo.domain.rules import RuleSet
+from zonegeo.errors import InputError
+from zonegeo.ingest.layers import ROLE_LABELS, ROLES, LayerRead, ReadOptions, read_role
+from zonegeo.ingest.safety import Limits
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    path: Path  # where the bytes are now (a temporary file)
+    name: str  # the user's file name
+    role: str
+    crs: str | None = None
+    layer: str | None = None
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    code: str
+    version: int
+    state: str
+    report: Report
+    institutions: dict[str, int] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "version": self.version, "state": self.state,
+                "institutions": self.institutions, "report": self.report.to_dict()}
+
+
+def _read_all(files: list[UploadedFile], *, repair: bool, limits: Limits) -> dict[str, LayerRead]:
+    """Read every file; collect the findings of all of them before giving up, so the user sees everything."""
+    findings: list[dict[str, Any]] = []
+    reads: dict[str, LayerRead] = {}
+    roles = [f.role for f in files]
+    for role in sorted({r for r in roles if roles.count(r) > 1}):
+        findings.append({"code": "duplicate_role", "message": f"同一次上传中有多个{ROLE_LABELS.get(role, role)}文件",
+                         "role": role})
+    for f in files:
+        if f.role not in ROLES:
+            findings.append({"code": "unknown_role", "message": f"{f.name}：未知的用途“{f.role}”", "file": f.name})
+            continue
+        try:
+            reads[f.role] = read_role(f.path, f.role, options=ReadOptions(
+                crs=f.crs or None, layer=f.layer or None, repair=repair, name=f.name, limits=limits))
+        except InputError as exc:
+            findings.extend(exc.detail.get("findings") or [{"code": exc.code, "message": exc.message, **exc.detail}])
+    if findings:
+        first = findings[0]["message"]
+        more = f"（共{len(findings)}处问题）" if len(findings) > 1 else ""
+        raise InputError("upload_invalid", f"上传的文件未通过检查：{first}{more}", {"findings": findings})
+    return reads
+
+
+def upload_version(*, session: Session, code: str, files: list[UploadedFile], rules: RuleSet, uploaded_by: str,
+                   repair: bool = False, limits: Limits | None = None, today: dt.date | None = None) -> UploadResult:
+    """A new draft version from the uploaded layers; roles not uploaded are carried over from the current
+    version. Institutions, which belong to the zone rather than to a version, are synchronised."""
+    if not files:
+        raise InputError("no_files", "没有上传任何文件", {})
+    zone = repo.get_zone(session, code)
+    reads = _read_all(files, repair=repair, limits=limits or Limits())
+    current = repo.current_version(session, zone)
+    base = repo.to_domain_plan(current, []) if current is not None else None
+    if "boundary" not in reads and base is None:
+        raise InputError("missing_boundary", "该集聚区还没有四至范围，首次上传必须包含四至范围（boundary）文件",
+                         {"code": code})
+    plan = ZonePlan(
+        boundary=reads["boundary"].value if "boundary" in reads else base.boundary,
+        core=reads["core"].value if "core" in reads else (base.core if base else None),
+        buildings=tuple(reads["buildings"].value) if "buildings" in reads else (base.buildings if base else ()),
+    )
+    inputs = [r.input for r in reads.values()]
+    if current is not None:
+        inputs += [dict(i, carried_from_version=current.number) for i in current.source_files
+                   if i.get("role") not in reads and i.get("role") != "institutions"]
+    warnings = [w for r in reads.values() for w in r.warnings]
+    today = today or dt.date.today()
+    version = repo.add_version(session, zone, plan, state="draft", source_files=inputs, ingest_warnings=warnings,
+                               uploaded_by=uploaded_by, effective_on=today)
+    counts = None
+    if "institutions" in reads:
+        counts = repo.sync_institutions(session, zone, tuple(reads["institutions"].value), today)
+    plan = ZonePlan(plan.boundary, plan.core, plan.buildings,
+                    tuple(repo.to_domain_institution(r) for r in repo.active_institutions(session, zone)))
+    report = check_plan(plan, rules, inputs=inputs,
+                        warnings=[Warning_(w["code"], w["message"], w.get("detail", {})) for w in warnings],
+                        zone={"code": code, "name": zone.name, "version": version.number, "version_state": "draft"})
+    return UploadResult(code, version.number, version.state, report, counts)

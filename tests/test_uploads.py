@@ -1,0 +1,124 @@
+"""Uploading boundary files through the API: a draft version when valid, every finding and no change when not."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from tests import formats
+from tests.conftest import DEMO
+from zonegeo.db.models import Institution, Zone, ZoneVersion
+from zonegeo.db.session import session_factory, transaction
+from zonegeo.services.zones import import_zone
+
+
+@pytest.fixture
+def zone_code(engine, tmp_path):
+    """A zone of its own (the demo layout under a new code), committed, for tests that write."""
+    folder = tmp_path / "zone"
+    shutil.copytree(DEMO, folder)
+    code = f"UP-{uuid.uuid4().hex[:8]}"
+    toml = folder / "zone.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("NJ-DEMO-01", code), encoding="utf-8")
+    with transaction(session_factory(engine)) as session:
+        import_zone(session=session, folder=folder)
+    return code
+
+
+def state(engine, code):
+    with engine.connect() as conn:
+        zone_id = conn.scalar(select(Zone.id).where(Zone.code == code))
+        versions = conn.execute(select(ZoneVersion.number, ZoneVersion.state, ZoneVersion.content_sha256)
+                                .where(ZoneVersion.zone_id == zone_id).order_by(ZoneVersion.number)).all()
+        institutions = conn.scalar(select(func.count()).select_from(Institution)
+                                   .where(Institution.zone_id == zone_id, Institution.left_on.is_(None)))
+    return versions, institutions
+
+
+def post(client, code, *files, **form):
+    parts = [("files", (name, data)) for name, data, _ in files]
+    data = {"roles": [role for _, _, role in files], **form}
+    return client.post(f"/api/zones/{code}/uploads", files=parts, data=data)
+
+
+@pytest.mark.parametrize("writer", ["write_shapefile_zip", "write_kmz", "write_dxf", "write_geojson"])
+def test_a_valid_upload_makes_a_draft_version(client, engine, zone_code, tmp_path, writer):
+    suffix = {"write_shapefile_zip": ".zip", "write_kmz": ".kmz", "write_dxf": ".dxf", "write_geojson": ".geojson"}
+    path = getattr(formats, writer)(tmp_path / f"红线{suffix[writer]}")
+    r = post(client, zone_code, (path.name, path.read_bytes(), "boundary"))
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert (body["version"], body["state"]) == (2, "draft")
+    assert body["report"]["areas"]["land_m2"] == pytest.approx(formats.reference_area_m2(), rel=1e-4)
+    roles = {i["role"]: i for i in body["report"]["inputs"]}
+    assert roles["boundary"]["file"] == path.name
+    assert roles["buildings"]["carried_from_version"] == 1
+    versions, _ = state(engine, zone_code)
+    assert [(n, s) for n, s, _ in versions] == [(1, "approved"), (2, "draft")]
+    # A draft does not replace the approved layout in the zone's report.
+    assert client.get(f"/api/zones/{zone_code}/report").json()["zone"]["version"] == 1
+    assert client.get(f"/zones/{zone_code}/versions/2/map").status_code == 200
+
+
+def test_an_invalid_upload_reports_every_finding_and_changes_nothing(client, engine, zone_code, tmp_path):
+    before = state(engine, zone_code)
+    bad_table = "名称,经度,纬度,链条环节\n甲,118.73,32.0,创造\n乙,abc,32.0,运用\n丙,118.73,32.0,设计\n".encode()
+    bowtie = formats.write_geojson(tmp_path / "b.geojson")
+    doc = json.loads(bowtie.read_text(encoding="utf-8"))
+    ring = doc["features"][0]["geometry"]["coordinates"][0]
+    ring[1], ring[2] = ring[2], ring[1]  # crosses itself now
+    doc["features"][0]["geometry"]["coordinates"] = [ring]
+    r = post(client, zone_code, ("四至.geojson", json.dumps(doc).encode(), "boundary"),
+             ("机构.csv", bad_table, "institutions"), ("图.png", b"\x89PNG\r\n\x1a\n0", "core"))
+    assert r.status_code == 422
+    body = r.json()
+    assert body["code"] == "upload_invalid"
+    codes = sorted(f["code"] for f in body["detail"]["findings"])
+    assert codes == ["bad_coordinate", "invalid_geometry", "unknown_chain", "unsupported_format"]
+    located = {f["code"]: f for f in body["detail"]["findings"]}
+    assert located["bad_coordinate"]["row"] == 3 and located["invalid_geometry"]["coordinate"]
+    assert located["unsupported_format"]["file"] == "图.png"
+    assert state(engine, zone_code) == before
+
+
+@pytest.mark.parametrize(("form", "code"), [
+    ({"roles": ["boundary", "core"]}, "roles_mismatch"),
+    ({"roles": ["roads"]}, "upload_invalid"),
+])
+def test_malformed_requests(client, zone_code, tmp_path, form, code):
+    path = formats.write_geojson(tmp_path / "b.geojson")
+    r = client.post(f"/api/zones/{zone_code}/uploads", files=[("files", (path.name, path.read_bytes()))], data=form)
+    assert r.status_code == 422 and r.json()["code"] == code
+
+
+def test_upload_to_an_unknown_zone_is_404(client, tmp_path):
+    path = formats.write_geojson(tmp_path / "b.geojson")
+    r = post(client, "NO-SUCH-ZONE", (path.name, path.read_bytes(), "boundary"))
+    assert r.status_code == 404 and r.json()["code"] == "zone_not_found"
+
+
+def test_the_size_limit_applies_to_uploads(settings, demo_zone, zone_code, engine, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from zonegeo.api.app import create_app
+
+    small = settings.model_copy(update={"max_upload_mb": 0})
+    before = state(engine, zone_code)
+    path = formats.write_geojson(tmp_path / "b.geojson")
+    with TestClient(create_app(small)) as c:
+        r = post(c, zone_code, (path.name, path.read_bytes(), "boundary"))
+    assert r.status_code == 422 and r.json()["code"] == "file_too_large"
+    assert state(engine, zone_code) == before
+
+
+def test_institutions_upload_updates_the_register(client, engine, zone_code):
+    lines = (DEMO / "institutions.csv").read_text(encoding="utf-8").splitlines()
+    r = post(client, zone_code, ("机构.csv", ("\n".join(lines[:-1]) + "\n").encode(), "institutions"),
+             crs=["EPSG:4490"])
+    assert r.status_code == 201, r.text
+    assert r.json()["institutions"]["left"] == 1
+    assert state(engine, zone_code)[1] == 19
