@@ -141,3 +141,55 @@ def test_self_contained_map_opens_from_a_file_with_no_network(browser, tmp_path)
     assert tab.page.locator(".leaflet-overlay-pane path.leaflet-interactive").count() == 2 + buildings + institutions
     assert tab.errors == []
     tab.close()
+
+
+def test_upload_page_shows_findings_then_a_draft_preview(browser, server, settings, tmp_path):
+    from tests import formats
+
+    code = _fresh_zone(settings)
+    tab = Offline(browser, viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = tab.page
+    page.goto(f"{server}/zones/{code}/upload", wait_until="load")
+    bad = tmp_path / "四至.csv"
+    bad.write_text("点号,X,Y\nJ1,3545000,375000\nJ2,3545100,375000\nJ3,3545100,375100\n", encoding="utf-8")
+    page.set_input_files("#file-boundary", str(bad))
+    page.click("#submit")
+    page.wait_for_selector("#findings")
+    assert page.locator("#findings li[data-code]").first.get_attribute("data-code") == "crs_ambiguous"
+    assert "EPSG:4549" in page.locator("#findings").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "upload-findings-phone.png"), full_page=True)
+    # The refused form answers 422, which Chromium logs; nothing else may be logged.
+    assert all("status of 422" in e for e in tab.errors), tab.errors
+    tab.errors.clear()
+    page.set_input_files("#file-boundary", str(bad))
+    page.select_option("#crs-boundary", "EPSG:4549")
+    page.set_input_files("#file-core", str(formats.write_kml(tmp_path / "核心区.kml")))
+    page.click("#submit")
+    page.wait_for_selector("#result")
+    assert "草稿版本 2" in page.locator("#result").inner_text()
+    page.frame_locator("iframe.map").locator(".leaflet-overlay-pane path").first.wait_for()
+    page.screenshot(path=str(ARTIFACTS / "upload-draft-phone.png"), full_page=True)
+    assert tab.errors == []
+    tab.close()
+
+
+def _fresh_zone(settings) -> str:
+    import shutil
+    import tempfile
+    import uuid
+    from pathlib import Path
+
+    from zonegeo.db.session import make_engine, session_factory, transaction
+    from zonegeo.services.zones import import_zone
+
+    code = f"BR-{uuid.uuid4().hex[:8]}"
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "zone"
+        shutil.copytree(DEMO, folder)
+        toml = folder / "zone.toml"
+        toml.write_text(toml.read_text(encoding="utf-8").replace("NJ-DEMO-01", code), encoding="utf-8")
+        engine = make_engine(settings)
+        with transaction(session_factory(engine)) as session:
+            import_zone(session=session, folder=folder)
+        engine.dispose()
+    return code

@@ -113,3 +113,65 @@ def test_unreachable_database_is_a_clear_error():
 @pytest.mark.parametrize("args", [["--help"], ["check", "--help"]])
 def test_help_is_available(args):
     assert runner.invoke(app, args).exit_code == 0
+
+
+def test_check_takes_every_format_and_its_options(tmp_path):
+    from tests import formats
+
+    dxf = formats.write_dxf(tmp_path / "红线.dxf")
+    result = runner.invoke(app, ["check", "--boundary", str(dxf), "--json"])
+    assert result.exit_code == 1  # read fine; no institutions, so rules fail
+    assert json.loads(result.output)["inputs"][0]["crs"] == "EPSG:4528"
+    table = formats.write_point_csv(tmp_path / "界址点.csv", prefix=False)
+    proc = run("check", "--boundary", str(table))
+    assert proc.returncode == 2 and "crs_ambiguous" in proc.stderr and "EPSG:4549" in proc.stderr
+    assert runner.invoke(app, ["check", "--boundary", str(table), "--crs", "boundary=EPSG:4549"]).exit_code == 1
+    gpkg = formats.write_gpkg(tmp_path / "z.gpkg")
+    result = runner.invoke(app, ["check", "--boundary", str(gpkg), "--core", str(gpkg), "--layer", "core=核心区",
+                                 "--json"])
+    report = json.loads(result.output)
+    assert report["areas"]["core_land_m2"] == pytest.approx(1500, rel=1e-3)
+    bad = runner.invoke(app, ["check", "--boundary", str(gpkg), "--layer", "roads=x"])
+    assert bad.exit_code == 2
+
+
+def test_repair_flag(tmp_path):
+    from tests import formats
+
+    (lon, lat), = formats.lonlat([(formats.E0, formats.N0)])
+    d = 0.001
+    bowtie = [[lon, lat], [lon + d, lat + d], [lon + d, lat], [lon, lat + d], [lon, lat]]
+    path = tmp_path / "b.geojson"
+    path.write_text('{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":'
+                    f'{{"type":"Polygon","coordinates":[{bowtie}]}}}}]}}', encoding="utf-8")
+    proc = run("check", "--boundary", str(path))
+    assert proc.returncode == 2 and "invalid_geometry" in proc.stderr and "自相交" in proc.stderr
+    result = runner.invoke(app, ["check", "--boundary", str(path), "--repair", "--json"])
+    assert result.exit_code == 1
+    assert "repaired" in [w["code"] for w in json.loads(result.output)["warnings"]]
+
+
+def test_import_a_folder_of_other_formats(database_url, tmp_path):
+    import shutil
+
+    import pyogrio
+
+    from tests import formats
+
+    folder = tmp_path / "zone"
+    folder.mkdir()
+    shutil.copy(DEMO / "zone.toml", folder / "zone.toml")
+    toml = folder / "zone.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("NJ-DEMO-01", "FMT-01")
+                    + '\n[layer]\ncore = "核心区"\n', encoding="utf-8")
+    formats.write_kmz(folder / "boundary.kmz")
+    formats.write_gpkg(folder / "core.gpkg")
+    table = pyogrio.read_dataframe(DEMO / "institutions.csv", read_geometry=False)
+    pyogrio.write_dataframe(table, folder / "institutions.xlsx", driver="XLSX", layer="机构")
+    env = {"ZONEGEO_DATABASE_URL": database_url}
+    proc = run("import", str(folder), env=env)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(run("report", "FMT-01", "--json", env=env).stdout)
+    assert {i["format"] for i in report["inputs"]} == {"kmz", "gpkg", "xlsx"}
+    assert report["areas"]["land_m2"] == pytest.approx(formats.reference_area_m2(), rel=1e-4)
+    assert report["institutions"]["total"] == 18

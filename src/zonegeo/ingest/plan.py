@@ -9,7 +9,7 @@ from typing import Any
 
 from zonegeo.domain.model import JIANGSU_CITIES, ZoneInfo, ZonePlan
 from zonegeo.errors import InputError
-from zonegeo.ingest.layers import ROLES, read_role
+from zonegeo.ingest.layers import ROLE_LABELS, ROLES, LayerRead, ReadOptions, read_role
 
 
 @dataclass
@@ -26,33 +26,68 @@ class ZoneBundle:
     files: dict[str, Path]
 
 
-def parse_crs_options(options: list[str] | None) -> dict[str, str]:
-    """``["institutions=gcj02", "boundary=EPSG:4549"]`` → ``{role: crs}``."""
+def parse_role_options(options: list[str] | None, *, what: str = "crs") -> dict[str, str]:
+    """``["institutions=gcj02", "boundary=EPSG:4549"]`` → ``{role: value}`` (for --crs and --layer)."""
     out: dict[str, str] = {}
+    example = "boundary=EPSG:4549" if what == "crs" else "boundary=四至"
     for opt in options or []:
-        role, sep, crs = opt.partition("=")
+        role, sep, value = opt.partition("=")
         role = role.strip()
-        if not sep or role not in ROLES or not crs.strip():
-            raise InputError("bad_crs_option", f"坐标系参数“{opt}”格式应为 图层=坐标系，如 boundary=EPSG:4549",
+        if not sep or role not in ROLES or not value.strip():
+            raise InputError(f"bad_{what}_option", f"参数“{opt}”格式应为 用途=值，如 {example}（用途：{'、'.join(ROLES)}）",
                              {"option": opt, "roles": list(ROLES)})
-        out[role] = crs.strip()
+        out[role] = value.strip()
     return out
 
 
-def read_plan(files: dict[str, Path], crs: dict[str, str] | None = None) -> PlanRead:
+def parse_crs_options(options: list[str] | None) -> dict[str, str]:
+    return parse_role_options(options, what="crs")
+
+
+def read_roles(items: list[tuple[str, Path, ReadOptions]]) -> dict[str, LayerRead]:
+    """Read every file, collecting the findings of all of them before giving up, so that the user sees
+    every problem at once."""
+    findings: list[dict[str, Any]] = []
+    reads: dict[str, LayerRead] = {}
+    roles = [role for role, _, _ in items]
+    for role in sorted({r for r in roles if roles.count(r) > 1}):
+        findings.append({"code": "duplicate_role", "message": f"同一次提交中有多个{ROLE_LABELS.get(role, role)}文件",
+                         "role": role})
+    for role, path, options in items:
+        name = options.name or Path(path).name
+        if role not in ROLES:
+            findings.append({"code": "unknown_role", "message": f"{name}：未知的用途“{role}”，应为：{'、'.join(ROLES)}",
+                             "file": name})
+            continue
+        try:
+            reads[role] = read_role(path, role, options=options)
+        except InputError as exc:
+            findings.extend(exc.detail.get("findings") or [{**exc.detail, "code": exc.code, "message": exc.message}])
+    if len(findings) == 1:
+        only = findings[0]
+        raise InputError(only["code"], only["message"], {k: v for k, v in only.items() if k not in ("code", "message")}
+                         | {"findings": findings})
+    if findings:
+        more = f"（共{len(findings)}处问题）" if len(findings) > 1 else ""
+        raise InputError("input_invalid", f"文件未通过检查：{findings[0]['message']}{more}", {"findings": findings})
+    return reads
+
+
+def read_plan(files: dict[str, Path], crs: dict[str, str] | None = None, *, layers: dict[str, str] | None = None,
+              repair: bool = False) -> PlanRead:
     """Read each role's file; a boundary is required."""
-    crs = crs or {}
+    crs, layers = crs or {}, layers or {}
     if "boundary" not in files:
         raise InputError("missing_boundary", "缺少四至范围（boundary）文件", {"roles": sorted(files)})
-    layers = {role: read_role(path, role, crs=crs.get(role)) for role, path in files.items()}
+    reads = read_roles([(role, path, ReadOptions(crs=crs.get(role), layer=layers.get(role), repair=repair))
+                        for role, path in files.items()])
     plan = ZonePlan(
-        boundary=layers["boundary"].value,
-        core=layers["core"].value if "core" in layers else None,
-        buildings=tuple(layers["buildings"].value) if "buildings" in layers else (),
-        institutions=tuple(layers["institutions"].value) if "institutions" in layers else (),
+        boundary=reads["boundary"].value,
+        core=reads["core"].value if "core" in reads else None,
+        buildings=tuple(reads["buildings"].value) if "buildings" in reads else (),
+        institutions=tuple(reads["institutions"].value) if "institutions" in reads else (),
     )
-    return PlanRead(plan, [layer.input for layer in layers.values()],
-                    [w for layer in layers.values() for w in layer.warnings])
+    return PlanRead(plan, [r.input for r in reads.values()], [w for r in reads.values() for w in r.warnings])
 
 
 def find_role_files(folder: Path) -> dict[str, Path]:
@@ -68,7 +103,7 @@ def find_role_files(folder: Path) -> dict[str, Path]:
     return files
 
 
-def read_zone_info(folder: Path) -> tuple[ZoneInfo, dict[str, str]]:
+def read_zone_info(folder: Path) -> tuple[ZoneInfo, dict[str, Any]]:
     path = folder / "zone.toml"
     if not path.is_file():
         raise InputError("missing_zone_toml", f"{folder}中缺少zone.toml（集聚区编号、名称、所在设区市等）",
@@ -87,13 +122,16 @@ def read_zone_info(folder: Path) -> tuple[ZoneInfo, dict[str, str]]:
     info = ZoneInfo(code=str(data["code"]).strip(), name=str(data["name"]).strip(), city=city,
                     builder=str(data.get("builder", "")), operator=str(data.get("operator", "")),
                     note=str(data.get("note", "")))
-    return info, {str(k): str(v) for k, v in data.get("crs", {}).items()}
+    options = {"crs": {str(k): str(v) for k, v in data.get("crs", {}).items()},
+               "layer": {str(k): str(v) for k, v in data.get("layer", {}).items()},
+               "repair": bool(data.get("repair", False))}
+    return info, options
 
 
 def read_zone_dir(folder: Path) -> ZoneBundle:
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError("not_a_folder", f"找不到集聚区文件夹：{folder}", {"folder": str(folder)})
-    info, crs = read_zone_info(folder)
+    info, options = read_zone_info(folder)
     files = find_role_files(folder)
-    return ZoneBundle(info, read_plan(files, crs), files)
+    return ZoneBundle(info, read_plan(files, options["crs"], layers=options["layer"], repair=options["repair"]), files)

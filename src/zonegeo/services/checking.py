@@ -10,16 +10,19 @@ from zonegeo.db import repo
 from zonegeo.domain.check import Report, Warning_, check_plan
 from zonegeo.domain.rules import RuleSet
 from zonegeo.errors import NotFoundError
-from zonegeo.ingest.plan import read_plan
+from zonegeo.ingest.plan import PlanRead, read_plan
 
 
 def _warnings(raw: list[dict]) -> list[Warning_]:
     return [Warning_(w["code"], w["message"], w.get("detail", {})) for w in raw]
 
 
-def check_files(*, files: dict[str, Path], crs: dict[str, str], rules: RuleSet) -> Report:
-    read = read_plan(files, crs)
+def check_read(read: PlanRead, *, rules: RuleSet) -> Report:
     return check_plan(read.plan, rules, inputs=read.inputs, warnings=_warnings(read.warnings))
+
+
+def check_files(*, files: dict[str, Path], crs: dict[str, str], rules: RuleSet) -> Report:
+    return check_read(read_plan(files, crs), rules=rules)
 
 
 def zone_summary(zone) -> dict:

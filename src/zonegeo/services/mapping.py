@@ -7,10 +7,10 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from zonegeo.db import repo
-from zonegeo.domain.check import check_plan
+from zonegeo.domain.check import Report, check_plan
 from zonegeo.domain.rules import RuleSet
 from zonegeo.errors import NotFoundError
-from zonegeo.ingest.plan import read_plan
+from zonegeo.ingest.plan import PlanRead
 from zonegeo.maps.render import render, to_html
 
 
@@ -29,8 +29,6 @@ def zone_map_html(*, session: Session, code: str, rules: RuleSet, tiles: str, se
     return to_html(m, self_contained=self_contained, asset_base=asset_base)
 
 
-def write_check_map(*, files: dict[str, Path], crs: dict[str, str], rules: RuleSet, out: Path, tiles: str) -> None:
-    read = read_plan(files, crs)
-    report = check_plan(read.plan, rules)
-    m = render(read.plan, report, title="申报文件核验地图", subtitle=files["boundary"].name, tiles=tiles)
+def write_check_map(*, read: PlanRead, report: Report, title: str, out: Path, tiles: str) -> None:
+    m = render(read.plan, report, title="申报文件核验地图", subtitle=title, tiles=tiles)
     out.write_text(to_html(m, self_contained=True), encoding="utf-8")

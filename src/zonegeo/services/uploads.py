@@ -14,7 +14,8 @@ from zonegeo.domain.check import Report, Warning_, check_plan
 from zonegeo.domain.model import ZonePlan
 from zonegeo.domain.rules import RuleSet
 from zonegeo.errors import InputError
-from zonegeo.ingest.layers import ROLE_LABELS, ROLES, LayerRead, ReadOptions, read_role
+from zonegeo.ingest.layers import ReadOptions
+from zonegeo.ingest.plan import read_roles
 from zonegeo.ingest.safety import Limits
 
 
@@ -40,30 +41,6 @@ class UploadResult:
                 "institutions": self.institutions, "report": self.report.to_dict()}
 
 
-def _read_all(files: list[UploadedFile], *, repair: bool, limits: Limits) -> dict[str, LayerRead]:
-    """Read every file; collect the findings of all of them before giving up, so the user sees everything."""
-    findings: list[dict[str, Any]] = []
-    reads: dict[str, LayerRead] = {}
-    roles = [f.role for f in files]
-    for role in sorted({r for r in roles if roles.count(r) > 1}):
-        findings.append({"code": "duplicate_role", "message": f"同一次上传中有多个{ROLE_LABELS.get(role, role)}文件",
-                         "role": role})
-    for f in files:
-        if f.role not in ROLES:
-            findings.append({"code": "unknown_role", "message": f"{f.name}：未知的用途“{f.role}”", "file": f.name})
-            continue
-        try:
-            reads[f.role] = read_role(f.path, f.role, options=ReadOptions(
-                crs=f.crs or None, layer=f.layer or None, repair=repair, name=f.name, limits=limits))
-        except InputError as exc:
-            findings.extend(exc.detail.get("findings") or [{"code": exc.code, "message": exc.message, **exc.detail}])
-    if findings:
-        first = findings[0]["message"]
-        more = f"（共{len(findings)}处问题）" if len(findings) > 1 else ""
-        raise InputError("upload_invalid", f"上传的文件未通过检查：{first}{more}", {"findings": findings})
-    return reads
-
-
 def upload_version(*, session: Session, code: str, files: list[UploadedFile], rules: RuleSet, uploaded_by: str,
                    repair: bool = False, limits: Limits | None = None, today: dt.date | None = None) -> UploadResult:
     """A new draft version from the uploaded layers; roles not uploaded are carried over from the current
@@ -71,7 +48,12 @@ def upload_version(*, session: Session, code: str, files: list[UploadedFile], ru
     if not files:
         raise InputError("no_files", "没有上传任何文件", {})
     zone = repo.get_zone(session, code)
-    reads = _read_all(files, repair=repair, limits=limits or Limits())
+    try:
+        reads = read_roles([(f.role, f.path, ReadOptions(crs=f.crs, layer=f.layer, repair=repair, name=f.name,
+                                                          limits=limits or Limits())) for f in files])
+    except InputError as exc:  # one code for the API, with every finding in the detail
+        findings = exc.detail.get("findings") or [exc.to_dict()]
+        raise InputError("upload_invalid", f"上传的文件未通过检查：{exc.message}", {"findings": findings}) from exc
     current = repo.current_version(session, zone)
     base = repo.to_domain_plan(current, []) if current is not None else None
     if "boundary" not in reads and base is None:
