@@ -42,7 +42,7 @@ _KIND_LABELS = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Building:
     """A building (物理载体) of the zone; floor area = footprint × floors used (使用层数)."""
 

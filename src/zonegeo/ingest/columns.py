@@ -10,8 +10,9 @@ from zonegeo.domain.model import ChainLink, InstitutionKind
 BUILDING_COLUMNS = {
     "name": ("名称", "name", "建筑名称", "楼栋"),
     "floors": ("层数", "floors"),
-    "floors_used": ("使用层数", "floors_used"),
-    "floor_area": ("建筑面积", "floor_area", "floor_area_m2"),
+    # .dbf names are cut at 10 bytes: a UTF-8 使用层数 arrives as 使用层
+    "floors_used": ("使用层数", "floors_use", "floors_used", "使用层"),
+    "floor_area": ("建筑面积", "floor_area", "floor_area_m2", "floor_are", "建筑面"),
 }
 INSTITUTION_COLUMNS = {
     "name": ("名称", "name", "机构名称"),

@@ -80,9 +80,10 @@ def _infer_rows(xs: np.ndarray, ys: np.ndarray, file: str) -> crs_resolve.CrsCho
 def from_vector(source: Source, crs: str | None, layer: str | None) -> tuple[list[Institution], dict, list[dict]]:
     vector = read_vector(source, role="institutions", crs=crs, layer=layer)
     found = Findings(file=source.name, layer="institutions")
-    columns = match_columns(vector.rows[0].keys() if vector.rows else [], INSTITUTION_COLUMNS)
+    columns = match_columns(vector.table.columns, INSTITUTION_COLUMNS)
     rows, lons, lats, numbers = [], [], [], []
-    for i, (geom, raw) in enumerate(zip(vector.geometries, vector.rows, strict=True), start=1):
+    records = vector.table.to_dict("records")
+    for i, (geom, raw) in enumerate(zip(vector.geometries, records, strict=True), start=1):
         row = {f: ("" if raw.get(col) is None or raw.get(col) != raw.get(col) else str(raw.get(col)).strip())
                for f, col in columns.items()}
         if geom is None or geom.geom_type != "Point":

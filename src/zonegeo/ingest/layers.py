@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from shapely.geometry import MultiPolygon, Polygon
 
 from zonegeo.domain.measure import geodesic_area_m2
@@ -76,7 +77,7 @@ def _read(source: Source, role: str, options: ReadOptions) -> LayerRead:
         return _buildings(source, options)
     if source.format in VECTOR_FORMATS:
         vector = read_vector(source, role=role, crs=options.crs, layer=options.layer)
-        polys = polygons.extract(vector.geometries, vector.rows, vector.layers, file=source.name, role=role,
+        polys = polygons.extract(vector.geometries, vector.layers, file=source.name, role=role,
                                  fmt=source.format, repair=options.repair)
         record = {"crs": vector.crs, "features": len(polys.polygons), "encoding": vector.encoding}
         warnings = vector.warnings + polys.warnings
@@ -98,47 +99,59 @@ def _wrong_format(source: Source, role: str) -> InputError:
                       {"file": source.name, "role": role, "format": source.format})
 
 
-def _int_cell(value: Any) -> int | None:
-    number = parse_float(value)
-    return int(number) if number is not None and number == int(number) else None
-
-
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and value != value) or str(value).strip() == ""
-
-
 def _buildings(source: Source, options: ReadOptions) -> LayerRead:
     vector = read_vector(source, role="buildings", crs=options.crs, layer=options.layer)
-    polys = polygons.extract(vector.geometries, vector.rows, vector.layers, file=source.name, role="buildings",
+    polys = polygons.extract(vector.geometries, vector.layers, file=source.name, role="buildings",
                              fmt=source.format, repair=options.repair)
-    columns = match_columns(polys.rows[0].keys() if polys.rows else [], BUILDING_COLUMNS)
+    table = vector.table.iloc[polys.indices]
+    columns = match_columns(table.columns, BUILDING_COLUMNS)
     found = Findings(file=source.name, layer="buildings")
     if "floors" not in columns:
         found.add("missing_columns", "建筑图层缺少“层数/floors”属性", feature=1)
         found.raise_if_any()
-    out = []
-    for i, (row, geom) in enumerate(zip(polys.rows, polys.polygons, strict=True), start=1):
-        name = str(row.get(columns.get("name", ""), "") or "").strip() or f"建筑{i}"
-        floors = _int_cell(row.get(columns["floors"]))
-        raw_used = row.get(columns["floors_used"]) if "floors_used" in columns else None
-        used = floors if _blank(raw_used) else _int_cell(raw_used)
-        if floors is None or floors < 1:
-            found.add("bad_floors", f"第{i}个要素（{name}）的层数“{row.get(columns['floors'])}”应为正整数", feature=i)
-            continue
-        if used is None or not 0 <= used <= floors:
-            found.add("bad_floors_used", f"第{i}个要素（{name}）的使用层数应为0到{floors}之间的整数", feature=i)
-            continue
-        declared = None
-        if "floor_area" in columns and not _blank(row.get(columns["floor_area"])):
-            declared = parse_float(row.get(columns["floor_area"]))
-            if declared is None or declared <= 0:
-                found.add("bad_floor_area", f"第{i}个要素（{name}）的建筑面积应为正数", feature=i)
-                continue
-        out.append(Building(name=name, footprint=geom, floors=floors, floors_used=used,
-                            declared_floor_area_m2=declared))
+    numbers = polys.indices + 1
+    floors = _numbers(table, columns.get("floors"))
+    used = _numbers(table, columns.get("floors_used"))
+    used = np.where(np.isnan(used), floors, used)  # 使用层数 defaults to 层数
+    declared = _numbers(table, columns.get("floor_area"))
+    declared_text = _texts(table, columns.get("floor_area"))
+    names = _texts(table, columns.get("name"))
+    names = np.where(names == "", np.char.add("建筑", numbers.astype(str)), names)
+    bad_floors = ~(floors >= 1) | (floors != np.floor(floors))
+    bad_used = ~bad_floors & (~((used >= 0) & (used <= floors)) | (used != np.floor(used)))
+    bad_area = (declared_text != "") & ~(declared > 0)
+    for k in np.flatnonzero(bad_floors | bad_used | bad_area):
+        i, name = int(numbers[k]), names[k]
+        if bad_floors[k]:
+            raw = table.iloc[k][columns["floors"]]
+            found.add("bad_floors", f"第{i}个要素（{name}）的层数“{raw}”应为正整数", feature=i)
+        elif bad_used[k]:
+            found.add("bad_floors_used", f"第{i}个要素（{name}）的使用层数应为0到{int(floors[k])}之间的整数", feature=i)
+        else:
+            found.add("bad_floor_area", f"第{i}个要素（{name}）的建筑面积应为正数", feature=i)
     found.raise_if_any()
+    out = [Building(name=str(n), footprint=g, floors=int(f), floors_used=int(u),
+                    declared_floor_area_m2=None if d != d else float(d))
+           for n, g, f, u, d in zip(names.tolist(), polys.polygons, floors.tolist(), used.tolist(), declared.tolist(),
+                                    strict=True)]
     record = {"crs": vector.crs, "features": len(out), "encoding": vector.encoding}
     return LayerRead("buildings", out, record, vector.warnings + polys.warnings)
+
+
+def _numbers(table: pd.DataFrame, column: str | None) -> np.ndarray:
+    """A column as floats (NaN where empty or not a number), accepting numbers written with commas."""
+    if column is None:
+        return np.full(len(table), np.nan)
+    values = table[column]
+    if values.dtype == object:
+        values = values.astype(str).str.replace(",", "", regex=False).str.strip()
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+
+
+def _texts(table: pd.DataFrame, column: str | None) -> np.ndarray:
+    if column is None:
+        return np.full(len(table), "", dtype=object)
+    return table[column].where(table[column].notna(), "").astype(str).str.strip().to_numpy(dtype=object)
 
 
 def _rings_to_polygons(parts: dict[str, dict[str, list[tuple[float, float, int]]]], choice, *, file: str,
@@ -157,7 +170,7 @@ def _rings_to_polygons(parts: dict[str, dict[str, list[tuple[float, float, int]]
     lon, lat = crs_resolve.to_storage(xs, ys, choice)
     crs_resolve.check_in_jiangsu(lon, lat, file=file, role=role, crs=choice.label)
     k = 0
-    geoms, rows, layers = [], [], []
+    geoms, layers = [], []
     for part, rings in parts.items():
         built = []
         for points in rings.values():
@@ -165,9 +178,8 @@ def _rings_to_polygons(parts: dict[str, dict[str, list[tuple[float, float, int]]
             k += len(points)
             built.append(ring)
         geoms.append(Polygon(built[0], built[1:]))
-        rows.append({"part": part})
         layers.append(part)
-    polys = polygons.extract(geoms, rows, layers, file=file, role=role, fmt=fmt, repair=repair)
+    polys = polygons.extract(geoms, layers, file=file, role=role, fmt=fmt, repair=repair)
     return polys.polygons, polys.warnings
 
 

@@ -25,7 +25,7 @@ SLIVER_M2 = 1.0  # parts smaller than this are digitising debris, not land
 @dataclass
 class PolygonSet:
     polygons: list[MultiPolygon]
-    rows: list[dict[str, Any]]  # the attribute row of each polygon
+    indices: np.ndarray  # position of each polygon's feature in the input
     warnings: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -56,55 +56,54 @@ def _select_dxf_layers(layers: list[str], role: str) -> set[str] | None:
     return named or None
 
 
-def extract(geoms: list[Any], rows: list[dict[str, Any]], layers: list[str], *, file: str, role: str, fmt: str,
-            repair: bool = False) -> PolygonSet:
-    """Check every feature; polygons come back as MultiPolygons, problems as one located error."""
+def extract(geoms: Any, layers: list[str], *, file: str, role: str, fmt: str, repair: bool = False) -> PolygonSet:
+    """Check every feature; polygons come back as MultiPolygons, problems as one located error.
+    Vectorised: the per-feature Python work is only for the features that have something to report."""
     found = Findings(file=file, layer=role)
     warnings: list[dict[str, Any]] = []
-    keep = _select_dxf_layers(layers, role) if fmt == "dxf" else None
-    skipped: Counter[str] = Counter()
-    open_lines: list[dict[str, Any]] = []
-    out, out_rows = [], []
-    for i, (geom, row, layer) in enumerate(zip(geoms, rows, layers, strict=True), start=1):
-        if keep is not None and layer not in keep:
+    arr = np.empty(len(geoms), dtype=object)
+    arr[:] = geoms
+    numbers = np.arange(1, len(arr) + 1)
+    if fmt == "dxf" and (keep := _select_dxf_layers(layers, role)) is not None:
+        selected = np.array([layer in keep for layer in layers], dtype=bool)
+        arr, numbers = arr[selected], numbers[selected]
+    layer_of = np.asarray(layers, dtype=object)
+    empty = shapely.is_missing(arr) | shapely.is_empty(arr)
+    kind = shapely.get_type_id(arr)
+    polygonal = ~empty & np.isin(kind, (3, 6))
+    for k in np.flatnonzero(empty):
+        i = int(numbers[k])
+        found.add("empty_geometry", f"{_label(layer_of[i - 1], i, fmt)}没有几何图形", feature=i,
+                  source_layer=layer_of[i - 1])
+    open_lines, skipped = _non_polygons(arr, kind, ~empty & ~polygonal, numbers, layer_of, found, fmt=fmt)
+
+    idx = np.flatnonzero(polygonal)
+    deduped, repeated = _without_repeated_points(arr[idx])
+    if repeated.any():
+        warnings.append({"code": "duplicate_vertices",
+                         "message": f"{file}：{int((repeated > 0).sum())}个要素共有{int(repeated.sum())}个连续重复顶点，已去除",
+                         "detail": {"file": file, "role": role,
+                                    "features": numbers[idx[repeated > 0]][:50].tolist()}})
+    valid = shapely.is_valid(deduped)
+    keep_mask = np.ones(len(idx), dtype=bool)
+    for k in np.flatnonzero(~valid):
+        i = int(numbers[idx[k]])
+        where = _label(layer_of[i - 1], i, fmt)
+        reason = shapely.is_valid_reason(deduped[k])
+        kind_text = _REASONS.get(reason.split("[")[0], reason.split("[")[0])
+        if not repair:
+            found.add("invalid_geometry", f"{where}几何无效：{kind_text}", feature=i, source_layer=layer_of[i - 1],
+                      reason=reason, coordinate=_location(reason))
+            keep_mask[k] = False
             continue
-        where = _label(layer, i, fmt)
-        if geom is None or geom.is_empty:
-            found.add("empty_geometry", f"{where}没有几何图形", feature=i, source_layer=layer)
-            continue
-        kind = geom.geom_type
-        if kind not in ("Polygon", "MultiPolygon"):
-            if fmt == "dxf" and kind in ("LineString", "MultiLineString"):
-                first = shapely.get_coordinates(geom)[0]
-                open_lines.append({"feature": i, "source_layer": layer,
-                                   "coordinate": [round(float(first[0]), 7), round(float(first[1]), 7)]})
-            elif fmt in ("dxf", "kml", "kmz"):
-                skipped[kind] += 1
-            else:
-                found.add("wrong_geometry_type", f"{where}是{kind}，应为面（Polygon）", feature=i, source_layer=layer)
-            continue
-        deduped = shapely.remove_repeated_points(geom)
-        repeated = len(shapely.get_coordinates(geom)) - len(shapely.get_coordinates(deduped))
-        if repeated:
-            warnings.append({"code": "duplicate_vertices", "message": f"{file}：{where}有{repeated}个连续重复顶点，已去除",
-                             "detail": {"file": file, "role": role, "feature": i, "count": repeated}})
-            geom = deduped
-        if not geom.is_valid:
-            reason = shapely.is_valid_reason(geom)
-            kind_text = _REASONS.get(reason.split("[")[0], reason.split("[")[0])
-            if not repair:
-                found.add("invalid_geometry", f"{where}几何无效：{kind_text}", feature=i, source_layer=layer,
-                          reason=reason, coordinate=_location(reason))
-                continue
-            geom = _as_multi(shapely.make_valid(geom))
-            warnings.append({"code": "repaired", "message": f"{file}：{where}几何无效（{kind_text}），已按要求自动修复",
-                             "detail": {"file": file, "role": role, "feature": i, "reason": reason,
-                                        "coordinate": _location(reason)}})
-        multi = _as_multi(geom)
-        _check_parts(multi, found, warnings, where=where, file=file, role=role, feature=i)
-        out.append(multi)
-        out_rows.append(row)
-    if open_lines and not out:
+        deduped[k] = _as_multi(shapely.make_valid(deduped[k]))
+        warnings.append({"code": "repaired", "message": f"{file}：{where}几何无效（{kind_text}），已按要求自动修复",
+                         "detail": {"file": file, "role": role, "feature": i, "reason": reason,
+                                    "coordinate": _location(reason)}})
+    idx, deduped = idx[keep_mask], deduped[keep_mask]
+    multis = _to_multi(deduped)
+    _check_areas(multis, numbers[idx], layer_of, found, warnings, file=file, role=role, fmt=fmt)
+    if open_lines and not len(idx):
         first = open_lines[0]
         found.add("open_polyline", f"图层“{first['source_layer']}”中只有未闭合的多段线（{len(open_lines)}条），"
                   "无法确定范围；请在CAD中将边界线闭合", **first)
@@ -117,22 +116,84 @@ def extract(geoms: list[Any], rows: list[dict[str, Any]], layers: list[str], *, 
         text = "、".join(f"{k}{v}个" for k, v in skipped.items())
         warnings.append({"code": "non_polygons_ignored", "message": f"{file}：非面要素（{text}）已忽略",
                          "detail": {"file": file, "role": role, "counts": dict(skipped)}})
-    if not out and not found.errors:
+    if not len(idx) and not found.errors:
         found.add("no_polygons", f"{file}中没有可用的面要素", feature=0)
     found.raise_if_any()
-    return PolygonSet(out, out_rows, warnings)
+    return PolygonSet(list(multis), numbers[idx] - 1, warnings)
 
 
-def _check_parts(multi: MultiPolygon, found: Findings, warnings: list, *, where: str, file: str, role: str,
-                 feature: int) -> None:
-    for poly in multi.geoms:
-        area = geodesic_area_m2(poly)
-        point = [round(c, 7) for c in poly.representative_point().coords[0]]
+def _without_repeated_points(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Drop consecutive duplicate vertices; find them on the coordinate array first, so that only the
+    geometries that have some are rebuilt."""
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    same = (coords[1:] == coords[:-1]).all(axis=1) & (owner[1:] == owner[:-1])
+    affected = np.unique(owner[1:][same])
+    if not len(affected):
+        return geoms, np.zeros(len(geoms), dtype=int)
+    out = geoms.copy()
+    out[affected] = shapely.remove_repeated_points(geoms[affected])
+    repeated = np.zeros(len(geoms), dtype=int)
+    repeated[affected] = shapely.get_num_coordinates(geoms[affected]) - shapely.get_num_coordinates(out[affected])
+    return out, repeated
+
+
+def _non_polygons(arr, kind, mask, numbers, layer_of, found: Findings, *, fmt: str):
+    open_lines: list[dict[str, Any]] = []
+    skipped: Counter[str] = Counter()
+    for k in np.flatnonzero(mask):
+        i, geom = int(numbers[k]), arr[k]
+        if fmt == "dxf" and kind[k] in (1, 5):  # LineString, MultiLineString: an open polyline
+            first = shapely.get_coordinates(geom)[0]
+            open_lines.append({"feature": i, "source_layer": layer_of[i - 1],
+                               "coordinate": [round(float(first[0]), 7), round(float(first[1]), 7)]})
+        elif fmt in ("dxf", "kml", "kmz"):
+            skipped[geom.geom_type] += 1
+        else:
+            found.add("wrong_geometry_type", f"{_label(layer_of[i - 1], i, fmt)}是{geom.geom_type}，应为面（Polygon）",
+                      feature=i, source_layer=layer_of[i - 1])
+    return open_lines, skipped
+
+
+def _to_multi(geoms: np.ndarray) -> np.ndarray:
+    """Each geometry as a MultiPolygon of its polygon parts; plain Polygons are wrapped in one vectorised call."""
+    out = np.empty(len(geoms), dtype=object)
+    if not len(geoms):
+        return out
+    kind = shapely.get_type_id(geoms)
+    single = kind == 3
+    if single.any():
+        out[single] = shapely.multipolygons(geoms[single][:, None])
+    for k in np.flatnonzero(~single):
+        out[k] = _as_multi(geoms[k])
+    return out
+
+
+def _check_areas(multis: np.ndarray, numbers: np.ndarray, layer_of, found: Findings, warnings: list, *,
+                 file: str, role: str, fmt: str) -> None:
+    """Zero-area parts are errors, slivers warnings. A planar estimate finds the candidates; only those
+    get a geodesic area."""
+    if not len(multis):
+        return
+    multi_part = shapely.get_num_geometries(multis) > 1
+    several = np.flatnonzero(multi_part)
+    owner = np.flatnonzero(~multi_part)
+    parts = shapely.get_geometry(multis[owner], 0)  # most features have one part: no need to explode them all
+    if len(several):
+        more, more_owner = shapely.get_parts(multis[several], return_index=True)
+        parts = np.concatenate([parts, more])
+        owner = np.concatenate([owner, several[more_owner]])
+    lat = shapely.bounds(parts)[:, 1]
+    approx_m2 = shapely.area(parts) * (111_320.0**2) * np.cos(np.radians(np.nan_to_num(lat)))
+    for k in np.flatnonzero(approx_m2 < 2 * SLIVER_M2):
+        i = int(numbers[owner[k]])
+        where = _label(layer_of[i - 1], i, fmt)
+        area = geodesic_area_m2(parts[k])
+        point = [round(c, 7) for c in parts[k].representative_point().coords[0]]
         if area <= 1e-6:
-            found.add("zero_area", f"{where}有面积为零的部分", feature=feature, coordinate=point)
+            found.add("zero_area", f"{where}有面积为零的部分", feature=i, coordinate=point)
         elif area < SLIVER_M2:
             warnings.append({"code": "sliver", "message": f"{file}：{where}有面积仅{area:.2f}平方米的碎片",
-                             "detail": {"file": file, "role": role, "feature": feature, "coordinate": point}})
+                             "detail": {"file": file, "role": role, "feature": i, "coordinate": point}})
 
 
 def assemble_area(polygons: list[MultiPolygon], *, file: str, role: str, fmt: str) -> tuple[MultiPolygon, list]:

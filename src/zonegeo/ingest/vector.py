@@ -29,8 +29,8 @@ _LDID = {0x4D: "GBK（代码页936，据.dbf语言标识）", 0x7A: "GBK（代�
 class VectorLayer:
     """Features in EPSG:4490, their attribute rows and where each came from."""
 
-    geometries: list[Any]
-    rows: list[dict[str, Any]]
+    geometries: np.ndarray  # shapely geometries (object array)
+    table: pd.DataFrame  # the attribute table, one row per geometry, index 0..n-1
     layers: list[str]  # the source layer of each feature (DXF layer, KML folder, GeoPackage table)
     crs: str
     warnings: list[dict[str, Any]] = field(default_factory=list)
@@ -98,9 +98,34 @@ def _read(source: Source, layer: str | None, encoding: str | None) -> pd.DataFra
         kwargs["encoding"] = encoding
     try:
         return pyogrio.read_dataframe(source.path, **kwargs)
+    except UnicodeDecodeError:
+        # A .dbf field name is at most 10 bytes: a UTF-8 Chinese name gets cut inside a character, which
+        # pyogrio cannot decode. Read the bytes as Latin-1 and decode them ourselves, dropping the cut tail.
+        return _redecode(_read_latin1(source, layer), encoding or "utf-8")
     except Exception as exc:  # pyogrio/GDAL errors: translated here, at the edge where they arise
         raise InputError("unreadable_file", f"{source.name}：文件无法解析（{exc}）",
                          {"file": source.name, "layer": layer or ""}) from exc
+
+
+def _read_latin1(source: Source, layer: str | None) -> pd.DataFrame:
+    try:
+        return pyogrio.read_dataframe(source.path, layer=layer, encoding="latin1")
+    except Exception as exc:
+        raise InputError("unreadable_file", f"{source.name}：文件无法解析（{exc}）",
+                         {"file": source.name, "layer": layer or ""}) from exc
+
+
+def _redecode(df: pd.DataFrame, encoding: str) -> pd.DataFrame:
+    def fix(text: Any) -> Any:
+        if not isinstance(text, str):
+            return text
+        return text.encode("latin1", errors="replace").decode(encoding, errors="ignore")
+
+    df = df.rename(columns={c: fix(c) for c in df.columns if c != "geometry"})
+    for column in df.columns:
+        if column != "geometry" and df[column].dtype == object:
+            df[column] = df[column].map(fix)
+    return df
 
 
 def read_frames(source: Source, *, role: str, layer: str | None) -> tuple[list[tuple[str, Any]], str | None]:
@@ -119,17 +144,19 @@ def read_frames(source: Source, *, role: str, layer: str | None) -> tuple[list[t
 def read_vector(source: Source, *, role: str, crs: str | None = None, layer: str | None = None) -> VectorLayer:
     frames, encoding = read_frames(source, role=role, layer=layer)
     file = source.name
-    geoms, rows, layers = [], [], []
+    geoms, tables, layers = [], [], []
     for name, df in frames:
-        geoms.extend(df.geometry.values)
-        rows.extend(df.drop(columns="geometry").to_dict("records"))
+        geoms.append(np.asarray(df.geometry.values, dtype=object))
+        tables.append(pd.DataFrame(df.drop(columns="geometry")))
         if source.format == "dxf" and "Layer" in df.columns:
             layers.extend(df["Layer"].astype(str))
         else:
             layers.extend([name] * len(df))
-    if not geoms:
+    geoms = np.concatenate(geoms) if geoms else np.empty(0, dtype=object)
+    table = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0].reset_index(drop=True)
+    if not len(geoms):
         raise InputError("empty_layer", f"{file}：图层中没有要素", {"file": file, "role": role})
-    geoms_arr = np.asarray(geoms, dtype=object)
+    geoms_arr = geoms
     warnings: list[dict[str, Any]] = []
     if shapely.has_z(geoms_arr[~shapely.is_missing(geoms_arr)]).any():
         geoms_arr = shapely.force_2d(geoms_arr)
@@ -143,7 +170,7 @@ def read_vector(source: Source, *, role: str, crs: str | None = None, layer: str
     lon, lat = crs_resolve.to_storage(coords[:, 0], coords[:, 1], choice)
     crs_resolve.check_in_jiangsu(lon, lat, file=file, role=role, crs=choice.label)
     geoms_arr = shapely.set_coordinates(geoms_arr.copy(), np.column_stack([lon, lat]))
-    return VectorLayer(list(geoms_arr), rows, layers, choice.label, warnings, encoding)
+    return VectorLayer(geoms_arr, table, layers, choice.label, warnings, encoding)
 
 
 def _choose_crs(source: Source, frame_crs: Any, coords: np.ndarray, *, role: str, given: str | None) -> CrsChoice:
