@@ -66,7 +66,7 @@ def zonegeo_read_and_clip(path: Path, n: int) -> int:
     within = touching & shapely.covers(boundary, footprints)
     crossing = touching & ~within  # only these need cutting
     clipped = np.concatenate([footprints[within], shapely.intersection(footprints[crossing], boundary)])
-    return int(len(clipped))
+    return len(clipped)
 
 
 def timed(fn, *args, repeat: int) -> float:
