@@ -226,3 +226,17 @@ def test_gcj02_institutions_are_converted(tmp_path):
     got = read(path, "institutions", crs="gcj02")
     assert got.value[0].lon == pytest.approx(lon, abs=1e-7) and got.value[0].lat == pytest.approx(lat, abs=1e-7)
     assert got.input["crs"] == "gcj02"
+
+
+def test_utf8_dbf_field_names_cut_inside_a_character(tmp_path):
+    """A .dbf name holds 10 bytes: UTF-8 使用层数 (12 bytes) is cut mid-character; GDAL's reader then fails."""
+    import geopandas as gpd
+
+    gdf = gpd.GeoDataFrame({"名称": ["甲楼"], "层数": [6], "使用层数": [4]}, geometry=[formats.parcel_gk()],
+                           crs="EPSG:4549")
+    shp = tmp_path / "buildings.shp"
+    pyogrio.write_dataframe(gdf, shp, encoding="UTF-8")
+    with pytest.raises(UnicodeDecodeError):
+        pyogrio.read_dataframe(shp)
+    (building,) = read(shp, "buildings").value
+    assert (building.name, building.floors, building.floors_used) == ("甲楼", 6, 4)

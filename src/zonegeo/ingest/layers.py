@@ -143,7 +143,7 @@ def _numbers(table: pd.DataFrame, column: str | None) -> np.ndarray:
     if column is None:
         return np.full(len(table), np.nan)
     values = table[column]
-    if values.dtype == object:
+    if not pd.api.types.is_numeric_dtype(values):
         values = values.astype(str).str.replace(",", "", regex=False).str.strip()
     return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
 

@@ -123,7 +123,7 @@ def _redecode(df: pd.DataFrame, encoding: str) -> pd.DataFrame:
 
     df = df.rename(columns={c: fix(c) for c in df.columns if c != "geometry"})
     for column in df.columns:
-        if column != "geometry" and df[column].dtype == object:
+        if column != "geometry" and (df[column].dtype == object or pd.api.types.is_string_dtype(df[column])):
             df[column] = df[column].map(fix)
     return df
 
