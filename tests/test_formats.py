@@ -240,3 +240,34 @@ def test_utf8_dbf_field_names_cut_inside_a_character(tmp_path):
         pyogrio.read_dataframe(shp)
     (building,) = read(shp, "buildings").value
     assert (building.name, building.floors, building.floors_used) == ("甲楼", 6, 4)
+
+
+def test_unclosed_and_too_short_rings_are_located(tmp_path):
+    (lon, lat), = formats.lonlat([(formats.E0, formats.N0)])
+    d = 0.001
+    unclosed = [[lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d]]
+    path = tmp_path / "u.geojson"
+    path.write_text('{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":'
+                    f'{{"type":"Polygon","coordinates":[{unclosed}]}}}}]}}', encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        read(path)
+    assert e.value.code == "unclosed_ring" and "未闭合" in e.value.message
+    assert e.value.detail["findings"][0]["coordinate"] == pytest.approx([lon, lat], abs=1e-6)
+    short = [[lon, lat], [lon + d, lat], [lon, lat]]
+    path.write_text('{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":'
+                    f'{{"type":"Polygon","coordinates":[{short}]}}}}]}}', encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        read(path)
+    assert e.value.code == "invalid_geometry" and "顶点过少" in e.value.message
+
+
+def test_several_parcels_in_one_point_table(tmp_path):
+    rows = formats.boundary_point_rows(prefix=True)
+    far = [dict(r, 地块="2", X=f"{float(r['X']) + 1000:.3f}") for r in rows if r["圈号"] == 1]
+    path = tmp_path / "界址点.csv"
+    lines = ["点号,地块,圈号,X,Y"] + [f"{r['点号']},1,{r['圈号']},{r['X']},{r['Y']}" for r in rows] + [
+        f"{r['点号']},2,1,{r['X']},{r['Y']}" for r in far]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    got = read(path)
+    assert len(got.value.geoms) == 2
+    assert [w["code"] for w in got.warnings if w["code"] == "multipart"] == ["multipart"]

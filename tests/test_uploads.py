@@ -122,3 +122,46 @@ def test_institutions_upload_updates_the_register(client, engine, zone_code):
     assert r.status_code == 201, r.text
     assert r.json()["institutions"]["left"] == 1
     assert state(engine, zone_code)[1] == 19
+
+
+def _bad_files(tmp_path):
+    """(file name, bytes, role, expected finding code) for each kind of bad input."""
+    import zipfile
+
+    def zip_bytes(entry, data=b"x", mode=zipfile.ZIP_STORED):
+        path = tmp_path / f"{uuid.uuid4().hex}.zip"
+        with zipfile.ZipFile(path, "w", mode) as zf:
+            zf.writestr("a.shp", b"\x00\x00\x27\x0a" + b"\x00" * 96)
+            zf.writestr(entry, data)
+        return path.read_bytes()
+
+    lonlat_square = formats.write_geojson(tmp_path / "ok.geojson").read_text(encoding="utf-8")
+    swapped = json.loads(lonlat_square)
+    swapped["features"][0]["geometry"]["coordinates"] = [
+        [[y, x] for x, y in ring] for ring in swapped["features"][0]["geometry"]["coordinates"]]
+    beijing = json.loads(lonlat_square)
+    beijing["features"][0]["geometry"]["coordinates"] = [
+        [[x - 2.4, y + 7.9] for x, y in ring] for ring in beijing["features"][0]["geometry"]["coordinates"]]
+    kml = formats.kml_text().replace("<kml xmlns", '<!DOCTYPE kml [<!ENTITY a "a">]>\n<kml xmlns', 1)
+    table = formats.write_point_csv(tmp_path / "p.csv", prefix=False).read_bytes()
+    return [
+        ("穿越.zip", zip_bytes("../../evil.dbf"), "boundary", "archive_unsafe_entry"),
+        ("炸弹.zip", zip_bytes("big.dbf", b"\x00" * 30_000_000, zipfile.ZIP_DEFLATED), "boundary", "archive_bomb"),
+        ("实体.kml", kml.encode(), "boundary", "xml_doctype_refused"),
+        ("图片.geojson", b"\x89PNG\r\n\x1a\n0000", "boundary", "unsupported_format"),
+        ("颠倒.geojson", json.dumps(swapped).encode(), "boundary", "coordinates_swapped"),
+        ("北京.geojson", json.dumps(beijing).encode(), "boundary", "outside_jiangsu"),
+        ("无带号.csv", table, "boundary", "crs_ambiguous"),
+        ("机构.csv", "名称,经度\n甲,118.7\n".encode(), "institutions", "missing_columns"),
+    ]
+
+
+def test_each_bad_input_is_refused_with_its_code_and_leaves_the_zone_unchanged(client, engine, zone_code, tmp_path):
+    before = state(engine, zone_code)
+    for name, data, role, code in _bad_files(tmp_path):
+        r = post(client, zone_code, (name, data, role))
+        assert r.status_code == 422, (name, r.text)
+        (finding,) = r.json()["detail"]["findings"]
+        assert finding["code"] == code, (name, finding)
+        assert finding["message"] and name.split(".")[0] in json.dumps(r.json(), ensure_ascii=False)
+        assert state(engine, zone_code) == before, name

@@ -29,6 +29,12 @@ class PolygonSet:
     warnings: list[dict[str, Any]] = field(default_factory=list)
 
 
+def reason_text(reason: str) -> str:
+    """GEOS's invalidity reason in Chinese (prefix match: GEOS appends details and the location)."""
+    head = reason.split("[")[0]
+    return next((text for key, text in _REASONS.items() if head.startswith(key)), head)
+
+
 def _location(reason: str) -> list[float] | None:
     """The coordinate GEOS puts in an invalidity reason, e.g. ``Self-intersection[118.1 32.0]``."""
     if "[" not in reason:
@@ -90,7 +96,7 @@ def extract(geoms: Any, layers: list[str], *, file: str, role: str, fmt: str, re
         i = int(numbers[idx[k]])
         where = _label(layer_of[i - 1], i, fmt)
         reason = shapely.is_valid_reason(deduped[k])
-        kind_text = _REASONS.get(reason.split("[")[0], reason.split("[")[0])
+        kind_text = reason_text(reason)
         if not repair:
             found.add("invalid_geometry", f"{where}几何无效：{kind_text}", feature=i, source_layer=layer_of[i - 1],
                       reason=reason, coordinate=_location(reason))

@@ -103,8 +103,27 @@ def _read(source: Source, layer: str | None, encoding: str | None) -> pd.DataFra
         # pyogrio cannot decode. Read the bytes as Latin-1 and decode them ourselves, dropping the cut tail.
         return _redecode(_read_latin1(source, layer), encoding or "utf-8")
     except Exception as exc:  # pyogrio/GDAL errors: translated here, at the edge where they arise
+        if "closed linestring" in str(exc):
+            raise _unclosed_ring(source, layer, encoding) from exc
         raise InputError("unreadable_file", f"{source.name}：文件无法解析（{exc}）",
                          {"file": source.name, "layer": layer or ""}) from exc
+
+
+def _unclosed_ring(source: Source, layer: str | None, encoding: str | None) -> InputError:
+    """Find the features whose rings do not end where they start; GDAL passes them on, shapely refuses them."""
+    wkbs = pyogrio.raw.read(source.path, layer=layer, encoding=encoding)[2]  # (meta, fids, geometry, fields)
+    findings = []
+    for i, wkb in enumerate(wkbs, start=1):
+        try:
+            shapely.from_wkb(wkb)
+        except shapely.errors.GEOSException:
+            first = shapely.get_coordinates(shapely.from_wkb(wkb, on_invalid="fix"))[0]
+            findings.append({"code": "unclosed_ring", "message": f"第{i}个要素的环未闭合（首尾点不一致）", "file": source.name,
+                             "feature": i, "coordinate": [round(float(first[0]), 7), round(float(first[1]), 7)]})
+    more = f"（共{len(findings)}个要素）" if len(findings) > 1 else ""
+    where = findings[0]["message"] if findings else "有多边形的环未闭合"
+    return InputError("unclosed_ring", f"{source.name}：{where}{more}；请在原软件中闭合后重新导出",
+                      {"file": source.name, "layer": layer or "", "findings": findings})
 
 
 def _read_latin1(source: Source, layer: str | None) -> pd.DataFrame:
