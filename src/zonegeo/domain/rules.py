@@ -21,6 +21,7 @@ class RuleSet:
     title: str
     rules: dict[str, dict[str, Any]]
     declared_floor_area_rel: float = 0.10
+    change: dict[str, Any] = field(default_factory=dict)  # tolerances of change detection (第三章)
 
     def param(self, rule_id: str, name: str) -> Any:
         return self.rules[rule_id][name]
@@ -65,6 +66,8 @@ def load_rules(path: Path) -> RuleSet:
         title=data.get("title", ""),
         rules=rules,
         declared_floor_area_rel=float(data.get("warnings", {}).get("declared_floor_area_rel", 0.10)),
+        change={"basis": "", "report_within_working_days": 15, "hausdorff_m": 1.0, "area_change_pct": 0.5,
+                "building_match_iou": 0.5} | data.get("change", {}),
     )
 
 
