@@ -15,6 +15,7 @@ class Settings(BaseSettings):
     database_url: str = "postgresql+psycopg2://postgres@127.0.0.1:5432/zonegeo"
     maps_dir: Path = PROJECT_ROOT / "maps"
     rules_file: Path = PROJECT_ROOT / "data" / "rules" / "jiangsu-2024.toml"
+    holidays_dir: Path = PROJECT_ROOT / "data" / "holidays"  # State Council arrangements beyond chinesecalendar
     host: str = "127.0.0.1"
     port: int = 8000
     db_pool_size: int = 5

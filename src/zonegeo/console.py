@@ -53,3 +53,31 @@ def print_zones(zones: list[dict[str, Any]], console: Console) -> None:
         table.add_row(z["code"], z["name"], z["city"], z["status"], _fmt(z["version"]),
                       _fmt(z["land_m2"]), str(z["institutions"]))
     console.print(table)
+
+
+def print_diff(result: dict[str, Any], console: Console) -> None:
+    verdict = "[bold green]无实质变化[/bold green]（数字化误差范围内）"
+    if result["material"]:
+        verdict = "[bold red]有实质变化[/bold red]"
+    console.print(f"{result['layer_label']}：{verdict}")
+    for reason in result["reasons"]:
+        console.print(f"  - {reason}")
+    area = result.get("area")
+    if area:
+        console.print(f"面积：{area['area_before_m2']:,.1f} → {area['area_after_m2']:,.1f} 平方米"
+                      f"（{area['area_change_m2']:+,.1f}）；对称差 {area['symmetric_difference_m2']:,.1f} 平方米；"
+                      f"边界最大偏移 {area['hausdorff_m']:,.2f} 米")
+    if result.get("due"):
+        d = result["due"]
+        note = "（暂定）" if d["provisional"] else ""
+        console.print(f"变更发生于{d['from']}，应于[bold]{d['due']}[/bold]{note}前报告（{d['working_days']}个工作日）")
+
+
+def print_changes(rows: list[dict[str, Any]], console: Console) -> None:
+    table = Table(title=f"变更事项（{len(rows)}项）")
+    for col in ("设区市", "集聚区", "类型", "发生日期", "报告截止", "状态"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["city"], r["zone_name"], r["kind_label"], r["occurred_on"],
+                      r["report_due"] + ("（暂定）" if r["due_provisional"] else ""), r["status_label"])
+    console.print(table)

@@ -14,10 +14,11 @@ from sqlalchemy import text
 from zonegeo import __version__
 from zonegeo.api.deps import SessionDep
 from zonegeo.api.errors import add_exception_handlers
-from zonegeo.api.routes import pages, uploads, zones
+from zonegeo.api.routes import changes, pages, uploads, versions, zones
 from zonegeo.config import Settings
 from zonegeo.db.session import make_engine, session_factory
 from zonegeo.domain.rules import load_rules
+from zonegeo.domain.workdays import WorkCalendar
 from zonegeo.maps.assets import ASSET_DIR
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -37,11 +38,14 @@ def create_app(settings: Settings) -> FastAPI:
                   description="江苏省知识产权服务业集聚发展区的四至范围、核心区、建筑和服务机构登记与核验。")
     app.state.settings = settings
     app.state.rules = load_rules(settings.rules_file)
+    app.state.calendar = WorkCalendar.from_folder(settings.holidays_dir)
     app.state.templates = Jinja2Templates(directory=TEMPLATES)
     add_exception_handlers(app)
     app.mount("/assets", StaticFiles(directory=ASSET_DIR), name="assets")
     app.include_router(zones.router)
     app.include_router(uploads.router)
+    app.include_router(versions.router)
+    app.include_router(changes.router)
     app.include_router(pages.router)
 
     @app.get("/healthz", tags=["运维"], summary="健康检查（含数据库连接）")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import orjson
@@ -38,9 +39,33 @@ class ZonesPublic(BaseModel):
 class VersionSummary(BaseModel):
     number: int
     state: str
+    state_label: str
     effective_on: str
     uploaded_by: str
+    decided_by: str
     source_files: list[dict[str, Any]]
+
+
+class VersionsPublic(BaseModel):
+    data: list[VersionSummary]
+    count: int
+
+
+class ChangeCreate(BaseModel):
+    kind: str  # operator | function | mechanism | other
+    occurred_on: date
+    description: str = ""
+
+
+class ChangeReport(BaseModel):
+    reported_by: str
+    reported_on: date | None = None  # today when omitted
+    note: str = ""
+
+
+class TransitionRequest(BaseModel):
+    by: str = ""
+    effective_on: date | None = None  # approval: the day the new layout took effect
 
 
 class ZonePublic(BaseModel):

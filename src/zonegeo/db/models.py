@@ -74,6 +74,8 @@ class ZoneVersion(Base):
     ingest_warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     uploaded_by: Mapped[str] = mapped_column(Text, default="")
     effective_on: Mapped[dt.date] = mapped_column(Date)
+    decided_by: Mapped[str] = mapped_column(Text, default="")
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     zone: Mapped[Zone] = relationship(back_populates="versions")
@@ -120,3 +122,29 @@ class Institution(Base):
     left_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)  # 退出
 
     zone: Mapped[Zone] = relationship(back_populates="institutions")
+
+
+class ChangeEvent(Base):
+    """A change that must be reported within 15 working days (第三章 变更事项报告制度)."""
+
+    __tablename__ = "change_event"
+    __table_args__ = (
+        Index("ix_change_event_open_due", "report_due", postgresql_where=text("reported_on IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    zone_id: Mapped[int] = mapped_column(ForeignKey("zone.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str] = mapped_column(Text, default="")
+    occurred_on: Mapped[dt.date] = mapped_column(Date)
+    from_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    to_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    report_due: Mapped[dt.date] = mapped_column(Date)
+    due_provisional: Mapped[bool] = mapped_column(default=False)
+    reported_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    reported_by: Mapped[str] = mapped_column(Text, default="")
+    report_note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    zone: Mapped[Zone] = relationship()

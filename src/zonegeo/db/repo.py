@@ -35,6 +35,21 @@ def current_version(session: Session, zone: Zone) -> ZoneVersion | None:
     return session.scalar(stmt)
 
 
+def lock_zone(session: Session, zone: Zone) -> None:
+    """Serialise writers of one zone (version numbers, state changes) on its row."""
+    session.execute(select(Zone.id).where(Zone.id == zone.id).with_for_update())
+
+
+def approved_version(session: Session, zone: Zone) -> ZoneVersion | None:
+    return session.scalar(select(ZoneVersion).where(ZoneVersion.zone_id == zone.id, ZoneVersion.state == "approved")
+                          .options(selectinload(ZoneVersion.buildings)))
+
+
+def list_versions(session: Session, zone: Zone) -> list[ZoneVersion]:
+    return list(session.scalars(select(ZoneVersion).where(ZoneVersion.zone_id == zone.id)
+                                .order_by(ZoneVersion.number)))
+
+
 def get_version(session: Session, zone: Zone, number: int) -> ZoneVersion:
     version = session.scalar(select(ZoneVersion).where(ZoneVersion.zone_id == zone.id, ZoneVersion.number == number)
                              .options(selectinload(ZoneVersion.buildings)))
@@ -63,7 +78,7 @@ def plan_content_sha256(plan: model.ZonePlan) -> str:
 def add_version(session: Session, zone: Zone, plan: model.ZonePlan, *, state: str, source_files: list[dict],
                 ingest_warnings: list[dict], uploaded_by: str, effective_on: dt.date) -> ZoneVersion:
     """A new numbered version; the zone row is locked so concurrent writers get distinct numbers."""
-    session.execute(select(Zone.id).where(Zone.id == zone.id).with_for_update())
+    lock_zone(session, zone)
     last = session.scalar(select(func.max(ZoneVersion.number)).where(ZoneVersion.zone_id == zone.id)) or 0
     if state == "approved":
         for old in session.scalars(select(ZoneVersion).where(ZoneVersion.zone_id == zone.id,

@@ -32,3 +32,17 @@ def zone_map_html(*, session: Session, code: str, rules: RuleSet, tiles: str, se
 def write_check_map(*, read: PlanRead, report: Report, title: str, out: Path, tiles: str) -> None:
     m = render(read.plan, report, title="申报文件核验地图", subtitle=title, tiles=tiles)
     out.write_text(to_html(m, self_contained=True), encoding="utf-8")
+
+
+def diff_map_html(*, session: Session, code: str, a: int, b: int, rules: RuleSet, tiles: str,
+                  asset_base: str = "/assets") -> str:
+    from zonegeo.domain.diff import Tolerances, compare_plans
+    from zonegeo.maps.diff import render_diff
+
+    zone = repo.get_zone(session, code)
+    before = repo.to_domain_plan(repo.get_version(session, zone, a), [])
+    after = repo.to_domain_plan(repo.get_version(session, zone, b), [])
+    diff = compare_plans(before, after, Tolerances.from_rules(rules.change))
+    m = render_diff(before, after, diff, title=zone.name, subtitle=f"版本{a} → 版本{b}", tiles=tiles,
+                    asset_base=asset_base)
+    return to_html(m, asset_base=asset_base)

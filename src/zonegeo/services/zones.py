@@ -12,8 +12,11 @@ from sqlalchemy.orm import Session
 from zonegeo.db import repo
 from zonegeo.db.models import Zone
 from zonegeo.domain.measure import geodesic_area_m2
+from zonegeo.domain.rules import RuleSet
+from zonegeo.domain.workdays import WorkCalendar
 from zonegeo.errors import InputError, NotFoundError
 from zonegeo.ingest.plan import ZoneBundle, read_zone_dir
+from zonegeo.services import changes
 from zonegeo.services.checking import zone_summary
 
 
@@ -24,6 +27,7 @@ class ImportResult:
     version: int
     new_version: bool
     institutions: dict[str, int]
+    change_report_due: dt.date | None = None  # set when the import changed an approved layout materially
 
 
 def _duplicate_codes(bundle: ZoneBundle) -> None:
@@ -37,8 +41,8 @@ def _duplicate_codes(bundle: ZoneBundle) -> None:
         seen[code] = inst.name
 
 
-def import_zone(*, session: Session, folder: Path, uploaded_by: str = "cli",
-                today: dt.date | None = None) -> ImportResult:
+def import_zone(*, session: Session, folder: Path, uploaded_by: str = "cli", today: dt.date | None = None,
+                rules: RuleSet | None = None, calendar: WorkCalendar | None = None) -> ImportResult:
     """Store a zone folder: the zone's facts, its layout as a new approved version when it changed,
     and its institutions. Everything is read and checked before anything is written."""
     bundle = read_zone_dir(folder)
@@ -58,12 +62,17 @@ def import_zone(*, session: Session, folder: Path, uploaded_by: str = "cli",
     current = repo.current_version(session, zone)
     plan = bundle.read.plan
     new_version = current is None or current.content_sha256 != repo.plan_content_sha256(plan)
+    event = None
     if new_version:
+        previous = repo.approved_version(session, zone)
         current = repo.add_version(session, zone, plan, state="approved", source_files=bundle.read.inputs,
                                    ingest_warnings=bundle.read.warnings, uploaded_by=uploaded_by,
                                    effective_on=today)
+        if rules is not None and calendar is not None:
+            event = changes.on_approved(session, zone, current, previous, rules, calendar)
     counts = repo.sync_institutions(session, zone, plan.institutions, today)
-    return ImportResult(info.code, created, current.number, new_version, counts)
+    return ImportResult(info.code, created, current.number, new_version, counts,
+                        event.report_due if event is not None else None)
 
 
 def list_zones(*, session: Session) -> list[dict[str, Any]]:
@@ -83,6 +92,15 @@ def list_zones(*, session: Session) -> list[dict[str, Any]]:
 def get_zone(*, session: Session, code: str) -> dict[str, Any]:
     zone = repo.get_zone(session, code)
     version = repo.current_version(session, zone)
-    versions = [{"number": v.number, "state": v.state, "effective_on": v.effective_on.isoformat(),
-                 "uploaded_by": v.uploaded_by, "source_files": v.source_files} for v in zone.versions]
+    versions = [version_dict(v) for v in repo.list_versions(session, zone)]
     return zone_summary(zone) | {"version": version.number if version else None, "versions": versions}
+
+
+def version_dict(v) -> dict[str, Any]:
+    return {"number": v.number, "state": v.state, "state_label": changes.STATE_LABELS[v.state],
+            "effective_on": v.effective_on.isoformat(), "uploaded_by": v.uploaded_by, "decided_by": v.decided_by,
+            "source_files": v.source_files}
+
+
+def list_versions(*, session: Session, code: str) -> list[dict[str, Any]]:
+    return [version_dict(v) for v in repo.list_versions(session, repo.get_zone(session, code))]

@@ -1,0 +1,149 @@
+"""Versions moving draft → submitted → approved, the change events they cause, and their reports
+(第三章：变更后15个工作日内报告省知识产权局，同时抄报所在设区市知识产权局)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from zonegeo.db import repo
+from zonegeo.db.models import ChangeEvent, Zone, ZoneVersion
+from zonegeo.domain.diff import LayoutDiff, Tolerances, compare_plans
+from zonegeo.domain.rules import RuleSet
+from zonegeo.domain.workdays import WorkCalendar
+from zonegeo.errors import ConflictError, InputError, NotFoundError
+
+KIND_LABELS = {"spatial_layout": "空间布局和物理载体", "operator": "运营管理机构", "function": "性质或功能",
+               "mechanism": "运行机制", "other": "其他重大事项"}
+STATE_LABELS = {"draft": "草稿", "submitted": "已提交", "approved": "已批准", "superseded": "已被替代"}
+STATUS_LABELS = {"pending": "待报告", "overdue": "已逾期", "reported": "已按时报告", "late": "逾期后报告"}
+TRANSITIONS = {"submit": ("draft", "submitted"), "approve": ("submitted", "approved")}
+
+
+def version_diff(session: Session, zone: Zone, a: int, b: int, rules: RuleSet) -> LayoutDiff:
+    old, new = repo.get_version(session, zone, a), repo.get_version(session, zone, b)
+    return compare_plans(repo.to_domain_plan(old, []), repo.to_domain_plan(new, []), Tolerances.from_rules(rules.change))
+
+
+def _spatial_event(session: Session, zone: Zone, previous: ZoneVersion, version: ZoneVersion, rules: RuleSet,
+                   calendar: WorkCalendar) -> ChangeEvent | None:
+    diff = compare_plans(repo.to_domain_plan(previous, []), repo.to_domain_plan(version, []),
+                         Tolerances.from_rules(rules.change))
+    if not diff.material:
+        return None
+    due = calendar.add_working_days(version.effective_on, int(rules.change["report_within_working_days"]))
+    event = ChangeEvent(zone_id=zone.id, kind="spatial_layout", occurred_on=version.effective_on,
+                        from_version=previous.number, to_version=version.number, metrics=diff.to_dict(),
+                        description="；".join(diff.reasons()), report_due=due.due, due_provisional=due.provisional)
+    session.add(event)
+    session.flush()
+    return event
+
+
+def on_approved(session: Session, zone: Zone, version: ZoneVersion, previous: ZoneVersion | None, rules: RuleSet,
+                calendar: WorkCalendar) -> ChangeEvent | None:
+    """A newly approved layout replaces the previous one: a material difference is a change to report."""
+    return _spatial_event(session, zone, previous, version, rules, calendar) if previous is not None else None
+
+
+def transition(*, session: Session, code: str, number: int, action: str, by: str, rules: RuleSet,
+               calendar: WorkCalendar, effective_on: dt.date | None = None) -> dict[str, Any]:
+    """Submit a draft, or approve a submitted version (superseding the approved one in the same transaction)."""
+    if action not in TRANSITIONS:
+        raise InputError("unknown_action", f"未知的操作“{action}”，应为 submit 或 approve", {"action": action})
+    zone = repo.get_zone(session, code)
+    repo.lock_zone(session, zone)
+    version = repo.get_version(session, zone, number)
+    source, target = TRANSITIONS[action]
+    if version.state != source:
+        allowed = [a for a, (s, _) in TRANSITIONS.items() if s == version.state]
+        verb = "提交" if action == "submit" else "批准"
+        can = f"；当前可执行：{'、'.join(allowed)}" if allowed else "；当前没有可执行的操作"
+        raise ConflictError("illegal_transition", f"版本{number}当前状态为“{STATE_LABELS[version.state]}”，不能{verb}{can}",
+                            {"state": version.state, "action": action, "allowed": allowed})
+    previous = repo.approved_version(session, zone) if target == "approved" else None
+    if previous is not None:
+        previous.state = "superseded"
+        session.flush()
+    version.state = target
+    version.decided_by = by
+    version.decided_at = dt.datetime.now(dt.UTC)
+    if effective_on is not None:
+        version.effective_on = effective_on
+    session.flush()
+    event = on_approved(session, zone, version, previous, rules, calendar) if target == "approved" else None
+    return {"code": code, "version": number, "state": target,
+            "change_event": change_dict(event, dt.date.today()) if event else None}
+
+
+def record_change(*, session: Session, code: str, kind: str, occurred_on: dt.date, description: str,
+                  rules: RuleSet, calendar: WorkCalendar) -> ChangeEvent:
+    """A change of operator, function, mechanism or another major matter, with the same deadline."""
+    if kind not in KIND_LABELS or kind == "spatial_layout":
+        allowed = [k for k in KIND_LABELS if k != "spatial_layout"]
+        raise InputError("unknown_change_kind", f"变更类型“{kind}”不正确，应为：{'、'.join(allowed)}"
+                         "（空间布局变更由上传和批准新版本自动记录）", {"kind": kind, "allowed": allowed})
+    zone = repo.get_zone(session, code)
+    due = calendar.add_working_days(occurred_on, int(rules.change["report_within_working_days"]))
+    event = ChangeEvent(zone_id=zone.id, kind=kind, occurred_on=occurred_on, description=description,
+                        report_due=due.due, due_provisional=due.provisional, metrics={})
+    session.add(event)
+    session.flush()
+    return event
+
+
+def file_report(*, session: Session, code: str, change_id: int, reported_by: str, reported_on: dt.date,
+                note: str = "") -> ChangeEvent:
+    zone = repo.get_zone(session, code)
+    event = session.get(ChangeEvent, change_id, with_for_update=True)
+    if event is None or event.zone_id != zone.id:
+        raise NotFoundError("change_not_found", f"集聚区“{code}”没有编号为{change_id}的变更事项",
+                            {"code": code, "change": change_id})
+    if event.reported_on is not None:
+        raise ConflictError("already_reported", f"该变更事项已于{event.reported_on:%Y年%m月%d日}报告",
+                            {"reported_on": event.reported_on.isoformat()})
+    if reported_on < event.occurred_on:
+        raise InputError("report_before_change", "报告日期不能早于变更发生日期",
+                         {"occurred_on": event.occurred_on.isoformat(), "reported_on": reported_on.isoformat()})
+    event.reported_on, event.reported_by, event.report_note = reported_on, reported_by, note
+    session.flush()
+    return event
+
+
+def status(event: ChangeEvent, today: dt.date) -> str:
+    if event.reported_on is not None:
+        return "late" if event.reported_on > event.report_due else "reported"
+    return "overdue" if today > event.report_due else "pending"
+
+
+def change_dict(event: ChangeEvent, today: dt.date, zone: Zone | None = None) -> dict[str, Any]:
+    state = status(event, today)
+    out = {
+        "id": event.id, "kind": event.kind, "kind_label": KIND_LABELS[event.kind], "description": event.description,
+        "occurred_on": event.occurred_on.isoformat(), "report_due": event.report_due.isoformat(),
+        "due_provisional": event.due_provisional, "status": state, "status_label": STATUS_LABELS[state],
+        "reported_on": event.reported_on.isoformat() if event.reported_on else None,
+        "reported_by": event.reported_by, "from_version": event.from_version, "to_version": event.to_version,
+        "days_left": (event.report_due - today).days if event.reported_on is None else None,
+        "metrics": event.metrics,
+    }
+    if zone is not None:
+        out |= {"zone_code": zone.code, "zone_name": zone.name, "city": zone.city}
+    return out
+
+
+def list_changes(*, session: Session, today: dt.date, status_filter: str | None = None, city: str | None = None,
+                 code: str | None = None) -> list[dict[str, Any]]:
+    if status_filter is not None and status_filter not in STATUS_LABELS:
+        raise InputError("unknown_status", f"状态“{status_filter}”不正确，应为：{'、'.join(STATUS_LABELS)}",
+                         {"status": status_filter})
+    stmt = select(ChangeEvent, Zone).join(Zone, Zone.id == ChangeEvent.zone_id)
+    if city:
+        stmt = stmt.where(Zone.city == city)
+    if code:
+        stmt = stmt.where(Zone.code == code)
+    rows = [change_dict(e, today, z) for e, z in session.execute(stmt.order_by(ChangeEvent.report_due, ChangeEvent.id))]
+    return [r for r in rows if status_filter is None or r["status"] == status_filter]
