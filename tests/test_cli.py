@@ -175,3 +175,57 @@ def test_import_a_folder_of_other_formats(database_url, tmp_path):
     assert {i["format"] for i in report["inputs"]} == {"kmz", "gpkg", "xlsx"}
     assert report["areas"]["land_m2"] == pytest.approx(formats.reference_area_m2(), rel=1e-4)
     assert report["institutions"]["total"] == 18
+
+
+def test_due_command_follows_the_reference(tmp_path):
+    cases = json.loads((PROJECT_ROOT.parent / "shared" / "reference" / "workdays.json").read_text(encoding="utf-8"))
+    case = next(c for c in cases["cases"] if c["n_working_days"] == 15)
+    result = runner.invoke(app, ["due", "--from", case["start"], "--working-days", "15", "--json"])
+    assert result.exit_code == 0
+    assert json.loads(result.output)["due"] == case["due"]
+    provisional = json.loads(runner.invoke(app, ["due", "--from", "2026-12-28", "--working-days", "5", "--json"]).output)
+    assert provisional["provisional"] is True and provisional["due"] == "2027-01-05"
+    assert runner.invoke(app, ["due", "--from", "28/12/2026", "--working-days", "5"]).exit_code == 2
+
+
+def test_diff_command_exit_codes(tmp_path):
+    from tests import formats
+
+    old = formats.write_geojson(tmp_path / "old.geojson")
+    same = runner.invoke(app, ["diff", "--old", str(old), "--new", str(old), "--json"])
+    assert same.exit_code == 0 and json.loads(same.output)["material"] is False
+    gk = formats.write_geojson(tmp_path / "gk.geojson", "urn:ogc:def:crs:EPSG::4549", gk=True)
+    assert runner.invoke(app, ["diff", "--old", str(old), "--new", str(gk), "--json"]).exit_code == 0
+    grown = tmp_path / "new.csv"
+    rows = formats.boundary_point_rows(prefix=True)
+    grown.write_text("点号,圈号,X,Y\n" + "".join(
+        f"{r['点号']},{r['圈号']},{r['X']},{float(r['Y']) + (30 if r['圈号'] == 1 else 0):.3f}\n" for r in rows),
+        encoding="utf-8")
+    changed = runner.invoke(app, ["diff", "--old", str(old), "--new", str(grown), "--changed-on", "2026-09-30", "--json"])
+    assert changed.exit_code == 1
+    body = json.loads(changed.output)
+    assert body["material"] and body["boundary"]["hausdorff_m"] == pytest.approx(30, abs=0.1)
+    assert body["due"]["due"] == "2026-10-27"
+    proc = run("diff", "--old", str(old), "--new", str(tmp_path / "missing.geojson"))
+    assert proc.returncode == 2 and "找不到文件" in proc.stderr
+
+
+def test_version_and_changes_commands(database_url, tmp_path):
+    import shutil
+
+    from tests import formats
+
+    env = {"ZONEGEO_DATABASE_URL": database_url}
+    folder = tmp_path / "zone"
+    shutil.copytree(DEMO, folder)
+    toml = folder / "zone.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("NJ-DEMO-01", "CLI-CH-01"), encoding="utf-8")
+    assert run("import", str(folder), env=env).returncode == 0
+    formats.write_kml(folder / "boundary.kml")
+    (folder / "boundary.geojson").unlink()
+    proc = run("import", str(folder), env=env)
+    assert proc.returncode == 0 and "变更事项" in proc.stdout
+    listed = json.loads(run("changes", "--json", env=env).stdout)
+    assert any(r["zone_code"] == "CLI-CH-01" and r["kind"] == "spatial_layout" for r in listed)
+    bad = run("version", "approve", "CLI-CH-01", "1", env=env)
+    assert bad.returncode == 2 and "已被替代" in bad.stderr
