@@ -77,12 +77,12 @@ def test_map_contains_every_building_and_institution(client):
         assert b.name in decoded, b.name
     for i in plan.institutions:
         assert i.name in decoded, i.name
-    assert '<script src="/assets/leaflet.js"></script>' in html
+    assert '<script src="/assets/leaflet/leaflet.js"></script>' in html
     assert not re.search(r'(src|href)="https?://', html), "the map must not load scripts or styles from CDNs"
 
 
 def test_leaflet_is_served_locally(client):
-    r = client.get("/assets/leaflet.js")
+    r = client.get("/assets/leaflet/leaflet.js")
     assert r.status_code == 200 and "Leaflet" in r.text[:2000]
 
 

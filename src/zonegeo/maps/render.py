@@ -31,7 +31,7 @@ class ZoneMap(folium.Map):
 
     def __init__(self, *args: Any, asset_base: str = "/assets", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.default_js, self.default_css = assets.links(asset_base)
+        assets.localize(self, "leaflet", asset_base)
 
 
 def _rounded(geom):
