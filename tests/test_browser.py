@@ -97,7 +97,7 @@ def test_zone_map_renders_every_overlay_and_popups_open(browser, server):
     page.wait_for_selector(".leaflet-overlay-pane path")
     buildings, institutions, platforms = _expected_counts()
     # boundary + core + buildings + institution circle markers, all SVG paths
-    assert page.locator(".leaflet-overlay-pane path.leaflet-interactive").count() == 2 + buildings + institutions
+    assert page.locator(".folium-map > .leaflet-map-pane .leaflet-overlay-pane path.leaflet-interactive").count() == 2 + buildings + institutions
     assert page.locator(".zg-platform").count() == platforms
     assert "河西知识产权服务业集聚区" in page.locator(".zg-title").inner_text()
     assert "图例" in page.locator(".zg-legend").inner_text()
@@ -138,7 +138,7 @@ def test_self_contained_map_opens_from_a_file_with_no_network(browser, tmp_path)
     tab.page.goto(out.as_uri(), wait_until="load")
     tab.page.wait_for_selector(".leaflet-overlay-pane path")
     buildings, institutions, _ = _expected_counts()
-    assert tab.page.locator(".leaflet-overlay-pane path.leaflet-interactive").count() == 2 + buildings + institutions
+    assert tab.page.locator(".folium-map > .leaflet-map-pane .leaflet-overlay-pane path.leaflet-interactive").count() == 2 + buildings + institutions
     assert tab.errors == []
     tab.close()
 

@@ -10,7 +10,9 @@ from branca.element import Element
 
 from zonegeo.domain.diff import LayoutDiff
 from zonegeo.domain.model import ZonePlan
-from zonegeo.maps.render import TILES, ZoneMap, _feature
+from zonegeo.maps.basemaps import add_base_layers
+from zonegeo.maps.layers import feature as _feature
+from zonegeo.maps.render import ZoneMap
 
 COLOURS = {"added": "#1a9850", "removed": "#d73027", "unchanged": "#888888", "core": "#ff9800"}
 
@@ -29,9 +31,7 @@ def render_diff(before: ZonePlan, after: ZonePlan, diff: LayoutDiff, *, title: s
     west, south, east, north = shapely.union(before.boundary, after.boundary).bounds
     m = ZoneMap(location=[(south + north) / 2, (west + east) / 2], tiles=None, control_scale=True, zoom_start=16,
                 asset_base=asset_base)
-    if tiles in TILES:
-        url, attribution, label = TILES[tiles]
-        folium.TileLayer(url, attr=attribution, name=label, max_zoom=19).add_to(m)
+    add_base_layers(m, default=tiles)
     b = diff.boundary
     unchanged = shapely.intersection(before.boundary, after.boundary)
     _layer("四至：未变化部分", [_feature(unchanged, {"名称": "未变化部分"})], COLOURS["unchanged"], ["名称"]).add_to(m)

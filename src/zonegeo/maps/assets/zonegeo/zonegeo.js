@@ -1,0 +1,77 @@
+/* zonegeo map helpers: popups, styles and the GCJ-02 shift for Amap tiles. Plain ES5, no dependencies. */
+var zg = (function () {
+  var A = 6378245.0, EE = 0.00669342162296594323, PI = Math.PI;
+  function outOfChina(lng, lat) { return lng < 72.004 || lng > 137.8347 || lat < 0.8293 || lat > 55.8271; }
+  function tLat(x, y) {
+    var r = -100 + 2 * x + 3 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x));
+    r += (20 * Math.sin(6 * x * PI) + 20 * Math.sin(2 * x * PI)) * 2 / 3;
+    r += (20 * Math.sin(y * PI) + 40 * Math.sin(y / 3 * PI)) * 2 / 3;
+    r += (160 * Math.sin(y / 12 * PI) + 320 * Math.sin(y * PI / 30)) * 2 / 3;
+    return r;
+  }
+  function tLng(x, y) {
+    var r = 300 + x + 2 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x));
+    r += (20 * Math.sin(6 * x * PI) + 20 * Math.sin(2 * x * PI)) * 2 / 3;
+    r += (20 * Math.sin(x * PI) + 40 * Math.sin(x / 3 * PI)) * 2 / 3;
+    r += (150 * Math.sin(x / 12 * PI) + 300 * Math.sin(x / 30 * PI)) * 2 / 3;
+    return r;
+  }
+  /* WGS84 (= CGCS2000 here) -> GCJ-02, the published forward formula. */
+  function toGcj(lng, lat) {
+    if (outOfChina(lng, lat)) { return [lng, lat]; }
+    var dLat = tLat(lng - 105, lat - 35), dLng = tLng(lng - 105, lat - 35);
+    var rad = lat / 180 * PI, magic = 1 - EE * Math.sin(rad) * Math.sin(rad), sm = Math.sqrt(magic);
+    dLat = (dLat * 180) / ((A * (1 - EE)) / (magic * sm) * PI);
+    dLng = (dLng * 180) / (A / sm * Math.cos(rad) * PI);
+    return [lng + dLng, lat + dLat];
+  }
+  function esc(v) {
+    return String(v).replace(/[&<>"']/g, function (c) {
+      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
+    });
+  }
+  /* fields: [[key, label, suffix]]; empty values are left out. */
+  function popup(props, fields) {
+    var rows = [];
+    for (var i = 0; i < fields.length; i++) {
+      var v = props[fields[i][0]];
+      if (v === undefined || v === null || v === "") { continue; }
+      rows.push("<tr><th>" + esc(fields[i][1]) + "</th><td>" + esc(v) + (fields[i][2] || "") + "</td></tr>");
+    }
+    return '<table class="zg-popup">' + rows.join("") + "</table>";
+  }
+  var overlays = [];
+  var gcj = false;
+  function coords(c) {
+    if (gcj) { var g = toGcj(c[0], c[1]); return L.latLng(g[1], g[0]); }
+    return L.latLng(c[1], c[0]);
+  }
+  /* entry: {make: function(coordsToLatLng) -> layer, holder: layer group it lives in} */
+  function register(holder, make) {
+    var entry = {holder: holder, make: make, layer: null};
+    entry.layer = make(coords);
+    holder.addLayer(entry.layer);
+    overlays.push(entry);
+    return entry.layer;
+  }
+  function setGcj(on) {
+    if (on === gcj) { return; }
+    gcj = on;
+    for (var i = 0; i < overlays.length; i++) {
+      var e = overlays[i];
+      e.holder.removeLayer(e.layer);
+      e.layer = e.make(coords);
+      e.holder.addLayer(e.layer);
+    }
+  }
+  function watchBaseLayers(map, gcjLayerNames) {
+    map.on("baselayerchange", function (ev) { setGcj(gcjLayerNames.indexOf(ev.name) >= 0); });
+  }
+  var floorClasses = [[3, "#fee5d9"], [6, "#fcae91"], [10, "#fb6a4a"], [20, "#de2d26"], [1e9, "#a50f15"]];
+  function floorColour(n) {
+    for (var i = 0; i < floorClasses.length; i++) { if (n <= floorClasses[i][0]) { return floorClasses[i][1]; } }
+    return floorClasses[floorClasses.length - 1][1];
+  }
+  return {toGcj: toGcj, popup: popup, esc: esc, floorColour: floorColour, register: register, setGcj: setGcj, watchBaseLayers: watchBaseLayers,
+          isGcj: function () { return gcj; }, overlays: overlays};
+})();
