@@ -17,6 +17,8 @@ from zonegeo.ingest.plan import read_zone_dir
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
+# Paths of the main map's overlays (the minimap has an overlay pane of its own).
+OVERLAY_PATHS = ".folium-map > .leaflet-map-pane .leaflet-overlay-pane path.leaflet-interactive"
 LOCAL = {"127.0.0.1", "localhost", ""}
 
 
@@ -97,7 +99,7 @@ def test_zone_map_renders_every_overlay_and_popups_open(browser, server):
     page.wait_for_selector(".leaflet-overlay-pane path")
     buildings, institutions, platforms = _expected_counts()
     # boundary + core + buildings + institution circle markers, all SVG paths
-    assert page.locator(".folium-map > .leaflet-map-pane .leaflet-overlay-pane path.leaflet-interactive").count() == 2 + buildings + institutions
+    assert page.locator(OVERLAY_PATHS).count() == 2 + buildings + institutions
     assert page.locator(".zg-platform").count() == platforms
     assert "河西知识产权服务业集聚区" in page.locator(".zg-title").inner_text()
     assert "图例" in page.locator(".zg-legend").inner_text()
@@ -138,7 +140,7 @@ def test_self_contained_map_opens_from_a_file_with_no_network(browser, tmp_path)
     tab.page.goto(out.as_uri(), wait_until="load")
     tab.page.wait_for_selector(".leaflet-overlay-pane path")
     buildings, institutions, _ = _expected_counts()
-    assert tab.page.locator(".folium-map > .leaflet-map-pane .leaflet-overlay-pane path.leaflet-interactive").count() == 2 + buildings + institutions
+    assert tab.page.locator(OVERLAY_PATHS).count() == 2 + buildings + institutions
     assert tab.errors == []
     tab.close()
 
@@ -193,3 +195,94 @@ def _fresh_zone(settings) -> str:
             import_zone(session=session, folder=folder)
         engine.dispose()
     return code
+
+
+def _web_mercator_pixel(lon: float, lat: float, zoom: int) -> tuple[float, float]:
+    """Global pixel coordinates of a lon/lat on 256-pixel Web Mercator tiles (the grid OSM and Amap share)."""
+    import math
+
+    scale = 256 * 2**zoom
+    x = (lon + 180) / 360 * scale
+    y = (1 - math.log(math.tan(math.radians(lat)) + 1 / math.cos(math.radians(lat))) / math.pi) / 2 * scale
+    return x, y
+
+
+def test_overlays_follow_amap_into_gcj02(browser, server):
+    from zonegeo.domain.chinacoords import wgs84_to_gcj02
+
+    tab = Offline(browser, viewport={"width": 1100, "height": 800})
+    page = tab.page
+    page.goto(f"{server}/zones/NJ-DEMO-01/map", wait_until="load")
+    page.wait_for_selector(".zg-platform")
+    plan = read_zone_dir(DEMO).read.plan
+    platform = next(i for i in plan.institutions if i.kind.is_platform)
+    find = """name => { var out = null; zg.overlays.forEach(function (e) { e.layer.eachLayer(function (l) {
+        if (l.feature && l.feature.properties.n === name) { out = l.getLatLng(); } }); });
+        return out && [out.lng, out.lat]; }"""
+    zoom = 18
+    lon, lat = page.evaluate(find, platform.name)
+    assert (lon, lat) == pytest.approx((platform.lon, platform.lat), abs=1e-6)
+    page.locator(".leaflet-control-layers").hover()
+    page.get_by_text("高德地图（GCJ-02）").click()
+    assert page.evaluate("zg.isGcj()") is True
+    g_lon, g_lat = (float(v) for v in wgs84_to_gcj02(platform.lon, platform.lat))
+    lon, lat = page.evaluate(find, platform.name)
+    assert (lon, lat) == pytest.approx((g_lon, g_lat), abs=1e-6)
+    # The marker sits on the Amap tile pixel of its GCJ-02 position, about 500 m from its OSM pixel.
+    px = page.evaluate("([lng, lat, z]) => { var m = Object.values(window).find(v => v instanceof L.Map);"
+                       " var p = m.project(L.latLng(lat, lng), z); return [p.x, p.y]; }", [lon, lat, zoom])
+    assert px == pytest.approx(_web_mercator_pixel(g_lon, g_lat, zoom), abs=0.5)
+    osm_px = _web_mercator_pixel(platform.lon, platform.lat, zoom)
+    assert abs(px[0] - osm_px[0]) > 500  # the shift is hundreds of metres: thousands of pixels at zoom 18
+    page.get_by_text("OpenStreetMap 地图").click()
+    lon, lat = page.evaluate(find, platform.name)
+    assert (lon, lat) == pytest.approx((platform.lon, platform.lat), abs=1e-6)
+    assert page.locator(OVERLAY_PATHS).count() > 20
+    assert tab.errors == []
+    tab.close()
+
+
+def test_offline_site_visit_map_from_a_file(browser, server, tmp_path):
+    import urllib.request
+
+    with urllib.request.urlopen(f"{server}/zones/NJ-DEMO-01/map/offline") as r:
+        (tmp_path / "现场核查.html").write_bytes(r.read())
+    tab = Offline(browser, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = tab.page
+    page.goto((tmp_path / "现场核查.html").as_uri(), wait_until="load")
+    page.wait_for_selector(OVERLAY_PATHS)
+    buildings, institutions, platforms = _expected_counts()
+    assert page.locator(OVERLAY_PATHS).count() == 2 + buildings + institutions
+    assert page.locator(".zg-platform").count() == platforms
+    assert page.locator(".leaflet-control-locate").count() == 1
+    assert page.locator(".leaflet-control-fullscreen, .leaflet-control-zoom-fullscreen").count() >= 1
+    # Tap the building with nothing on top of it, where it is on the screen.
+    x, y = page.evaluate("""name => { var m = Object.values(window).find(v => v instanceof L.Map), c = null;
+        zg.overlays.forEach(function (e) { e.layer.eachLayer(function (l) {
+          if (l.feature && l.feature.properties.n === name) { c = m.latLngToContainerPoint(l.getBounds().getCenter()); }
+        }); });
+        var r = m.getContainer().getBoundingClientRect(); return [r.left + c.x, r.top + c.y]; }""", "G座 孵化器")
+    page.mouse.click(x, y)
+    page.wait_for_selector(".leaflet-popup-content")
+    assert "使用层数" in page.locator(".leaflet-popup-content").inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "offline-map-phone.png"))
+    assert all(not u.startswith(("http://127.0.0.1", "http://localhost")) for u in tab.blocked)
+    assert tab.errors == []
+    tab.close()
+
+
+def test_measure_tool_and_print_layout(browser, server):
+    tab = Offline(browser, viewport={"width": 1100, "height": 800})
+    page = tab.page
+    page.goto(f"{server}/zones/NJ-DEMO-01/map", wait_until="load")
+    page.wait_for_selector(".leaflet-control-measure")
+    page.locator(".leaflet-control-measure").hover()
+    assert "测量" in page.locator(".leaflet-control-measure").inner_text()
+    page.emulate_media(media="print")
+    assert page.locator(".leaflet-control-layers").is_hidden()
+    assert page.locator(".zg-title").is_visible() and "制图日期" in page.locator(".zg-title").inner_text()
+    assert page.locator(".leaflet-control-scale").is_visible()
+    page.screenshot(path=str(ARTIFACTS / "zone-map-print.png"))
+    assert tab.errors == []
+    tab.close()

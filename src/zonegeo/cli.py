@@ -154,18 +154,49 @@ def report(code: str, as_json: Annotated[bool, typer.Option("--json")] = False) 
 def map_(
     code: str,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="输出HTML文件，默认 maps/编号.html")] = None,
+    offline: Annotated[bool, typer.Option("--offline", help="单个自包含文件（现场核查用：无网络也能打开）")] = False,
+    version_number: Annotated[int | None, typer.Option("--version", help="版本号，默认当前批准版本")] = None,
 ) -> None:
-    """输出集聚区交互地图（单个HTML文件，Leaflet内嵌，无需服务器）。"""
+    """输出集聚区交互地图。--offline 输出单个文件；否则在同一目录放置 assets/ 文件夹。"""
+    import shutil
+
+    from zonegeo.maps.assets import ASSET_DIR
     from zonegeo.services.mapping import zone_map_html
 
     output = output or settings().maps_dir / f"{code}.html"
     output.parent.mkdir(parents=True, exist_ok=True)
-
     with _session() as session:
         page = zone_map_html(session=session, code=code, rules=_rules(), tiles=settings().tiles,
-                             self_contained=True)
+                             self_contained=offline, asset_base="assets", version_number=version_number,
+                             audience="offline" if offline else "reviewer", tianditu_key=settings().tianditu_key)
+    if not offline:
+        shutil.copytree(ASSET_DIR, output.parent / "assets", dirs_exist_ok=True)
     output.write_text(page, encoding="utf-8")
-    out.print(f"地图已写入 {output}")
+    out.print(f"地图已写入 {output}" + ("（单个文件，可离线打开）" if offline else "（连同 assets/ 文件夹）"))
+
+
+@app.command()
+@handles_errors
+def publish(output: Annotated[Path | None, typer.Option("-o", "--output", help="输出目录，默认 maps/")] = None) -> None:
+    """生成公开网站（index.html、每个已公布集聚区一页、zones.geojson），可由任何静态网站服务器发布。"""
+    from zonegeo.services.publishing import publish as run_publish
+
+    target = output or settings().maps_dir
+    with err.status("正在生成公开地图…"), _session() as session:
+        result = run_publish(session=session, rules=_rules(), out_dir=target, tiles=settings().tiles,
+                             tianditu_key=settings().tianditu_key)
+    out.print(f"已生成公开网站：{target}/index.html（{len(result['zones'])}个集聚区）")
+
+
+@app.command("set-published")
+@handles_errors
+def set_published_(code: str, off: Annotated[bool, typer.Option("--off", help="撤下公开")] = False) -> None:
+    """设置集聚区是否在公开地图上公布（运行 publish 后生效）。"""
+    from zonegeo.services.publishing import set_published
+
+    with _session() as session:
+        set_published(session=session, code=code, published=not off)
+    out.print(f"集聚区 {code} 已{'撤下公开' if off else '设为公开'}；运行 zonegeo publish 更新公开网站")
 
 
 @db_app.command("upgrade")

@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     max_upload_mb: int = 50  # one uploaded file
     # Base map tiles; empty string renders maps with no base layer (e.g. on an isolated network).
     tiles: str = "OpenStreetMap"
+    tianditu_key: str = ""  # 天地图 token: adds its vector and imagery base maps
 
 
 def get_settings() -> Settings:

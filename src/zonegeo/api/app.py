@@ -42,6 +42,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.templates = Jinja2Templates(directory=TEMPLATES)
     add_exception_handlers(app)
     app.mount("/assets", StaticFiles(directory=ASSET_DIR), name="assets")
+    # The public site written by `zonegeo publish`; any static web server can serve the same folder.
+    app.mount("/public", StaticFiles(directory=settings.maps_dir, html=True, check_dir=False), name="public")
     app.include_router(zones.router)
     app.include_router(uploads.router)
     app.include_router(versions.router)

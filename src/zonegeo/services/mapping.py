@@ -12,10 +12,12 @@ from zonegeo.domain.rules import RuleSet
 from zonegeo.errors import NotFoundError
 from zonegeo.ingest.plan import PlanRead
 from zonegeo.maps.render import render, to_html
+from zonegeo.services.changes import STATE_LABELS
 
 
 def zone_map_html(*, session: Session, code: str, rules: RuleSet, tiles: str, self_contained: bool = False,
-                  asset_base: str = "/assets", version_number: int | None = None) -> str:
+                  asset_base: str = "/assets", version_number: int | None = None, audience: str = "reviewer",
+                  tianditu_key: str = "") -> str:
     zone = repo.get_zone(session, code)
     version = (repo.current_version(session, zone) if version_number is None
                else repo.get_version(session, zone, version_number))
@@ -23,9 +25,10 @@ def zone_map_html(*, session: Session, code: str, rules: RuleSet, tiles: str, se
         raise NotFoundError("zone_has_no_version", f"集聚区“{code}”尚无空间布局版本", {"code": code})
     plan = repo.to_domain_plan(version, repo.active_institutions(session, zone))
     report = check_plan(plan, rules)
-    state = {"approved": "已批准", "draft": "草稿", "submitted": "已提交", "superseded": "已被替代"}[version.state]
+    state = STATE_LABELS[version.state]
     subtitle = f"{zone.city} · 空间布局版本{version.number}（{state}，{version.effective_on:%Y年%m月%d日}起）"
-    m = render(plan, report, title=zone.name, subtitle=subtitle, tiles=tiles, asset_base=asset_base)
+    m = render(plan, report, title=zone.name, subtitle=subtitle, tiles=tiles, asset_base=asset_base,
+               audience=audience, tianditu_key=tianditu_key)
     return to_html(m, self_contained=self_contained, asset_base=asset_base)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
@@ -26,8 +28,18 @@ def zone_page(code: str, request: Request, session: SessionDep, rules: RulesDep)
 
 @router.get("/zones/{code}/map", response_class=HTMLResponse)
 def zone_map(code: str, session: SessionDep, rules: RulesDep, settings: SettingsDep) -> HTMLResponse:
-    page = mapping.zone_map_html(session=session, code=code, rules=rules, tiles=settings.tiles)
+    page = mapping.zone_map_html(session=session, code=code, rules=rules, tiles=settings.tiles,
+                                 tianditu_key=settings.tianditu_key)
     return HTMLResponse(page)
+
+
+@router.get("/zones/{code}/map/offline", response_class=HTMLResponse)
+def zone_map_offline(code: str, session: SessionDep, rules: RulesDep, settings: SettingsDep) -> HTMLResponse:
+    """One self-contained file for a site visit: opens from a phone's storage with no network."""
+    page = mapping.zone_map_html(session=session, code=code, rules=rules, tiles=settings.tiles, self_contained=True,
+                                 audience="offline", tianditu_key=settings.tianditu_key)
+    name = quote(f"{code}-现场核查地图.html")
+    return HTMLResponse(page, headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"})
 
 
 @router.get("/zones/{code}/versions/{number}/map", response_class=HTMLResponse)

@@ -1,0 +1,65 @@
+"""The public site: a province-wide map of published zones, and its Chinese index page."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import folium
+import shapely
+from branca.element import Element
+
+from zonegeo.maps.basemaps import add_base_layers
+from zonegeo.maps.controls import PRINT_AND_PHONE_CSS
+from zonegeo.maps.layers import Overlay, PageScript, feature
+from zonegeo.maps.render import ZoneMap
+
+
+def province_map(zones: list[dict[str, Any]], *, tiles: str, asset_base: str, tianditu_key: str = "") -> folium.Map:
+    """Every published zone's boundary, with its public facts and a link to its own page."""
+    if zones:
+        west, south, east, north = shapely.union_all([z["boundary"] for z in zones]).bounds
+    else:  # Jiangsu
+        west, south, east, north = 116.3, 30.7, 121.9, 35.2
+    m = ZoneMap(location=[(south + north) / 2, (west + east) / 2], tiles=None, control_scale=True, zoom_start=8,
+                asset_base=asset_base)
+    gcj = add_base_layers(m, default=tiles, tianditu_key=tianditu_key)
+    features = [feature(z["boundary"], {"n": z["name"], "c": z["city"], "b": z["builder"], "o": z["operator"],
+                                        "a": f"{z['land_m2']:,.0f} 平方米", "k": z["code"]}) for z in zones]
+    if features:
+        Overlay(features, name="已公布的集聚区", asset_base=asset_base, tooltip="n",
+                fields=[["n", "名称"], ["c", "设区市"], ["b", "建设主体"], ["o", "运营管理单位"], ["a", "四至面积"]],
+                style="function () { return {color: '#8c1c13', weight: 3, fillColor: '#d7301f', fillOpacity: 0.3}; }",
+                ).add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)
+    PageScript(gcj).add_to(m)
+    m.get_root().html.add_child(Element(PRINT_AND_PHONE_CSS + (
+        '<div style="position:absolute;z-index:1000;top:10px;left:54px;background:#fff;padding:6px 10px;'
+        'border-radius:6px;box-shadow:0 1px 5px rgba(0,0,0,.4);font:14px sans-serif">'
+        f'<b>江苏省知识产权服务业集聚发展区</b><br>已公布 {len(zones)} 个</div>')))
+    m.fit_bounds([[south, west], [north, east]], padding=(20, 20))
+    return m
+
+
+def index_page(zones: list[dict[str, Any]], generated: str) -> str:
+    by_city: dict[str, list[dict[str, Any]]] = {}
+    for z in sorted(zones, key=lambda z: (z["city"], z["code"])):
+        by_city.setdefault(z["city"], []).append(z)
+    items = "".join(
+        f"<h2>{html.escape(city)}</h2><ul>" + "".join(
+            f'<li><a href="zones/{html.escape(z["code"])}.html">{html.escape(z["name"])}</a>'
+            f'<span class="note">　{html.escape(z["builder"])}　四至面积 {z["land_m2"]:,.0f} 平方米</span></li>'
+            for z in rows) + "</ul>"
+        for city, rows in by_city.items()) or "<p>目前没有已公布的集聚区。</p>"
+    return f"""<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>江苏省知识产权服务业集聚发展区（公开地图）</title>
+<style>body{{margin:0;font:15px/1.6 "Noto Sans CJK SC","Microsoft YaHei",sans-serif;color:#222}}
+header{{background:#8c1c13;color:#fff;padding:10px 16px;font-weight:bold}}main{{max-width:1100px;margin:0 auto;padding:8px 16px}}
+iframe{{width:100%;height:60vh;border:1px solid #ccc;border-radius:6px}}.note{{color:#666;font-size:13px}}</style></head>
+<body><header>江苏省知识产权服务业集聚发展区 · 公开地图</header><main>
+<iframe src="province.html" title="全省集聚区分布图"></iframe>
+{items}
+<p class="note">数据更新：{html.escape(generated)}。下载：<a href="zones.geojson">zones.geojson</a>（CGCS2000经纬度）。</p>
+</main></body></html>
+"""

@@ -1,0 +1,71 @@
+"""Publishing the public site (static files any web server can serve): published, non-revoked zones only,
+their approved layout only, and public attributes only."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+from typing import Any
+
+import orjson
+from shapely.geometry import mapping
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from zonegeo.db import repo
+from zonegeo.db.models import Zone
+from zonegeo.domain.check import check_plan
+from zonegeo.domain.measure import geodesic_area_m2
+from zonegeo.domain.rules import RuleSet
+from zonegeo.maps.assets import ASSET_DIR
+from zonegeo.maps.public import index_page, province_map
+from zonegeo.maps.render import render, to_html
+
+HIDDEN_STATUSES = ("revoked",)
+
+
+def set_published(*, session: Session, code: str, published: bool) -> None:
+    repo.get_zone(session, code).published = published
+
+
+def public_zones(session: Session) -> list[tuple[Zone, Any]]:
+    """(zone, approved version) of every zone that may appear in public."""
+    zones = session.scalars(select(Zone).where(Zone.published.is_(True), Zone.status.not_in(HIDDEN_STATUSES))
+                            .order_by(Zone.city, Zone.code))
+    out = []
+    for zone in zones:
+        version = repo.approved_version(session, zone)
+        if version is not None:  # drafts and submissions never go public
+            out.append((zone, version))
+    return out
+
+
+def publish(*, session: Session, rules: RuleSet, out_dir: Path, tiles: str, tianditu_key: str = "") -> dict[str, Any]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in (out_dir / "zones", out_dir / "assets"):
+        shutil.rmtree(stale, ignore_errors=True)
+    shutil.copytree(ASSET_DIR, out_dir / "assets", ignore=shutil.ignore_patterns("LICENSE*", "*.txt"))
+    (out_dir / "zones").mkdir()
+    summaries, features = [], []
+    for zone, version in public_zones(session):
+        plan = repo.to_domain_plan(version, repo.active_institutions(session, zone))
+        report = check_plan(plan, rules)
+        subtitle = (f"{zone.city} · 建设主体：{zone.builder} · 空间布局版本{version.number}"
+                    f"（{version.effective_on:%Y年%m月%d日}起）")
+        m = render(plan, report, title=zone.name, subtitle=subtitle, tiles=tiles, asset_base="../assets",
+                   audience="public", tianditu_key=tianditu_key)
+        (out_dir / "zones" / f"{zone.code}.html").write_text(to_html(m, asset_base="../assets"), encoding="utf-8")
+        facts = {"code": zone.code, "name": zone.name, "city": zone.city, "builder": zone.builder,
+                 "operator": zone.operator, "land_m2": round(geodesic_area_m2(plan.boundary), 1),
+                 "core_land_m2": round(geodesic_area_m2(plan.core), 1),
+                 "institutions": report.institutions["inside"], "version": version.number,
+                 "effective_on": version.effective_on.isoformat()}
+        summaries.append(facts | {"boundary": plan.boundary})
+        features.append({"type": "Feature", "properties": facts, "geometry": mapping(plan.boundary)})
+    generated = dt.datetime.now().strftime("%Y年%m月%d日 %H:%M")
+    province = province_map(summaries, tiles=tiles, asset_base="assets", tianditu_key=tianditu_key)
+    (out_dir / "province.html").write_text(to_html(province, asset_base="assets"), encoding="utf-8")
+    (out_dir / "index.html").write_text(index_page(summaries, generated), encoding="utf-8")
+    (out_dir / "zones.geojson").write_bytes(orjson.dumps({"type": "FeatureCollection", "features": features}))
+    return {"zones": [s["code"] for s in summaries], "out_dir": str(out_dir)}

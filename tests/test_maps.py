@@ -1,0 +1,122 @@
+"""Map HTML for the three audiences, and the public site."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import uuid
+
+import pytest
+
+from tests.conftest import DEMO
+from tests.factories import full_chain, institution, plan
+from zonegeo.db.session import session_factory, transaction
+from zonegeo.domain.check import check_plan
+from zonegeo.domain.model import InstitutionKind
+from zonegeo.maps.render import render, to_html
+from zonegeo.services.publishing import publish, set_published
+from zonegeo.services.zones import import_zone
+
+EXTERNAL = re.compile(r'<(?:script|link)[^>]+(?:src|href)="https?://')
+
+
+def test_no_map_loads_anything_from_a_cdn(rules):
+    p = plan()
+    for audience in ("reviewer", "public", "offline"):
+        page = to_html(render(p, check_plan(p, rules), title="t", audience=audience))
+        assert not EXTERNAL.search(page), audience
+        for plugin in ("leaflet-measure.cn.js", "Control.FullScreen.js", "L.Control.Locate.min.js",
+                       "Control.MiniMap.min.js", "zonegeo.js"):
+            assert plugin in page
+
+
+def test_self_contained_map_inlines_every_asset(rules):
+    p = plan()
+    page = to_html(render(p, check_plan(p, rules), title="t", audience="offline"), self_contained=True)
+    assert "<script src=" not in page and '<link rel="stylesheet" href=' not in page
+    assert "data:image/png;base64" in page  # the measure and layer icons
+
+
+def test_many_institutions_are_clustered(rules):
+    many = [institution(i, 20 + (i % 150), 20 + (i // 150)) for i in range(400)]
+    p = plan(institutions=[*many, institution(999, 30, 30, chain=(), kind=InstitutionKind.SERVICE_WINDOW)])
+    page = to_html(render(p, check_plan(p, rules), title="t"))
+    assert page.count("L.markerClusterGroup") == 1 and "leaflet.markercluster.js" in page
+    few = plan()
+    assert "L.markerClusterGroup" not in to_html(render(few, check_plan(few, rules), title="t"))
+
+
+def test_public_map_hides_natural_person_codes_and_invalid_flags(rules):
+    person = institution(1, 30, 30, credit="92320105MA1XXXXX0Q")
+    p = plan(institutions=[person, *full_chain(15)])
+    public = to_html(render(p, check_plan(p, rules), title="t", audience="public"))
+    reviewer = to_html(render(p, check_plan(p, rules), title="t", audience="reviewer"))
+    assert "92320105MA1XXXXX0Q" in reviewer and "92320105MA1XXXXX0Q" not in public
+    assert "信用代码无效" in reviewer and "信用代码无效" not in public
+
+
+def _zone(engine, tmp_path, rules, *, published: bool, code: str | None = None) -> str:
+    folder = tmp_path / uuid.uuid4().hex
+    shutil.copytree(DEMO, folder)
+    code = code or f"PUB-{uuid.uuid4().hex[:6]}"
+    toml = folder / "zone.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("NJ-DEMO-01", code)
+                    .replace("（演示数据）", f"（{code}）"), encoding="utf-8")
+    with transaction(session_factory(engine)) as session:
+        import_zone(session=session, folder=folder)
+        set_published(session=session, code=code, published=published)
+    return code
+
+
+def test_publish_writes_only_published_zones(engine, rules, tmp_path, settings):
+    shown = _zone(engine, tmp_path, rules, published=True)
+    hidden = _zone(engine, tmp_path, rules, published=False)
+    out = tmp_path / "site"
+    with transaction(session_factory(engine)) as session:
+        result = publish(session=session, rules=rules, out_dir=out, tiles="OpenStreetMap")
+    assert shown in result["zones"] and hidden not in result["zones"]
+    assert (out / "zones" / f"{shown}.html").is_file() and not (out / "zones" / f"{hidden}.html").exists()
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert shown in index and hidden not in index and "南京市" in index
+    geo = json.loads((out / "zones.geojson").read_text(encoding="utf-8"))
+    codes = [f["properties"]["code"] for f in geo["features"]]
+    assert shown in codes and hidden not in codes
+    assert set(geo["features"][0]["properties"]) >= {"name", "city", "builder", "land_m2"}
+    page = (out / "zones" / f"{shown}.html").read_text(encoding="utf-8")
+    assert '<script src="../assets/leaflet/leaflet.js"></script>' in page
+    assert (out / "assets" / "leaflet" / "leaflet.js").is_file()
+    assert not EXTERNAL.search(page) and not EXTERNAL.search((out / "province.html").read_text(encoding="utf-8"))
+
+
+def test_the_app_serves_the_public_site(engine, rules, tmp_path, settings):
+    from fastapi.testclient import TestClient
+
+    from zonegeo.api.app import create_app
+
+    code = _zone(engine, tmp_path, rules, published=True)
+    out = tmp_path / "site"
+    with transaction(session_factory(engine)) as session:
+        publish(session=session, rules=rules, out_dir=out, tiles="")
+    with TestClient(create_app(settings.model_copy(update={"maps_dir": out}))) as c:
+        assert "公开地图" in c.get("/public/").text
+        assert c.get(f"/public/zones/{code}.html").status_code == 200
+        assert c.get("/public/zones.geojson").status_code == 200
+
+
+def test_offline_download(client):
+    r = client.get("/zones/NJ-DEMO-01/map/offline")
+    assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
+    assert "<script src=" not in r.text and "L.control.measure" in r.text
+
+
+@pytest.mark.parametrize("n", [10, 1000])
+def test_map_bytes_stay_close_to_the_geojson(rules, n):
+    """The overlay data is embedded about as compactly as minimal GeoJSON (the bench measures 10 000)."""
+    import sys
+
+    sys.path.insert(0, str(DEMO.parents[1] / "bench"))
+    from map_size import measure
+
+    figures = measure(n, rules)
+    assert figures["ratio"] < 1.3 or n < 100  # the page template dominates tiny maps
