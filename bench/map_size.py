@@ -67,8 +67,7 @@ def browser_seconds(n_buildings: int, rules: RuleSet) -> float:
                    else route.abort())
         start = time.perf_counter()
         page.goto(path.as_uri(), wait_until="load")
-        page.wait_for_function("zg.overlays.length > 0 && zg.overlays.some(e => e.layer.getLayers().length >= %d)"
-                               % n_buildings)
+        page.wait_for_function("n => zg.overlays.some(e => e.layer.getLayers().length >= n)", arg=n_buildings)
         seconds = time.perf_counter() - start
         browser.close()
     return seconds
