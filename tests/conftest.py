@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +24,32 @@ RULES_FILE = PROJECT_ROOT / "data" / "rules" / "jiangsu-2024.toml"
 SHARED = Path(os.environ.get("ZONEGEO_SHARED_DIR", PROJECT_ROOT.parent / "shared"))
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 DEFAULT_SERVER = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+
+
+def demo_copy(tmp_path: Path, prefix: str) -> tuple[Path, str]:
+    """The demo folder under a new zone code (and a name of its own), for tests that write."""
+    code = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    folder = tmp_path / f"zone-{code}"
+    shutil.copytree(DEMO, folder)
+    toml = folder / "zone.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("NJ-DEMO-01", code).replace("（演示数据）", f"（{code}）"),
+                    encoding="utf-8")
+    return folder, code
+
+
+def import_demo_copy(engine: Engine, tmp_path: Path, prefix: str, *, rules: RuleSet | None = None,
+                     published: bool = False) -> str:
+    """A committed zone made from the demo folder; returns its code."""
+    from zonegeo.domain.workdays import WorkCalendar
+    from zonegeo.services.publishing import set_published
+    from zonegeo.services.zones import import_zone
+
+    folder, code = demo_copy(tmp_path, prefix)
+    with transaction(session_factory(engine)) as session:
+        import_zone(session=session, folder=folder, rules=rules, calendar=WorkCalendar() if rules else None)
+        if published:
+            set_published(session=session, code=code, published=True)
+    return code
 
 
 def shared(*parts: str) -> Path:

@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 import pytest
 import uvicorn
 
-from tests.conftest import ARTIFACTS, DEMO
+from tests.conftest import ARTIFACTS, DEMO, import_demo_copy
 from zonegeo.api.app import create_app
 from zonegeo.ingest.plan import read_zone_dir
 
@@ -176,24 +176,15 @@ def test_upload_page_shows_findings_then_a_draft_preview(browser, server, settin
 
 
 def _fresh_zone(settings) -> str:
-    import shutil
     import tempfile
-    import uuid
     from pathlib import Path
 
-    from zonegeo.db.session import make_engine, session_factory, transaction
-    from zonegeo.services.zones import import_zone
+    from zonegeo.db.session import make_engine
 
-    code = f"BR-{uuid.uuid4().hex[:8]}"
+    engine = make_engine(settings)
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "zone"
-        shutil.copytree(DEMO, folder)
-        toml = folder / "zone.toml"
-        toml.write_text(toml.read_text(encoding="utf-8").replace("NJ-DEMO-01", code), encoding="utf-8")
-        engine = make_engine(settings)
-        with transaction(session_factory(engine)) as session:
-            import_zone(session=session, folder=folder)
-        engine.dispose()
+        code = import_demo_copy(engine, Path(tmp), "BR")
+    engine.dispose()
     return code
 
 

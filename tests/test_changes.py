@@ -6,13 +6,12 @@ import datetime as dt
 import json
 import shutil
 import threading
-import uuid
 
 import pytest
 from sqlalchemy import select
 
 from tests import formats
-from tests.conftest import DEMO, shared
+from tests.conftest import DEMO, import_demo_copy, shared
 from zonegeo.db.models import ChangeEvent, Zone, ZoneVersion
 from zonegeo.db.session import session_factory, transaction
 from zonegeo.domain.workdays import WorkCalendar
@@ -28,14 +27,7 @@ def ref_due(start: str) -> str:
 
 @pytest.fixture
 def zone_code(engine, tmp_path, rules):
-    folder = tmp_path / "zone"
-    shutil.copytree(DEMO, folder)
-    code = f"CH-{uuid.uuid4().hex[:8]}"
-    toml = folder / "zone.toml"
-    toml.write_text(toml.read_text(encoding="utf-8").replace("NJ-DEMO-01", code), encoding="utf-8")
-    with transaction(session_factory(engine)) as session:
-        import_zone(session=session, folder=folder, rules=rules, calendar=WorkCalendar())
-    return code
+    return import_demo_copy(engine, tmp_path, "CH", rules=rules)
 
 
 def upload_boundary(client, code, geojson: dict) -> int:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-import uuid
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -13,7 +11,7 @@ from geoalchemy2 import alembic_helpers
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
-from tests.conftest import DEMO
+from tests.conftest import demo_copy
 from tests.factories import rect
 from zonegeo.db import repo
 from zonegeo.db.geometry import to_db
@@ -28,12 +26,7 @@ from zonegeo.services.zones import import_zone
 @pytest.fixture
 def zone_dir(tmp_path):
     """A copy of the demo folder under a code of its own, so tests do not meet the committed demo zone."""
-    folder = tmp_path / "zone"
-    shutil.copytree(DEMO, folder)
-    toml = folder / "zone.toml"
-    code = f"T-{uuid.uuid4().hex[:8]}"
-    toml.write_text(toml.read_text(encoding="utf-8").replace("NJ-DEMO-01", code), encoding="utf-8")
-    return folder, code
+    return demo_copy(tmp_path, "T")
 
 
 def test_migrations_reach_head_and_match_the_models(engine):

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import uuid
 
 import pytest
 
-from tests.conftest import DEMO
+from tests.conftest import DEMO, import_demo_copy
 from tests.factories import full_chain, institution, plan
 from zonegeo.db.session import session_factory, transaction
 from zonegeo.domain.check import check_plan
 from zonegeo.domain.model import InstitutionKind
 from zonegeo.maps.render import render, to_html
-from zonegeo.services.publishing import publish, set_published
-from zonegeo.services.zones import import_zone
+from zonegeo.services.publishing import publish
 
 EXTERNAL = re.compile(r'<(?:script|link)[^>]+(?:src|href)="https?://')
 
@@ -56,17 +53,8 @@ def test_public_map_hides_natural_person_codes_and_invalid_flags(rules):
     assert "信用代码无效" in reviewer and "信用代码无效" not in public
 
 
-def _zone(engine, tmp_path, rules, *, published: bool, code: str | None = None) -> str:
-    folder = tmp_path / uuid.uuid4().hex
-    shutil.copytree(DEMO, folder)
-    code = code or f"PUB-{uuid.uuid4().hex[:6]}"
-    toml = folder / "zone.toml"
-    toml.write_text(toml.read_text(encoding="utf-8").replace("NJ-DEMO-01", code)
-                    .replace("（演示数据）", f"（{code}）"), encoding="utf-8")
-    with transaction(session_factory(engine)) as session:
-        import_zone(session=session, folder=folder)
-        set_published(session=session, code=code, published=published)
-    return code
+def _zone(engine, tmp_path, rules, *, published: bool) -> str:
+    return import_demo_copy(engine, tmp_path, "PUB", published=published)
 
 
 def test_publish_writes_only_published_zones(engine, rules, tmp_path, settings):

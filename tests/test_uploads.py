@@ -3,30 +3,20 @@
 from __future__ import annotations
 
 import json
-import shutil
 import uuid
 
 import pytest
 from sqlalchemy import func, select
 
 from tests import formats
-from tests.conftest import DEMO
+from tests.conftest import DEMO, import_demo_copy
 from zonegeo.db.models import Institution, Zone, ZoneVersion
-from zonegeo.db.session import session_factory, transaction
-from zonegeo.services.zones import import_zone
 
 
 @pytest.fixture
 def zone_code(engine, tmp_path):
     """A zone of its own (the demo layout under a new code), committed, for tests that write."""
-    folder = tmp_path / "zone"
-    shutil.copytree(DEMO, folder)
-    code = f"UP-{uuid.uuid4().hex[:8]}"
-    toml = folder / "zone.toml"
-    toml.write_text(toml.read_text(encoding="utf-8").replace("NJ-DEMO-01", code), encoding="utf-8")
-    with transaction(session_factory(engine)) as session:
-        import_zone(session=session, folder=folder)
-    return code
+    return import_demo_copy(engine, tmp_path, "UP")
 
 
 def state(engine, code):

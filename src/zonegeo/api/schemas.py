@@ -17,7 +17,7 @@ class ORJSONResponse(JSONResponse):
         return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
 
 
-class ZoneSummary(BaseModel):
+class ZoneBase(BaseModel):
     code: str
     name: str
     city: str
@@ -26,6 +26,9 @@ class ZoneSummary(BaseModel):
     status: str
     published: bool
     version: int | None
+
+
+class ZoneSummary(ZoneBase):
     version_state: str | None
     land_m2: float | None
     institutions: int
@@ -68,13 +71,5 @@ class TransitionRequest(BaseModel):
     effective_on: date | None = None  # approval: the day the new layout took effect
 
 
-class ZonePublic(BaseModel):
-    code: str
-    name: str
-    city: str
-    builder: str
-    operator: str
-    status: str
-    published: bool
-    version: int | None
+class ZonePublic(ZoneBase):
     versions: list[VersionSummary]

@@ -43,17 +43,23 @@ def wgs84_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     return np.where(out, lon, lon + d_lon), np.where(out, lat, lat + d_lat)
 
 
-def gcj02_to_wgs84(lon, lat, *, tol_deg: float = 1e-10, max_iter: int = 30) -> tuple[np.ndarray, np.ndarray]:
-    """Fixed-point iteration on the forward formula: converges to < 1e-10° (about 0.01 mm)."""
-    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
-    w_lon, w_lat = lon.copy(), lat.copy()
+def _invert(forward, lon, lat, start, *, tol_deg: float, max_iter: int) -> tuple[np.ndarray, np.ndarray]:
+    """Solve forward(x) = (lon, lat) by fixed-point iteration from ``start``; the offsets are smooth and small,
+    so each step divides the error by about 10^4."""
+    x_lon, x_lat = start
     for _ in range(max_iter):
-        g_lon, g_lat = wgs84_to_gcj02(w_lon, w_lat)
-        e_lon, e_lat = g_lon - lon, g_lat - lat
-        w_lon, w_lat = w_lon - e_lon, w_lat - e_lat
+        f_lon, f_lat = forward(x_lon, x_lat)
+        e_lon, e_lat = f_lon - lon, f_lat - lat
+        x_lon, x_lat = x_lon - e_lon, x_lat - e_lat
         if max(np.abs(e_lon).max(initial=0), np.abs(e_lat).max(initial=0)) < tol_deg:
             break
-    return w_lon, w_lat
+    return x_lon, x_lat
+
+
+def gcj02_to_wgs84(lon, lat, *, tol_deg: float = 1e-10, max_iter: int = 30) -> tuple[np.ndarray, np.ndarray]:
+    """Iterating the forward formula converges to < 1e-10° (about 0.01 mm)."""
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    return _invert(wgs84_to_gcj02, lon, lat, (lon.copy(), lat.copy()), tol_deg=tol_deg, max_iter=max_iter)
 
 
 def gcj02_to_bd09(lon, lat) -> tuple[np.ndarray, np.ndarray]:
@@ -73,14 +79,7 @@ def _bd09_to_gcj02_approx(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray,
 def bd09_to_gcj02(lon, lat, *, tol_deg: float = 1e-10, max_iter: int = 30) -> tuple[np.ndarray, np.ndarray]:
     """The usual closed-form inverse is off by up to 0.14 m; refine it by iterating the forward formula."""
     lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
-    g_lon, g_lat = _bd09_to_gcj02_approx(lon, lat)
-    for _ in range(max_iter):
-        b_lon, b_lat = gcj02_to_bd09(g_lon, g_lat)
-        e_lon, e_lat = b_lon - lon, b_lat - lat
-        g_lon, g_lat = g_lon - e_lon, g_lat - e_lat
-        if max(np.abs(e_lon).max(initial=0), np.abs(e_lat).max(initial=0)) < tol_deg:
-            break
-    return g_lon, g_lat
+    return _invert(gcj02_to_bd09, lon, lat, _bd09_to_gcj02_approx(lon, lat), tol_deg=tol_deg, max_iter=max_iter)
 
 
 def wgs84_to_bd09(lon, lat) -> tuple[np.ndarray, np.ndarray]:
