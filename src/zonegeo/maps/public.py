@@ -25,7 +25,7 @@ def province_map(zones: list[dict[str, Any]], *, tiles: str, asset_base: str, ti
                 asset_base=asset_base)
     gcj = add_base_layers(m, default=tiles, tianditu_key=tianditu_key)
     features = [feature(z["boundary"], {"n": z["name"], "c": z["city"], "b": z["builder"], "o": z["operator"],
-                                        "a": f"{z['land_m2']:,.0f} 平方米", "k": z["code"]}) for z in zones]
+                                        "a": f"{z['land_m2']:,.0f} 平方米", "href": f"zones/{z['code']}.html"}) for z in zones]
     if features:
         Overlay(features, name="已公布的集聚区", asset_base=asset_base, tooltip="n",
                 fields=[["n", "名称"], ["c", "设区市"], ["b", "建设主体"], ["o", "运营管理单位"], ["a", "四至面积"]],

@@ -38,7 +38,8 @@ var zg = (function () {
       if (v === undefined || v === null || v === "") { continue; }
       rows.push("<tr><th>" + esc(fields[i][1]) + "</th><td>" + esc(v) + (fields[i][2] || "") + "</td></tr>");
     }
-    return '<table class="zg-popup">' + rows.join("") + "</table>";
+    var link = props.href ? '<p><a href="' + esc(props.href) + '">查看集聚区地图</a></p>' : "";
+    return '<table class="zg-popup">' + rows.join("") + "</table>" + link;
   }
   var overlays = [];
   var gcj = false;
