@@ -99,6 +99,11 @@ def rules() -> RuleSet:
     return load_rules(RULES_FILE)
 
 
+PASSWORD = "correct horse battery staple"
+ROLE_USERS = {"applicant": ("demo-applicant", None), "city": ("nanjing-bureau", "南京市"),
+              "province": ("province-bureau", None), "expert": ("expert-wang", None)}
+
+
 @pytest.fixture(scope="session")
 def demo_zone(engine: Engine) -> str:
     """The demo zone, imported (committed) once for the read-only API, map and browser tests."""
@@ -107,6 +112,25 @@ def demo_zone(engine: Engine) -> str:
     with transaction(session_factory(engine)) as session:
         import_zone(session=session, folder=DEMO)
     return "NJ-DEMO-01"
+
+
+@pytest.fixture(scope="session")
+def tokens(engine: Engine, demo_zone: str) -> dict[str, str]:
+    """One user and bearer token per role; the applicant owns and the expert reviews the demo zone."""
+    from zonegeo.services import access, auth
+
+    out = {}
+    with transaction(session_factory(engine)) as session:
+        for role, (username, city) in ROLE_USERS.items():
+            auth.add_user(session=session, username=username, password=PASSWORD, role=role, city=city)
+            out[role] = auth.create_token(session=session, username=username)
+        access.add_member(session=session, code=demo_zone, username="demo-applicant", relation_="applicant")
+        access.add_member(session=session, code=demo_zone, username="expert-wang", relation_="expert")
+    return out
+
+
+def bearer(tokens: dict[str, str], role: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {tokens[role]}"} if role != "public" else {}
 
 
 @pytest.fixture
@@ -123,7 +147,18 @@ def session(engine: Engine) -> Iterator[Session]:
 
 
 @pytest.fixture
-def client(settings: Settings, demo_zone: str):
+def client(settings: Settings, demo_zone: str, tokens: dict[str, str]):
+    """The app as the province bureau (which may see and do everything); ``anon`` is the public."""
+    from fastapi.testclient import TestClient
+
+    from zonegeo.api.app import create_app
+
+    with TestClient(create_app(settings), headers=bearer(tokens, "province")) as c:
+        yield c
+
+
+@pytest.fixture
+def anon(settings: Settings, demo_zone: str, tokens: dict[str, str]):
     from fastapi.testclient import TestClient
 
     from zonegeo.api.app import create_app

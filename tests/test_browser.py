@@ -23,7 +23,7 @@ LOCAL = {"127.0.0.1", "localhost", ""}
 
 
 @pytest.fixture(scope="module")
-def server(settings, demo_zone) -> Iterator[str]:
+def server(settings, demo_zone, tokens) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -49,6 +49,17 @@ def browser():
                               args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"])
         yield b
         b.close()
+
+
+def login(page, server: str, username: str = "province-bureau") -> None:
+    """Log in through the login form, as a person would."""
+    from tests.conftest import PASSWORD
+
+    page.goto(f"{server}/login", wait_until="load")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_url(f"{server}/")
 
 
 class Offline:
@@ -95,6 +106,7 @@ def _expected_counts():
 def test_zone_map_renders_every_overlay_and_popups_open(browser, server):
     tab = Offline(browser, viewport={"width": 1100, "height": 800})
     page = tab.page
+    login(page, server)
     page.goto(f"{server}/zones/NJ-DEMO-01/map", wait_until="load")
     page.wait_for_selector(".leaflet-overlay-pane path")
     buildings, institutions, platforms = _expected_counts()
@@ -116,6 +128,7 @@ def test_zone_map_renders_every_overlay_and_popups_open(browser, server):
 def test_zone_page_on_a_phone(browser, server):
     tab = Offline(browser, viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
     page = tab.page
+    login(page, server)
     page.goto(f"{server}/zones/NJ-DEMO-01", wait_until="load")
     assert page.locator("#rules tbody tr").count() == 7
     assert page.evaluate("document.documentElement.scrollWidth") <= 400  # no sideways scrolling
@@ -151,6 +164,7 @@ def test_upload_page_shows_findings_then_a_draft_preview(browser, server, settin
     code = _fresh_zone(settings)
     tab = Offline(browser, viewport={"width": 390, "height": 844}, is_mobile=True)
     page = tab.page
+    login(page, server)
     page.goto(f"{server}/zones/{code}/upload", wait_until="load")
     bad = tmp_path / "四至.csv"
     bad.write_text("点号,X,Y\nJ1,3545000,375000\nJ2,3545100,375000\nJ3,3545100,375100\n", encoding="utf-8")
@@ -203,6 +217,7 @@ def test_overlays_follow_amap_into_gcj02(browser, server):
 
     tab = Offline(browser, viewport={"width": 1100, "height": 800})
     page = tab.page
+    login(page, server)
     page.goto(f"{server}/zones/NJ-DEMO-01/map", wait_until="load")
     page.wait_for_selector(".zg-platform")
     plan = read_zone_dir(DEMO).read.plan
@@ -233,10 +248,12 @@ def test_overlays_follow_amap_into_gcj02(browser, server):
     tab.close()
 
 
-def test_offline_site_visit_map_from_a_file(browser, server, tmp_path):
+def test_offline_site_visit_map_from_a_file(browser, server, tmp_path, tokens):
     import urllib.request
 
-    with urllib.request.urlopen(f"{server}/zones/NJ-DEMO-01/map/offline") as r:
+    request = urllib.request.Request(f"{server}/zones/NJ-DEMO-01/map/offline",
+                                     headers={"Authorization": f"Bearer {tokens['province']}"})
+    with urllib.request.urlopen(request) as r:
         (tmp_path / "现场核查.html").write_bytes(r.read())
     tab = Offline(browser, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page = tab.page
@@ -266,6 +283,7 @@ def test_offline_site_visit_map_from_a_file(browser, server, tmp_path):
 def test_measure_tool_and_print_layout(browser, server):
     tab = Offline(browser, viewport={"width": 1100, "height": 800})
     page = tab.page
+    login(page, server)
     page.goto(f"{server}/zones/NJ-DEMO-01/map", wait_until="load")
     page.wait_for_selector(".leaflet-control-measure")
     page.locator(".leaflet-control-measure").hover()

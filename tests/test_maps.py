@@ -77,7 +77,7 @@ def test_publish_writes_only_published_zones(engine, rules, tmp_path, settings):
     assert not EXTERNAL.search(page) and not EXTERNAL.search((out / "province.html").read_text(encoding="utf-8"))
 
 
-def test_the_app_serves_the_public_site(engine, rules, tmp_path, settings):
+def test_the_app_serves_the_public_site(engine, rules, tmp_path, settings, tokens):
     from fastapi.testclient import TestClient
 
     from zonegeo.api.app import create_app

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests import formats
-from tests.conftest import DEMO, import_demo_copy
+from tests.conftest import DEMO, bearer, import_demo_copy
 from zonegeo.db.models import Institution, Zone, ZoneVersion
 
 
@@ -91,7 +91,7 @@ def test_upload_to_an_unknown_zone_is_404(client, tmp_path):
     assert r.status_code == 404 and r.json()["code"] == "zone_not_found"
 
 
-def test_the_size_limit_applies_to_uploads(settings, demo_zone, zone_code, engine, tmp_path):
+def test_the_size_limit_applies_to_uploads(settings, demo_zone, zone_code, engine, tmp_path, tokens):
     from fastapi.testclient import TestClient
 
     from zonegeo.api.app import create_app
@@ -99,7 +99,7 @@ def test_the_size_limit_applies_to_uploads(settings, demo_zone, zone_code, engin
     small = settings.model_copy(update={"max_upload_mb": 0})
     before = state(engine, zone_code)
     path = formats.write_geojson(tmp_path / "b.geojson")
-    with TestClient(create_app(small)) as c:
+    with TestClient(create_app(small), headers=bearer(tokens, "province")) as c:
         r = post(c, zone_code, (path.name, path.read_bytes(), "boundary"))
     assert r.status_code == 422 and r.json()["code"] == "file_too_large"
     assert state(engine, zone_code) == before

@@ -40,3 +40,11 @@ class ConflictError(ZonegeoError):
 
 class ConfigError(ZonegeoError):
     """The application is misconfigured (e.g. a broken rules file)."""
+
+
+class AuthenticationError(ZonegeoError):
+    """Not logged in, or the token is unknown or revoked (HTTP 401)."""
+
+
+class PermissionDeniedError(ZonegeoError):
+    """Logged in, but this role may not do this here (HTTP 403)."""

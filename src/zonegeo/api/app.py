@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -10,11 +11,12 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import text
+from starlette.middleware.sessions import SessionMiddleware
 
 from zonegeo import __version__
-from zonegeo.api.deps import SessionDep
+from zonegeo.api.deps import SessionDep, Viewer
 from zonegeo.api.errors import add_exception_handlers
-from zonegeo.api.routes import changes, pages, uploads, versions, zones
+from zonegeo.api.routes import auth, changes, lifecycle, pages, uploads, versions, zones
 from zonegeo.config import Settings
 from zonegeo.db.session import make_engine, session_factory
 from zonegeo.domain.rules import load_rules
@@ -41,6 +43,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.calendar = WorkCalendar.from_folder(settings.holidays_dir)
     app.state.templates = Jinja2Templates(directory=TEMPLATES)
     add_exception_handlers(app)
+    app.add_middleware(SessionMiddleware, secret_key=settings.secret_key or secrets.token_hex(32),
+                       session_cookie="zonegeo_session", same_site="lax", max_age=8 * 3600)
     app.mount("/assets", StaticFiles(directory=ASSET_DIR), name="assets")
     # The public site written by `zonegeo publish`; any static web server can serve the same folder.
     app.mount("/public", StaticFiles(directory=settings.maps_dir, html=True, check_dir=False), name="public")
@@ -48,10 +52,12 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(uploads.router)
     app.include_router(versions.router)
     app.include_router(changes.router)
+    app.include_router(lifecycle.router)
+    app.include_router(auth.router)
     app.include_router(pages.router)
 
     @app.get("/healthz", tags=["运维"], summary="健康检查（含数据库连接）")
-    def healthz(session: SessionDep) -> dict[str, str]:
+    def healthz(session: SessionDep, user: Viewer) -> dict[str, str]:
         session.execute(text("SELECT 1"))
         return {"status": "ok"}
 

@@ -1,17 +1,27 @@
-"""Dependencies as types: what a route needs is visible in its signature."""
+"""Dependencies as types: what a route needs — and who may call it — is visible in its signature.
+
+Every route declares exactly one access dependency: ``Viewer`` (anyone, the public included; what they see
+is filtered) or ``require(role, …)``. Both carry ``.roles``, which the authorisation matrix test reads from
+the route table."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from zonegeo.config import Settings
+from zonegeo.db.models import User
 from zonegeo.db.session import transaction
+from zonegeo.domain.lifecycle import ROLES
 from zonegeo.domain.rules import RuleSet
 from zonegeo.domain.workdays import WorkCalendar
+from zonegeo.errors import AuthenticationError, PermissionDeniedError
+from zonegeo.services.auth import user_for_token
+
+ALL_ROLES = ("public", *ROLES)
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -35,3 +45,49 @@ SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RulesDep = Annotated[RuleSet, Depends(get_rules)]
 CalendarDep = Annotated[WorkCalendar, Depends(get_calendar)]
+
+
+def get_current_user(request: Request, session: SessionDep) -> User | None:
+    """The caller: a bearer token (API) or the signed session cookie (web pages); None for the public."""
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return user_for_token(session, header[7:].strip())
+    user_id = request.session.get("user_id") if "session" in request.scope else None
+    if user_id is not None:
+        user = session.get(User, user_id)
+        if user is not None and user.active:
+            return user
+    return None
+
+
+CurrentUser = Annotated[User | None, Depends(get_current_user)]
+
+
+def _viewer(user: CurrentUser) -> User | None:
+    return user
+
+
+_viewer.roles = ALL_ROLES  # type: ignore[attr-defined]
+Viewer = Annotated[User | None, Depends(_viewer)]
+
+
+def require(*roles: str) -> Callable[..., User]:
+    """A dependency admitting only logged-in users of ``roles``: 401 without login, 403 for another role."""
+
+    def dependency(user: CurrentUser) -> User:
+        if user is None:
+            raise AuthenticationError("login_required", "请先登录（网页）或提供访问令牌（API：Authorization: Bearer …）", {})
+        if user.role not in roles:
+            raise PermissionDeniedError("role_forbidden", f"{ROLES.get(user.role, user.role)}无权执行此操作",
+                                        {"role": user.role, "allowed": list(roles)})
+        return user
+
+    dependency.roles = roles  # type: ignore[attr-defined]
+    return dependency
+
+
+LoggedIn = Annotated[User, Depends(require(*ROLES))]
+Writer = Annotated[User, Depends(require("applicant", "city", "province"))]
+Bureau = Annotated[User, Depends(require("city", "province"))]
+Province = Annotated[User, Depends(require("province"))]
+Expert = Annotated[User, Depends(require("expert"))]

@@ -9,10 +9,19 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from zonegeo.errors import ConfigError, ConflictError, InputError, NotFoundError, ZonegeoError
+from zonegeo.errors import (
+    AuthenticationError,
+    ConfigError,
+    ConflictError,
+    InputError,
+    NotFoundError,
+    PermissionDeniedError,
+    ZonegeoError,
+)
 
 log = logging.getLogger("zonegeo")
-STATUS = {NotFoundError: 404, InputError: 422, ConflictError: 409, ConfigError: 503}
+STATUS = {NotFoundError: 404, InputError: 422, ConflictError: 409, ConfigError: 503, AuthenticationError: 401,
+          PermissionDeniedError: 403}
 HTTP_MESSAGES = {404: ("not_found", "页面或资源不存在"), 405: ("method_not_allowed", "不支持该请求方法")}
 
 

@@ -89,7 +89,8 @@ class ZoneInfo:
     builder: str = ""  # 建设主体
     operator: str = ""  # 运营管理单位
     note: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
+    status: str = "operating"  # lifecycle state of a zone registered from its records
+    extra: dict[str, str] = field(default_factory=dict)  # lifecycle dates (approved_on, construction_ends …)
 
 
 # The 13 prefecture-level cities of Jiangsu (设区市).

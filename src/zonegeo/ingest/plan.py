@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from zonegeo.domain.lifecycle import STATES
 from zonegeo.domain.model import JIANGSU_CITIES, ZoneInfo, ZonePlan
 from zonegeo.errors import InputError
 from zonegeo.ingest.layers import ROLE_LABELS, ROLES, LayerRead, ReadOptions, read_role
@@ -119,9 +120,14 @@ def read_zone_info(folder: Path) -> tuple[ZoneInfo, dict[str, Any]]:
     if city not in JIANGSU_CITIES:
         raise InputError("unknown_city", f"zone.toml中的设区市“{city}”不是江苏省的设区市",
                          {"file": str(path), "city": city, "allowed": list(JIANGSU_CITIES)})
+    status = str(data.get("status", "operating"))
+    if status not in STATES:
+        raise InputError("bad_zone_toml", f"zone.toml中的状态“{status}”不正确，应为：{'、'.join(STATES)}",
+                         {"file": str(path), "status": status})
     info = ZoneInfo(code=str(data["code"]).strip(), name=str(data["name"]).strip(), city=city,
                     builder=str(data.get("builder", "")), operator=str(data.get("operator", "")),
-                    note=str(data.get("note", "")))
+                    note=str(data.get("note", "")), status=status,
+                    extra={str(k): str(v) for k, v in data.get("dates", {}).items()})
     options = {"crs": {str(k): str(v) for k, v in data.get("crs", {}).items()},
                "layer": {str(k): str(v) for k, v in data.get("layer", {}).items()},
                "repair": bool(data.get("repair", False))}

@@ -10,11 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zonegeo.db import repo
-from zonegeo.db.models import ChangeEvent, Zone, ZoneVersion
+from zonegeo.db.models import ChangeEvent, User, Zone, ZoneVersion
 from zonegeo.domain.diff import LayoutDiff, Tolerances, compare_plans
 from zonegeo.domain.rules import RuleSet
 from zonegeo.domain.workdays import WorkCalendar
 from zonegeo.errors import ConflictError, InputError, NotFoundError
+from zonegeo.services import audit
 
 KIND_LABELS = {"spatial_layout": "空间布局和物理载体", "operator": "运营管理机构", "function": "性质或功能",
                "mechanism": "运行机制", "other": "其他重大事项"}
@@ -50,7 +51,7 @@ def on_approved(session: Session, zone: Zone, version: ZoneVersion, previous: Zo
 
 
 def transition(*, session: Session, code: str, number: int, action: str, by: str, rules: RuleSet,
-               calendar: WorkCalendar, effective_on: dt.date | None = None) -> dict[str, Any]:
+               calendar: WorkCalendar, effective_on: dt.date | None = None, user: User | None = None) -> dict[str, Any]:
     """Submit a draft, or approve a submitted version (superseding the approved one in the same transaction)."""
     if action not in TRANSITIONS:
         raise InputError("unknown_action", f"未知的操作“{action}”，应为 submit 或 approve", {"action": action})
@@ -75,12 +76,15 @@ def transition(*, session: Session, code: str, number: int, action: str, by: str
         version.effective_on = effective_on
     session.flush()
     event = on_approved(session, zone, version, previous, rules, calendar) if target == "approved" else None
+    audit.record(session, user, f"version_{action}", f"zone/{code}/version/{number}", actor=by,
+                 before={"state": source, "superseded": previous.number if previous else None},
+                 after={"state": target, "change_event": event.id if event else None})
     return {"code": code, "version": number, "state": target,
             "change_event": change_dict(event, dt.date.today()) if event else None}
 
 
 def record_change(*, session: Session, code: str, kind: str, occurred_on: dt.date, description: str,
-                  rules: RuleSet, calendar: WorkCalendar) -> ChangeEvent:
+                  rules: RuleSet, calendar: WorkCalendar, user: User | None = None) -> ChangeEvent:
     """A change of operator, function, mechanism or another major matter, with the same deadline."""
     if kind not in KIND_LABELS or kind == "spatial_layout":
         allowed = [k for k in KIND_LABELS if k != "spatial_layout"]
@@ -92,11 +96,13 @@ def record_change(*, session: Session, code: str, kind: str, occurred_on: dt.dat
                         report_due=due.due, due_provisional=due.provisional, metrics={})
     session.add(event)
     session.flush()
+    audit.record(session, user, "change_recorded", f"zone/{code}/change/{event.id}",
+                 after={"kind": kind, "occurred_on": occurred_on.isoformat(), "report_due": due.due.isoformat()})
     return event
 
 
 def file_report(*, session: Session, code: str, change_id: int, reported_by: str, reported_on: dt.date,
-                note: str = "") -> ChangeEvent:
+                note: str = "", user: User | None = None) -> ChangeEvent:
     zone = repo.get_zone(session, code)
     event = session.get(ChangeEvent, change_id, with_for_update=True)
     if event is None or event.zone_id != zone.id:
@@ -110,6 +116,8 @@ def file_report(*, session: Session, code: str, change_id: int, reported_by: str
                          {"occurred_on": event.occurred_on.isoformat(), "reported_on": reported_on.isoformat()})
     event.reported_on, event.reported_by, event.report_note = reported_on, reported_by, note
     session.flush()
+    audit.record(session, user, "change_reported", f"zone/{code}/change/{change_id}", before={"reported_on": None},
+                 after={"reported_on": reported_on.isoformat(), "reported_by": reported_by})
     return event
 
 

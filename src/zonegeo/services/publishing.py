@@ -21,12 +21,16 @@ from zonegeo.domain.rules import RuleSet
 from zonegeo.maps.assets import ASSET_DIR
 from zonegeo.maps.public import index_page, province_map
 from zonegeo.maps.render import render, to_html
+from zonegeo.services import audit
 
 HIDDEN_STATUSES = ("revoked",)
 
 
-def set_published(*, session: Session, code: str, published: bool) -> None:
-    repo.get_zone(session, code).published = published
+def set_published(*, session: Session, code: str, published: bool, actor: str = "cli") -> None:
+    zone = repo.get_zone(session, code)
+    before, zone.published = zone.published, published
+    audit.record(session, None, "set_published", f"zone/{code}", actor=actor, before={"published": before},
+                 after={"published": published})
 
 
 def public_zones(session: Session) -> list[tuple[Zone, Any]]:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from zonegeo.db import repo
+from zonegeo.db.models import User
 from zonegeo.domain.check import Report, Warning_, check_plan
 from zonegeo.domain.model import ZonePlan
 from zonegeo.domain.rules import RuleSet
@@ -17,6 +18,7 @@ from zonegeo.errors import InputError
 from zonegeo.ingest.layers import ReadOptions
 from zonegeo.ingest.plan import read_roles
 from zonegeo.ingest.safety import Limits
+from zonegeo.services import audit
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,8 @@ class UploadResult:
 
 
 def upload_version(*, session: Session, code: str, files: list[UploadedFile], rules: RuleSet, uploaded_by: str,
-                   repair: bool = False, limits: Limits | None = None, today: dt.date | None = None) -> UploadResult:
+                   repair: bool = False, limits: Limits | None = None, today: dt.date | None = None,
+                   user: User | None = None) -> UploadResult:
     """A new draft version from the uploaded layers; roles not uploaded are carried over from the current
     version. Institutions, which belong to the zone rather than to a version, are synchronised."""
     if not files:
@@ -75,6 +78,9 @@ def upload_version(*, session: Session, code: str, files: list[UploadedFile], ru
     counts = None
     if "institutions" in reads:
         counts = repo.sync_institutions(session, zone, tuple(reads["institutions"].value), today)
+    audit.record(session, user, "upload_version", f"zone/{code}/version/{version.number}", actor=uploaded_by,
+                 after={"files": [{"role": i["role"], "file": i["file"], "sha256": i.get("sha256")} for i in inputs],
+                        "institutions": counts})
     plan = ZonePlan(plan.boundary, plan.core, plan.buildings,
                     tuple(repo.to_domain_institution(r) for r in repo.active_institutions(session, zone)))
     report = check_plan(plan, rules, inputs=inputs,

@@ -16,7 +16,7 @@ from zonegeo.domain.rules import RuleSet
 from zonegeo.domain.workdays import WorkCalendar
 from zonegeo.errors import InputError, NotFoundError
 from zonegeo.ingest.plan import ZoneBundle, read_zone_dir
-from zonegeo.services import changes
+from zonegeo.services import audit, changes
 from zonegeo.services.checking import zone_summary
 
 
@@ -58,6 +58,8 @@ def import_zone(*, session: Session, folder: Path, uploaded_by: str = "cli", tod
         created = True
     zone.name, zone.city, zone.builder, zone.operator, zone.note = (
         info.name, info.city, info.builder, info.operator, info.note)
+    if created:
+        zone.status, zone.dates = info.status, dict(info.extra)
     session.flush()
     current = repo.current_version(session, zone)
     plan = bundle.read.plan
@@ -71,13 +73,15 @@ def import_zone(*, session: Session, folder: Path, uploaded_by: str = "cli", tod
         if rules is not None and calendar is not None:
             event = changes.on_approved(session, zone, current, previous, rules, calendar)
     counts = repo.sync_institutions(session, zone, plan.institutions, today)
+    audit.record(session, None, "import_zone", f"zone/{info.code}", actor=uploaded_by,
+                 after={"version": current.number, "new_version": new_version, "institutions": counts})
     return ImportResult(info.code, created, current.number, new_version, counts,
                         event.report_due if event is not None else None)
 
 
-def list_zones(*, session: Session) -> list[dict[str, Any]]:
+def list_zones(*, session: Session, only: list[Zone] | None = None) -> list[dict[str, Any]]:
     out = []
-    for zone in repo.list_zones(session):
+    for zone in repo.list_zones(session) if only is None else only:
         version = repo.current_version(session, zone)
         land = geodesic_area_m2(repo.to_domain_plan(version, []).boundary) if version else None
         out.append(zone_summary(zone) | {

@@ -8,39 +8,44 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from zonegeo.api.deps import CalendarDep, RulesDep, SessionDep
+from zonegeo.api.deps import Bureau, CalendarDep, RulesDep, SessionDep, Writer
 from zonegeo.api.schemas import ChangeCreate, ChangeReport, ORJSONResponse
 from zonegeo.db import repo
-from zonegeo.services import changes
+from zonegeo.services import access, changes
 
 router = APIRouter(tags=["变更事项"])
 
 
 @router.get("/api/changes", response_class=ORJSONResponse, summary="变更事项（status=pending|overdue|reported|late）")
-def list_changes(session: SessionDep, status: str | None = None, city: str | None = None) -> Response:
+def list_changes(session: SessionDep, user: Bureau, status: str | None = None, city: str | None = None) -> Response:
+    city = user.city if user.role == "city" else city  # a city bureau sees its own city
     rows = changes.list_changes(session=session, today=dt.date.today(), status_filter=status, city=city)
     return ORJSONResponse({"data": rows, "count": len(rows)})
 
 
 @router.post("/api/zones/{code}/changes", status_code=201, response_class=ORJSONResponse,
              summary="登记非空间变更（运营管理机构、性质或功能、运行机制、其他重大事项）")
-def record_change(code: str, body: ChangeCreate, session: SessionDep, rules: RulesDep, calendar: CalendarDep) -> Any:
+def record_change(code: str, body: ChangeCreate, session: SessionDep, rules: RulesDep, calendar: CalendarDep,
+                  user: Writer) -> Any:
+    access.writable_zone(session, user, code)
     event = changes.record_change(session=session, code=code, kind=body.kind, occurred_on=body.occurred_on,
-                                  description=body.description, rules=rules, calendar=calendar)
+                                  description=body.description, rules=rules, calendar=calendar, user=user)
     return ORJSONResponse(changes.change_dict(event, dt.date.today(), repo.get_zone(session, code)), status_code=201)
 
 
 @router.post("/api/zones/{code}/changes/{change_id}/report", response_class=ORJSONResponse,
              summary="登记变更报告（报告人、报告日期）；逾期报告照常登记并标记为逾期")
-def file_report(code: str, change_id: int, body: ChangeReport, session: SessionDep) -> Response:
+def file_report(code: str, change_id: int, body: ChangeReport, session: SessionDep, user: Writer) -> Response:
+    access.writable_zone(session, user, code)
     event = changes.file_report(session=session, code=code, change_id=change_id, reported_by=body.reported_by,
-                                reported_on=body.reported_on or dt.date.today(), note=body.note)
+                                reported_on=body.reported_on or dt.date.today(), note=body.note, user=user)
     return ORJSONResponse(changes.change_dict(event, dt.date.today(), repo.get_zone(session, code)))
 
 
 @router.get("/changes", response_class=HTMLResponse, include_in_schema=False)
-def changes_page(request: Request, session: SessionDep, city: str | None = None) -> HTMLResponse:
+def changes_page(request: Request, session: SessionDep, user: Bureau, city: str | None = None) -> HTMLResponse:
     today = dt.date.today()
+    city = user.city if user.role == "city" else city
     rows = [r for r in changes.list_changes(session=session, today=today, city=city)
             if r["status"] in ("pending", "overdue")]
     by_city: dict[str, list[dict[str, Any]]] = {}

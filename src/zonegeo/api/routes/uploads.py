@@ -9,12 +9,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse
 
-from zonegeo.api.deps import RulesDep, SessionDep, SettingsDep
+from zonegeo.api.csrf import check_csrf, csrf_token
+from zonegeo.api.deps import RulesDep, SessionDep, SettingsDep, Writer
 from zonegeo.api.schemas import ORJSONResponse
 from zonegeo.api.uploading import save_uploads
+from zonegeo.db.models import User
 from zonegeo.errors import InputError
 from zonegeo.ingest.safety import Limits
-from zonegeo.services import uploads, zones
+from zonegeo.services import access, uploads, zones
 
 router = APIRouter(tags=["上传"])
 FilesField = Annotated[list[UploadFile], File(description="一个或多个文件")]
@@ -37,42 +39,49 @@ CRS_CHOICES = [
 ]
 
 
-def _process(session, rules, settings, code: str, files, roles, crs, layers, repair: bool) -> uploads.UploadResult:
+def _process(session, rules, settings, code: str, files, roles, crs, layers, repair: bool,
+             user: User) -> uploads.UploadResult:
+    access.writable_zone(session, user, code)
     limits = Limits(max_file_bytes=settings.max_upload_mb * 1024 * 1024)
     with tempfile.TemporaryDirectory(prefix="zonegeo-upload-") as tmp:
         saved = save_uploads(files, roles, crs, layers, Path(tmp), limits.max_file_bytes)
-        return uploads.upload_version(session=session, code=code, files=saved, rules=rules, uploaded_by="web",
-                                      repair=repair, limits=limits)
+        return uploads.upload_version(session=session, code=code, files=saved, rules=rules, uploaded_by=user.username,
+                                      repair=repair, limits=limits, user=user)
 
 
 @router.post("/api/zones/{code}/uploads", status_code=201, response_class=ORJSONResponse,
              summary="上传四至、核心区、建筑、机构文件，生成草稿版本和核验报告")
-def upload_files(code: str, session: SessionDep, rules: RulesDep, settings: SettingsDep, files: FilesField,
-                 roles: RolesField, crs: CrsField = None, layers: LayersField = None,
+def upload_files(code: str, session: SessionDep, rules: RulesDep, settings: SettingsDep, user: Writer,
+                 files: FilesField, roles: RolesField, crs: CrsField = None, layers: LayersField = None,
                  repair: Annotated[bool, Form(description="自动修复无效几何（会在报告中说明）")] = False) -> Any:
-    result = _process(session, rules, settings, code, files, roles, crs or [], layers or [], repair)
+    result = _process(session, rules, settings, code, files, roles, crs or [], layers or [], repair, user)
     return ORJSONResponse(result.to_dict(), status_code=201)
 
 
 @router.get("/zones/{code}/upload", response_class=HTMLResponse, include_in_schema=False)
-def upload_page(code: str, request: Request, session: SessionDep) -> HTMLResponse:
+def upload_page(code: str, request: Request, session: SessionDep, user: Writer) -> HTMLResponse:
+    access.writable_zone(session, user, code)
     zone = zones.get_zone(session=session, code=code)
     return request.app.state.templates.TemplateResponse(
-        request, "upload.html", {"zone": zone, "crs_choices": CRS_CHOICES, "result": None, "error": None})
+        request, "upload.html", {"zone": zone, "crs_choices": CRS_CHOICES, "result": None, "error": None,
+                                 "csrf": csrf_token(request), "user": user})
 
 
 @router.post("/zones/{code}/upload", response_class=HTMLResponse, include_in_schema=False)
 def upload_form(code: str, request: Request, session: SessionDep, rules: RulesDep, settings: SettingsDep,
-                files: FormFilesField, roles: RolesField, crs: CrsField = None,
-                repair: Annotated[bool, Form()] = False) -> HTMLResponse:
+                user: Writer, files: FormFilesField, roles: RolesField, csrf: Annotated[str, Form()] = "",
+                crs: CrsField = None, repair: Annotated[bool, Form()] = False) -> HTMLResponse:
+    check_csrf(request, csrf)
+    access.writable_zone(session, user, code)
     zone = zones.get_zone(session=session, code=code)
     # The form has one row per role; rows left without a file are dropped with their role and CRS.
     rows = [(f, r, c) for f, r, c in zip(files, roles, (crs or []) + [""] * len(files), strict=False)
             if not isinstance(f, str) and f.filename]
-    context: dict[str, Any] = {"zone": zone, "crs_choices": CRS_CHOICES, "result": None, "error": None}
+    context: dict[str, Any] = {"zone": zone, "crs_choices": CRS_CHOICES, "result": None, "error": None,
+                               "csrf": csrf_token(request), "user": user}
     try:
         context["result"] = _process(session, rules, settings, code, [r[0] for r in rows], [r[1] for r in rows],
-                                     [r[2] for r in rows], [], repair)
+                                     [r[2] for r in rows], [], repair, user)
     except InputError as exc:  # raised before anything is written
         context["error"] = exc.to_dict()
         return request.app.state.templates.TemplateResponse(request, "upload.html", context, status_code=422)

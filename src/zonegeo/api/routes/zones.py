@@ -1,4 +1,4 @@
-"""JSON API of zones: list, one zone, its eligibility report."""
+"""JSON API of zones: list, one zone, its eligibility report (what the caller may see)."""
 
 from __future__ import annotations
 
@@ -7,24 +7,29 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from zonegeo.api.deps import RulesDep, SessionDep
+from zonegeo.api.deps import RulesDep, SessionDep, Viewer
 from zonegeo.api.schemas import ORJSONResponse, ZonePublic, ZonesPublic
-from zonegeo.services import checking, zones
+from zonegeo.services import access, checking, zones
 
 router = APIRouter(prefix="/api/zones", tags=["集聚区"])
 
 
-@router.get("", response_model=ZonesPublic, summary="集聚区列表")
-def list_zones(session: SessionDep) -> dict[str, Any]:
-    rows = zones.list_zones(session=session)
+@router.get("", response_model=ZonesPublic, summary="集聚区列表（公众只见已公布的）")
+def list_zones(session: SessionDep, user: Viewer) -> dict[str, Any]:
+    rows = zones.list_zones(session=session, only=access.visible_zones(session, user))
     return {"data": rows, "count": len(rows)}
 
 
 @router.get("/{code}", response_model=ZonePublic, summary="一个集聚区及其空间布局版本")
-def get_zone(code: str, session: SessionDep) -> dict[str, Any]:
-    return zones.get_zone(session=session, code=code)
+def get_zone(code: str, session: SessionDep, user: Viewer) -> dict[str, Any]:
+    access.visible_zone(session, user, code)
+    data = zones.get_zone(session=session, code=code)
+    if user is None:  # the public sees approved layouts only
+        data["versions"] = [v for v in data["versions"] if v["state"] == "approved"]
+    return data
 
 
 @router.get("/{code}/report", response_class=ORJSONResponse, summary="申报条件核验报告（与 zonegeo report 相同）")
-def zone_report(code: str, session: SessionDep, rules: RulesDep) -> Response:
+def zone_report(code: str, session: SessionDep, rules: RulesDep, user: Viewer) -> Response:
+    access.visible_zone(session, user, code)
     return ORJSONResponse(checking.zone_report(session=session, code=code, rules=rules).to_dict())

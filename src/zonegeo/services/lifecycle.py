@@ -1,0 +1,191 @@
+"""Carrying a zone through its life (申报 → 推荐 → 评审 → 公示 → 批复 → 建设 → 验收 → 运行 → 评价 …),
+with materials, expert opinions, deadlines, worklists and the audit trail."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from zonegeo.db import repo
+from zonegeo.db.models import Attachment, LifecycleEvent, User, Zone, ZoneMember
+from zonegeo.domain import lifecycle
+from zonegeo.domain.model import JIANGSU_CITIES
+from zonegeo.domain.workdays import WorkCalendar
+from zonegeo.errors import ConflictError, InputError, PermissionDeniedError
+from zonegeo.services import access, audit
+from zonegeo.services.changes import list_changes
+
+
+def _dates(zone: Zone) -> dict[str, dt.date]:
+    return {k: dt.date.fromisoformat(v) for k, v in (zone.dates or {}).items()}
+
+
+def _history(session: Session, zone: Zone) -> list[dict[str, Any]]:
+    rows = session.scalars(select(LifecycleEvent).where(LifecycleEvent.zone_id == zone.id).order_by(LifecycleEvent.id))
+    return [{"action": e.action, "on": e.on_date, "from": e.from_state, "to": e.to_state, "actor": e.actor,
+             "role": e.role, **e.data} for e in rows]
+
+
+def create_application(*, session: Session, user: User, code: str, name: str, city: str, builder: str,
+                       operator: str = "") -> Zone:
+    """A new zone in draft, owned by the applicant who creates it (or by nobody, when a bureau does)."""
+    if city not in JIANGSU_CITIES:
+        raise InputError("unknown_city", f"“{city}”不是江苏省的设区市", {"city": city, "allowed": list(JIANGSU_CITIES)})
+    if user.role == "city" and city != user.city:
+        raise PermissionDeniedError("other_city", "设区市知识产权局只能为本市创建集聚区", {"city": city})
+    if session.scalar(select(Zone).where(Zone.code == code)) is not None:
+        raise ConflictError("zone_exists", f"集聚区编号“{code}”已存在", {"code": code})
+    zone = Zone(code=code, name=name, city=city, builder=builder, operator=operator, status="draft", dates={})
+    session.add(zone)
+    session.flush()
+    if user.role == "applicant":
+        session.add(ZoneMember(zone_id=zone.id, user_id=user.id, relation="applicant"))
+    audit.record(session, user, "zone_created", f"zone/{code}", after={"name": name, "city": city, "builder": builder})
+    return zone
+
+
+def add_attachment(*, session: Session, user: User, code: str, kind: str, filename: str, content: bytes,
+                   max_bytes: int) -> dict[str, Any]:
+    zone = access.writable_zone(session, user, code)
+    if kind not in lifecycle.MATERIALS:
+        raise InputError("unknown_material", f"材料类型“{kind}”不正确，应为：{'、'.join(lifecycle.MATERIALS)}", {"kind": kind})
+    if kind == "recommendation_letter" and user.role == "applicant":
+        raise PermissionDeniedError("city_material", "推荐函由设区市知识产权局上传", {"kind": kind})
+    if not content:
+        raise InputError("empty_file", f"文件为空：{filename}", {"file": filename})
+    if len(content) > max_bytes:
+        raise InputError("file_too_large", f"{filename}：超过上限{max_bytes // 1048576} MB", {"file": filename})
+    digest = hashlib.sha256(content).hexdigest()
+    row = Attachment(zone_id=zone.id, kind=kind, filename=filename, sha256=digest, size=len(content), content=content,
+                     uploaded_by=user.username)
+    session.add(row)
+    session.flush()
+    audit.record(session, user, "attachment_added", f"zone/{code}/attachment/{row.id}",
+                 after={"kind": kind, "filename": filename, "sha256": digest, "size": len(content)})
+    return attachment_dict(row)
+
+
+def attachment_dict(row: Attachment) -> dict[str, Any]:
+    return {"id": row.id, "kind": row.kind, "kind_label": lifecycle.MATERIALS[row.kind], "filename": row.filename,
+            "sha256": row.sha256, "size": row.size, "uploaded_by": row.uploaded_by}
+
+
+def attachments(session: Session, zone: Zone) -> list[Attachment]:
+    return list(session.scalars(select(Attachment).where(Attachment.zone_id == zone.id).order_by(Attachment.id)))
+
+
+def assign_expert(*, session: Session, user: User, code: str, expert: str) -> None:
+    access.add_member(session=session, code=code, username=expert, relation_="expert")
+    audit.record(session, user, "expert_assigned", f"zone/{code}", after={"expert": expert})
+
+
+def add_opinion(*, session: Session, user: User, code: str, opinion: str, recommend: bool,
+                site_visit: bool = False, on: dt.date | None = None) -> dict[str, Any]:
+    zone = access.visible_zone(session, user, code)
+    if zone.status != "under_review":
+        raise ConflictError("not_under_review", f"当前状态为“{lifecycle.STATES[zone.status]}”，不在专家评审阶段",
+                            {"state": zone.status})
+    on = on or dt.date.today()
+    event = LifecycleEvent(zone_id=zone.id, action="expert_opinion", from_state=zone.status, to_state=zone.status,
+                           on_date=on, actor=user.username, role=user.role,
+                           data={"opinion": opinion, "recommend": recommend, "site_visit": site_visit})
+    session.add(event)
+    session.flush()
+    audit.record(session, user, "expert_opinion", f"zone/{code}/lifecycle/{event.id}",
+                 after={"recommend": recommend, "site_visit": site_visit})
+    return {"id": event.id, "on": on.isoformat()}
+
+
+def act(*, session: Session, user: User, code: str, action: str, on: dt.date, data: dict[str, Any],
+        calendar: WorkCalendar) -> dict[str, Any]:
+    """Take one lifecycle action; the state machine says whether this role may, now."""
+    zone = access.writable_zone(session, user, code)
+    repo.lock_zone(session, zone)
+    if action in ("submit", "recommend"):
+        data = {**data, "materials": sorted({a.kind for a in attachments(session, zone)})}
+    try:
+        step = lifecycle.apply(zone.status, action, role=user.role, on=on, data=data, dates=_dates(zone),
+                               calendar=calendar, history=_history(session, zone))
+    except lifecycle.LifecycleError as exc:
+        if exc.code in ("illegal_transition", "unknown_action"):
+            raise ConflictError(exc.code, exc.message, {"state": zone.status, "allowed": exc.allowed}) from exc
+        raise InputError(exc.code, exc.message, {"state": zone.status}) from exc
+    before = {"state": zone.status, "dates": dict(zone.dates or {})}
+    event = LifecycleEvent(zone_id=zone.id, action=action, from_state=zone.status, to_state=step.state, on_date=on,
+                           actor=user.username, role=user.role,
+                           data={k: v for k, v in data.items() if k != "materials"} | ({"note": step.note}
+                                                                                      if step.note else {}))
+    session.add(event)
+    zone.status = step.state
+    zone.dates = {**(zone.dates or {}), **{k: v.isoformat() for k, v in step.dates.items()}}
+    session.flush()
+    audit.record(session, user, f"lifecycle_{action}", f"zone/{code}", before=before,
+                 after={"state": zone.status, "dates": zone.dates, "event": event.id})
+    return {"code": code, "state": zone.status, "state_label": lifecycle.STATES[zone.status], "dates": zone.dates,
+            "note": step.note, "allowed_next": lifecycle.allowed_actions(zone.status, user.role)}
+
+
+def history(*, session: Session, user: User, code: str) -> list[dict[str, Any]]:
+    zone = access.visible_zone(session, user, code)
+    return [{**h, "on": h["on"].isoformat()} for h in _history(session, zone)]
+
+
+def obligations(zone: Zone, today: dt.date, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What is due for one zone, with the date and whether it is overdue."""
+    dates = _dates(zone)
+    out = []
+
+    def due(what: str, on: dt.date, role: str) -> None:
+        out.append({"zone_code": zone.code, "zone_name": zone.name, "city": zone.city, "what": what, "due": on.isoformat(),
+                    "role": role, "overdue": today > on, "days_left": (on - today).days})
+
+    if zone.status == "noticed" and "notice_end" in dates:
+        due("公示期结束，可批复", dates["notice_end"], "province")
+    if zone.status == "construction" and "construction_ends" in dates:
+        due("建设期届满，组织验收", dates["construction_ends"], "province")
+    if zone.status in ("rectification", "rectifying") and "rectification_ends" in dates:
+        due("整改期满，组织复核", dates["rectification_ends"], "province")
+    if zone.status == "submitted":
+        due("审核申报材料并推荐", today, "city")
+    if zone.status == "operating":
+        year = today.year - 1
+        reported = any(e["action"] == "annual_report" and e.get("year") == year for e in events)
+        if not reported:
+            due(f"报送{year}年度集聚区总结报告", lifecycle.annual_report_due(year), "city")
+    return out
+
+
+def worklist(*, session: Session, user: User, today: dt.date, city: str | None = None) -> list[dict[str, Any]]:
+    zones = access.visible_zones(session, user)
+    if city:
+        zones = [z for z in zones if z.city == city]
+    items: list[dict[str, Any]] = []
+    for zone in zones:
+        items += obligations(zone, today, _history(session, zone))
+    if user.role in ("city", "province", "applicant"):
+        codes = {z.code for z in zones}
+        for change in list_changes(session=session, today=today):
+            if change["zone_code"] in codes and change["status"] in ("pending", "overdue"):
+                items.append({"zone_code": change["zone_code"], "zone_name": change["zone_name"], "city": change["city"],
+                              "what": f"报告{change['kind_label']}变更", "due": change["report_due"],
+                              "role": "applicant", "overdue": change["status"] == "overdue",
+                              "days_left": change["days_left"]})
+    return sorted(items, key=lambda i: i["due"])
+
+
+def record_annual_report(*, session: Session, user: User, code: str, year: int, on: dt.date) -> dict[str, Any]:
+    zone = access.writable_zone(session, user, code)
+    if user.role not in ("city", "province"):
+        raise PermissionDeniedError("city_only", "年度总结报告由设区市知识产权局报送", {})
+    due = lifecycle.annual_report_due(year)
+    event = LifecycleEvent(zone_id=zone.id, action="annual_report", from_state=zone.status, to_state=zone.status,
+                           on_date=on, actor=user.username, role=user.role,
+                           data={"year": year, "due": due.isoformat(), "late": on > due})
+    session.add(event)
+    session.flush()
+    audit.record(session, user, "annual_report", f"zone/{code}", after={"year": year, "late": on > due})
+    return {"year": year, "due": due.isoformat(), "late": on > due}
