@@ -229,3 +229,20 @@ def test_version_and_changes_commands(database_url, tmp_path):
     assert any(r["zone_code"] == "CLI-CH-01" and r["kind"] == "spatial_layout" for r in listed)
     bad = run("version", "approve", "CLI-CH-01", "1", env=env)
     assert bad.returncode == 2 and "已被替代" in bad.stderr
+
+
+def test_user_commands_and_due_list(database_url):
+    env = {"ZONEGEO_DATABASE_URL": database_url}
+    added = run("user", "add", "cli-city", "--role", "city", "--city", "南京市", "--password", "a long password 1", env=env)
+    assert added.returncode == 0, added.stderr
+    weak = run("user", "add", "cli-weak", "--role", "province", "--password", "short", env=env)
+    assert weak.returncode == 2 and "至少10个字符" in weak.stderr
+    no_city = run("user", "add", "cli-city2", "--role", "city", "--password", "a long password 1", env=env)
+    assert no_city.returncode == 2 and "设区市" in no_city.stderr
+    token = run("user", "token", "cli-city", env=env).stdout.strip()
+    assert token.startswith("zg_") and len(token) > 40
+    listed = json.loads(run("user", "list", "--json", env=env).stdout)
+    assert {"username": "cli-city", "display_name": "cli-city", "role": "city", "city": "南京市", "active": True} in listed
+    assert "撤销令牌1个" in run("user", "revoke", "cli-city", env=env).stdout
+    due = run("due-list", "--json", env=env)
+    assert due.returncode == 0 and isinstance(json.loads(due.stdout), list)
