@@ -100,3 +100,15 @@ def test_two_years_without_evaluation_is_an_automatic_revocation_reason():
 def test_month_arithmetic_at_month_ends():
     assert lifecycle.add_months(D(2027, 8, 31), 6) == D(2028, 2, 29)
     assert lifecycle.add_years(D(2024, 2, 29), 2) == D(2026, 2, 28)
+
+
+def test_objections_must_be_resolved_before_approval():
+    dates = {"notice_end": D(2025, 10, 11)}
+    objection = [{"action": "objection", "on": D(2025, 10, 9), "text": "边界与实际不符"}]
+    with pytest.raises(LifecycleError) as e:
+        step("noticed", "approve", "province", D(2025, 10, 13), dates, history=objection)
+    assert e.value.code == "objections_open"
+    resolved = [*objection, {"action": "resolve_objection", "on": D(2025, 10, 10), "decision": "经核实，异议不成立"}]
+    assert step("noticed", "approve", "province", D(2025, 10, 13), dates, history=resolved).state == "construction"
+    with pytest.raises(LifecycleError):
+        step("noticed", "resolve_objection", "province", D(2025, 10, 10), history=resolved, decision="x")

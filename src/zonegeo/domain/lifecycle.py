@@ -48,6 +48,8 @@ TRANSITIONS = {t.action: t for t in (
     Transition("recommend", "推荐", ("submitted",), "recommended", ("city",)),
     Transition("start_review", "组织专家评审", ("recommended",), "under_review", ("province",)),
     Transition("start_notice", "公示", ("under_review",), "noticed", ("province",)),
+    Transition("objection", "登记公示异议", ("noticed",), None, ("province",)),
+    Transition("resolve_objection", "处理公示异议", ("noticed",), None, ("province",)),
     Transition("approve", "批复同意建设", ("noticed",), "construction", ("province",)),
     Transition("reject", "不予批准", ("submitted", "recommended", "under_review", "noticed"), "rejected", ("province",)),
     Transition("accept", "验收", ("construction", "rectification"), None, ("province",)),
@@ -123,8 +125,10 @@ def _approve(state, on, data, dates, calendar, history) -> Step:
     if end is None or on <= end:
         raise LifecycleError("notice_not_over", f"公示期至{end:%Y年%m月%d日}结束，结束后方可批复" if end else "尚未公示",
                              [], state)
-    if data.get("objections_unresolved"):
-        raise LifecycleError("objections_open", "公示期间有未处理的异议，处理后方可批复", [], state)
+    raised = sum(1 for h in history if h["action"] == "objection")
+    resolved = sum(1 for h in history if h["action"] == "resolve_objection")
+    if raised > resolved:
+        raise LifecycleError("objections_open", f"公示期间有{raised - resolved}项异议尚未处理，处理后方可批复", [], state)
     return Step("construction", {"approved_on": on, "construction_ends": add_years(on, CONSTRUCTION_YEARS)})
 
 
@@ -183,12 +187,27 @@ def _return(state, on, data, dates, calendar, history) -> Step:
     return Step("draft")
 
 
+def _objection(state, on, data, dates, calendar, history) -> Step:
+    _need(data, "text", "请填写异议内容")
+    return Step(state)
+
+
+def _resolve_objection(state, on, data, dates, calendar, history) -> Step:
+    raised = sum(1 for h in history if h["action"] == "objection")
+    resolved = sum(1 for h in history if h["action"] == "resolve_objection")
+    if raised <= resolved:
+        raise LifecycleError("no_open_objection", "没有待处理的公示异议", [], state)
+    _need(data, "decision", "请填写处理结论")
+    return Step(state)
+
+
 def _reject(state, on, data, dates, calendar, history) -> Step:
     _need(data, "reason", "不予批准须说明理由")
     return Step("rejected")
 
 
-_HANDLERS = {"submit": _submit, "return": _return, "recommend": _recommend, "start_notice": _start_notice,
+_HANDLERS = {"objection": _objection, "resolve_objection": _resolve_objection,
+             "submit": _submit, "return": _return, "recommend": _recommend, "start_notice": _start_notice,
              "approve": _approve, "reject": _reject, "accept": _accept, "evaluate": _evaluate,
              "close_rectification": _close_rectification, "revoke": _revoke}
 

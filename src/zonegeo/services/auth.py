@@ -16,6 +16,7 @@ from zonegeo.db.models import ApiToken, User
 from zonegeo.domain.lifecycle import ROLES
 from zonegeo.domain.model import JIANGSU_CITIES
 from zonegeo.errors import AuthenticationError, ConflictError, InputError, NotFoundError
+from zonegeo.services import audit
 
 _HASHER = PasswordHasher()
 
@@ -38,6 +39,7 @@ def add_user(*, session: Session, username: str, password: str, role: str, city:
                 city=city if role == "city" else None, display_name=display_name or username)
     session.add(user)
     session.flush()
+    audit.record(session, None, "user_added", f"user/{username}", after={"role": role, "city": user.city})
     return user
 
 
@@ -69,6 +71,7 @@ def create_token(*, session: Session, username: str, label: str = "") -> str:
     token = "zg_" + secrets.token_urlsafe(32)
     session.add(ApiToken(user_id=user.id, token_sha256=_sha256(token), label=label))
     session.flush()
+    audit.record(session, None, "token_created", f"user/{username}", after={"label": label})
     return token
 
 
@@ -80,6 +83,8 @@ def revoke(*, session: Session, username: str) -> int:
     for token in tokens:
         token.revoked_at = dt.datetime.now(dt.UTC)
     session.flush()
+    audit.record(session, None, "user_revoked", f"user/{username}", before={"active": True},
+                 after={"active": False, "tokens_revoked": len(tokens)})
     return len(tokens)
 
 

@@ -151,6 +151,10 @@ def obligations(zone: Zone, today: dt.date, events: list[dict[str, Any]]) -> lis
         due("整改期满，组织复核", dates["rectification_ends"], "province")
     if zone.status == "submitted":
         due("审核申报材料并推荐", today, "city")
+    if zone.status in ("operating", "rectifying"):
+        since = dates.get("accepted_on")
+        if lifecycle.automatic_revocation(events, today, since) is not None:
+            due("连续两年未参加绩效评价：可依第三章取消称号", today, "province")
     if zone.status == "operating":
         year = today.year - 1
         reported = any(e["action"] == "annual_report" and e.get("year") == year for e in events)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from zonegeo.api.deps import LoggedIn, RulesDep, SessionDep, SettingsDep, Viewer
+from zonegeo.domain.lifecycle import STATES
 from zonegeo.services import access, checking, mapping, zones
 
 router = APIRouter(include_in_schema=False)
@@ -24,8 +25,8 @@ def zone_page(code: str, request: Request, session: SessionDep, rules: RulesDep,
     access.visible_zone(session, user, code)
     report = checking.zone_report(session=session, code=code, rules=rules)
     zone = zones.get_zone(session=session, code=code)
-    return request.app.state.templates.TemplateResponse(request, "zone.html",
-                                                        {"zone": zone, "report": report, "user": user})
+    return request.app.state.templates.TemplateResponse(
+        request, "zone.html", {"zone": zone, "report": report, "user": user, "states": STATES})
 
 
 @router.get("/zones/{code}/map", response_class=HTMLResponse)
