@@ -153,3 +153,16 @@ def test_the_audit_log_cannot_be_rewritten(engine, client):
         with pytest.raises(DBAPIError) as e, engine.begin() as conn:
             conn.execute(text(statement))
         assert "append-only" in str(e.value)
+
+
+@pytest.mark.parametrize("role", ["applicant", "city", "province", "expert"])
+def test_each_role_has_a_chinese_worklist(settings, tokens, role):
+    from fastapi.testclient import TestClient
+
+    with TestClient(create_app(settings), headers=bearer(tokens, role)) as c:
+        page = c.get("/worklist")
+        assert page.status_code == 200 and "待办事项" in page.text
+        data = c.get("/api/worklist").json()["data"]
+        assert data == sorted(data, key=lambda i: i["due"])
+    with TestClient(create_app(settings)) as anon:
+        assert anon.get("/worklist").status_code == 401
