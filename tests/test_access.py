@@ -166,3 +166,8 @@ def test_each_role_has_a_chinese_worklist(settings, tokens, role):
         assert data == sorted(data, key=lambda i: i["due"])
     with TestClient(create_app(settings)) as anon:
         assert anon.get("/worklist").status_code == 401
+
+
+def test_pages_that_need_a_login_send_people_to_the_login_page(anon):
+    r = anon.get("/worklist", headers={"accept": "text/html"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/login?next=/worklist"

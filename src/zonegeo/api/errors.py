@@ -29,6 +29,8 @@ def _respond(request: Request, status: int, code: str, message: str, detail: dic
     body = {"code": code, "message": message, "detail": detail}
     if request.url.path.startswith("/api") or "text/html" not in request.headers.get("accept", ""):
         return JSONResponse(body, status_code=status)
+    if status == 401 and request.method == "GET":  # a page that needs a login: go and log in, then come back
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
     templates = request.app.state.templates
     return templates.TemplateResponse(request, "error.html", {"error": body, "status": status},
                                       status_code=status)
