@@ -108,3 +108,27 @@ def test_map_bytes_stay_close_to_the_geojson(rules, n):
 
     figures = measure(n, rules)
     assert figures["ratio"] < 1.3 or n < 100  # the page template dominates tiny maps
+
+
+def test_the_public_report_hides_natural_persons_and_code_findings(rules):
+    from zonegeo.services.checking import redact_for_public
+
+    person = institution(1, 260, 30, credit="92320105MA1XXXXX0Q")  # outside the boundary, so it is listed
+    bad = institution(2, 30, 30, credit="91320105000000000X")
+    p = plan(institutions=[person, bad, *full_chain(15)])
+    full = check_plan(p, rules).to_dict()
+    assert full["institutions"]["outside"][0]["credit_code"] == "92320105MA1XXXXX0Q"
+    assert full["institutions"]["invalid_credit_codes"]
+    public = redact_for_public(full)
+    assert "92320105MA1XXXXX0Q" not in json.dumps(public, ensure_ascii=False)
+    assert public["institutions"]["invalid_credit_codes"] == []
+    assert public["institutions"]["outside"][0]["distance_m"] == full["institutions"]["outside"][0]["distance_m"]
+
+
+def test_published_zone_report_for_the_public(anon, engine, tmp_path):
+    code = import_demo_copy(engine, tmp_path, "PUBR", published=True)
+    report = anon.get(f"/api/zones/{code}/report").json()
+    assert report["institutions"]["invalid_credit_codes"] == []
+    page = anon.get(f"/zones/{code}")
+    invalid_code = "913201050506759460"  # the demo's mistyped code (its count may still be stated, not the code)
+    assert page.status_code == 200 and invalid_code not in page.text and "上传空间布局文件" not in page.text

@@ -75,3 +75,8 @@ def valid_mask(codes: Sequence[str]) -> np.ndarray:
     ok &= (values[:, 2:8] < 10).all(axis=1)  # region code: six digits
     ok &= _PREFIX_OK[raw[:, 0], raw[:, 1]]  # authority and type codes
     return ok
+
+
+def is_natural_person_code(code: str) -> bool:
+    """个体工商户 (registration authority 9, type 2: 92…) codes identify a natural person."""
+    return normalize(code).startswith("92")

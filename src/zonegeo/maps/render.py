@@ -10,6 +10,7 @@ import folium
 from branca.element import Element
 
 from zonegeo.domain.check import Report
+from zonegeo.domain.credit_code import is_natural_person_code
 from zonegeo.domain.model import ZonePlan
 from zonegeo.maps import assets
 from zonegeo.maps.basemaps import add_base_layers
@@ -43,11 +44,6 @@ def _m2(value: float) -> str:
     return f"{value:,.1f} 平方米"
 
 
-def _is_natural_person_code(code: str) -> bool:
-    """个体工商户 (92…) codes identify a natural person: never on a public map."""
-    return code.strip().upper().startswith("92")
-
-
 def _institution_features(plan: ZonePlan, report: Report, audience: str) -> list[dict[str, Any]]:
     outside = {o["name"]: o["distance_m"] for o in report.institutions["outside"]}
     invalid = {v["name"]: v["reason"] for v in report.institutions["invalid_credit_codes"]}
@@ -60,7 +56,7 @@ def _institution_features(plan: ZonePlan, report: Report, audience: str) -> list
             "位于四至范围内", f"位于四至范围外，距边界约{outside.get(inst.name, 0):,.0f}米",
             f"统一社会信用代码无效：{invalid.get(inst.name, '')}"][status]
         code = inst.credit_code
-        if audience == "public" and _is_natural_person_code(code):
+        if audience == "public" and is_natural_person_code(code):
             code = ""
         out.append(point(inst.lon, inst.lat, {
             "n": inst.name, "c": code, "sv": "、".join(inst.services), "ch": "、".join(inst.chain),

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from zonegeo.db import repo
 from zonegeo.domain.check import Report, Warning_, check_plan
+from zonegeo.domain.credit_code import is_natural_person_code
 from zonegeo.domain.rules import RuleSet
 from zonegeo.errors import NotFoundError
 from zonegeo.ingest.plan import PlanRead, read_plan
@@ -41,3 +42,13 @@ def zone_report(*, session: Session, code: str, rules: RuleSet) -> Report:
                                  "effective_on": version.effective_on.isoformat()}
     return check_plan(plan, rules, inputs=version.source_files, warnings=_warnings(version.ingest_warnings),
                       zone=info)
+
+
+def redact_for_public(report: dict) -> dict:
+    """The report as the public may see it: no credit codes of natural persons, no credit-code findings."""
+    inst = dict(report["institutions"])
+    inst["outside"] = [o | {"credit_code": ""} if is_natural_person_code(o["credit_code"]) else o
+                       for o in inst["outside"]]
+    inst["invalid_credit_codes"] = []
+    rules = [r | {"evidence": {}} if r["id"] == "institutions" else r for r in report["rules"]]
+    return report | {"institutions": inst, "rules": rules}
