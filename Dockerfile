@@ -10,4 +10,4 @@ RUN pip install --no-cache-dir -e . && mkdir -p maps
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=5s --retries=6 \
   CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz').status == 200 else 1)"
-CMD ["sh", "-c", "zonegeo db upgrade && zonegeo import data/demo && zonegeo serve"]
+CMD ["sh", "-c", "zonegeo db upgrade && zonegeo import data/demo && zonegeo set-published NJ-DEMO-01 && zonegeo publish && zonegeo serve"]
