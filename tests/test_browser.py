@@ -96,6 +96,14 @@ class Offline:
         self.context.close()
 
 
+def open_map(browser, server, **context) -> Offline:
+    """A logged-in tab showing the demo zone's reviewer map."""
+    tab = Offline(browser, **({"viewport": {"width": 1100, "height": 800}} | context))
+    login(tab.page, server)
+    tab.page.goto(f"{server}/zones/NJ-DEMO-01/map", wait_until="load")
+    return tab
+
+
 def _expected_counts():
     plan = read_zone_dir(DEMO).read.plan
     institutions = sum(not i.kind.is_platform for i in plan.institutions)
@@ -104,10 +112,8 @@ def _expected_counts():
 
 
 def test_zone_map_renders_every_overlay_and_popups_open(browser, server):
-    tab = Offline(browser, viewport={"width": 1100, "height": 800})
+    tab = open_map(browser, server)
     page = tab.page
-    login(page, server)
-    page.goto(f"{server}/zones/NJ-DEMO-01/map", wait_until="load")
     page.wait_for_selector(".leaflet-overlay-pane path")
     buildings, institutions, platforms = _expected_counts()
     # boundary + core + buildings + institution circle markers, all SVG paths
@@ -215,10 +221,8 @@ def _web_mercator_pixel(lon: float, lat: float, zoom: int) -> tuple[float, float
 def test_overlays_follow_amap_into_gcj02(browser, server):
     from zonegeo.domain.chinacoords import wgs84_to_gcj02
 
-    tab = Offline(browser, viewport={"width": 1100, "height": 800})
+    tab = open_map(browser, server)
     page = tab.page
-    login(page, server)
-    page.goto(f"{server}/zones/NJ-DEMO-01/map", wait_until="load")
     page.wait_for_selector(".zg-platform")
     plan = read_zone_dir(DEMO).read.plan
     platform = next(i for i in plan.institutions if i.kind.is_platform)
@@ -281,10 +285,8 @@ def test_offline_site_visit_map_from_a_file(browser, server, tmp_path, tokens):
 
 
 def test_measure_tool_and_print_layout(browser, server):
-    tab = Offline(browser, viewport={"width": 1100, "height": 800})
+    tab = open_map(browser, server)
     page = tab.page
-    login(page, server)
-    page.goto(f"{server}/zones/NJ-DEMO-01/map", wait_until="load")
     page.wait_for_selector(".leaflet-control-measure")
     page.locator(".leaflet-control-measure").hover()
     assert "测量" in page.locator(".leaflet-control-measure").inner_text()

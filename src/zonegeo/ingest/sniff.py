@@ -15,6 +15,8 @@ FORMAT_LABELS = {
 }
 SUPPORTED_TEXT = "GeoJSON、Shapefile（.zip）、KML/KMZ、GeoPackage、DXF、CSV、XLSX、用地红线坐标TXT"
 
+GEOPACKAGE_HEADER = bytes.fromhex("53514c69746520666f726d6174203300")  # the first 16 bytes of a GeoPackage file
+
 _REFUSED = (
     (b"\x89PNG", "PNG图片"),
     (b"\xff\xd8\xff", "JPEG图片"),
@@ -66,7 +68,7 @@ def sniff(path: Path, name: str | None = None) -> str:
         raise InputError("empty_file", f"文件为空：{name}", {"file": name})
     if head.startswith(b"PK\x03\x04"):
         return _zip_kind(path, name)
-    if head.startswith(b"SQLite format 3"):
+    if head.startswith(GEOPACKAGE_HEADER):
         return "gpkg"
     if head.startswith(b"\x00\x00\x27\x0a"):
         return "shapefile"
