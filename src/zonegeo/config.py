@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     max_upload_mb: int = 50  # one uploaded file
     max_attachment_mb: int = 20  # one application material (申报材料)
     secret_key: str = ""  # signs web sessions; empty: a new random key at every start (everyone logs in again)
+    cookie_secure: bool = False  # set behind HTTPS so the session cookie is never sent in clear
     # Base map tiles; empty string renders maps with no base layer (e.g. on an isolated network).
     tiles: str = "OpenStreetMap"
     tianditu_key: str = ""  # 天地图 token: adds its vector and imagery base maps

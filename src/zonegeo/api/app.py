@@ -44,7 +44,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.templates = Jinja2Templates(directory=TEMPLATES)
     add_exception_handlers(app)
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key or secrets.token_hex(32),
-                       session_cookie="zonegeo_session", same_site="lax", max_age=8 * 3600)
+                       session_cookie="zonegeo_session", same_site="lax", max_age=8 * 3600,
+                       https_only=settings.cookie_secure)
     app.mount("/assets", StaticFiles(directory=ASSET_DIR), name="assets")
     # The public site written by `zonegeo publish`; any static web server can serve the same folder.
     app.mount("/public", StaticFiles(directory=settings.maps_dir, html=True, check_dir=False), name="public")
