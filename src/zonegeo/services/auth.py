@@ -19,6 +19,7 @@ from zonegeo.errors import AuthenticationError, ConflictError, InputError, NotFo
 from zonegeo.services import audit
 
 _HASHER = PasswordHasher()
+_DUMMY_HASH = _HASHER.hash("zonegeo: no such user")  # unknown users cost the same time as wrong passwords
 
 
 def _sha256(token: str) -> str:
@@ -58,7 +59,7 @@ def list_users(*, session: Session) -> list[dict[str, Any]]:
 def check_password(*, session: Session, username: str, password: str) -> User:
     user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
     try:
-        if user is None or not _HASHER.verify(user.password_hash, password):
+        if not _HASHER.verify(user.password_hash if user else _DUMMY_HASH, password) or user is None:
             raise AuthenticationError("bad_credentials", "用户名或密码错误", {})
     except (VerificationError, InvalidHashError) as exc:
         raise AuthenticationError("bad_credentials", "用户名或密码错误", {}) from exc
