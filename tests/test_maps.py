@@ -132,3 +132,38 @@ def test_published_zone_report_for_the_public(anon, engine, tmp_path):
     page = anon.get(f"/zones/{code}")
     invalid_code = "913201050506759460"  # the demo's mistyped code (its count may still be stated, not the code)
     assert page.status_code == 200 and invalid_code not in page.text and "上传空间布局文件" not in page.text
+
+
+def test_the_public_never_sees_a_draft(anon, client, engine, tmp_path):
+    code = import_demo_copy(engine, tmp_path, "DRAFT", published=True)
+    from tests import formats
+
+    path = formats.write_geojson(tmp_path / "b.geojson")  # another parcel, uploaded as a draft
+    assert client.post(f"/api/zones/{code}/uploads", files=[("files", (path.name, path.read_bytes()))],
+                       data={"roles": ["boundary"]}).status_code == 201
+    assert client.get(f"/api/zones/{code}/report").json()["zone"]["version"] == 1  # approved still preferred
+    public = anon.get(f"/api/zones/{code}/report").json()
+    assert public["zone"]["version"] == 1 and public["zone"]["version_state"] == "approved"
+    assert [v["number"] for v in anon.get(f"/api/zones/{code}").json()["versions"]] == [1]
+    assert anon.get(f"/zones/{code}/versions/2/map", headers={"accept": "application/json"}).status_code == 401
+
+
+def test_a_published_zone_with_only_a_draft_shows_nothing_to_the_public(anon, client, engine, tmp_path):
+    import uuid
+
+    from tests import formats
+    from zonegeo.db.session import session_factory, transaction
+    from zonegeo.services.publishing import set_published
+
+    code = f"ONLYDRAFT-{uuid.uuid4().hex[:6]}"
+    assert client.post("/api/zones", json={"code": code, "name": "仅草稿（测试）", "city": "南京市",
+                                           "builder": "测试"}).status_code == 201
+    path = formats.write_geojson(tmp_path / "b.geojson")
+    assert client.post(f"/api/zones/{code}/uploads", files=[("files", (path.name, path.read_bytes()))],
+                       data={"roles": ["boundary"]}).json()["state"] == "draft"
+    with transaction(session_factory(engine)) as session:
+        set_published(session=session, code=code, published=True)
+    assert client.get(f"/api/zones/{code}/report").status_code == 200  # the bureau sees the draft
+    r = anon.get(f"/api/zones/{code}/report")
+    assert r.status_code == 404 and r.json()["code"] == "zone_has_no_version"
+    assert anon.get(f"/zones/{code}/map", headers={"accept": "application/json"}).status_code == 404

@@ -31,10 +31,11 @@ def zone_summary(zone) -> dict:
             "operator": zone.operator, "status": zone.status, "published": zone.published}
 
 
-def zone_report(*, session: Session, code: str, rules: RuleSet) -> Report:
-    """The same report ``check`` gives, computed from the zone's current version and active institutions."""
+def zone_report(*, session: Session, code: str, rules: RuleSet, approved_only: bool = False) -> Report:
+    """The same report ``check`` gives, computed from the zone's current version and active institutions
+    (the approved one only, for the public)."""
     zone = repo.get_zone(session, code)
-    version = repo.current_version(session, zone)
+    version = repo.approved_version(session, zone) if approved_only else repo.current_version(session, zone)
     if version is None:
         raise NotFoundError("zone_has_no_version", f"集聚区“{code}”尚无空间布局版本", {"code": code})
     plan = repo.to_domain_plan(version, repo.active_institutions(session, zone))

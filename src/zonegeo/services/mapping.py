@@ -19,8 +19,12 @@ def zone_map_html(*, session: Session, code: str, rules: RuleSet, tiles: str, se
                   asset_base: str = "/assets", version_number: int | None = None, audience: str = "reviewer",
                   tianditu_key: str = "") -> str:
     zone = repo.get_zone(session, code)
-    version = (repo.current_version(session, zone) if version_number is None
-               else repo.get_version(session, zone, version_number))
+    if audience == "public":  # the public sees approved layouts only
+        version = repo.approved_version(session, zone)
+    elif version_number is None:
+        version = repo.current_version(session, zone)
+    else:
+        version = repo.get_version(session, zone, version_number)
     if version is None:
         raise NotFoundError("zone_has_no_version", f"集聚区“{code}”尚无空间布局版本", {"code": code})
     plan = repo.to_domain_plan(version, repo.active_institutions(session, zone))

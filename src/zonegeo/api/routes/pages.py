@@ -23,7 +23,7 @@ def index(request: Request, session: SessionDep, user: Viewer) -> HTMLResponse:
 @router.get("/zones/{code}", response_class=HTMLResponse)
 def zone_page(code: str, request: Request, session: SessionDep, rules: RulesDep, user: Viewer) -> HTMLResponse:
     access.visible_zone(session, user, code)
-    report = checking.zone_report(session=session, code=code, rules=rules)
+    report = checking.zone_report(session=session, code=code, rules=rules, approved_only=user is None)
     zone = zones.get_zone(session=session, code=code)
     return request.app.state.templates.TemplateResponse(
         request, "zone.html", {"zone": zone, "report": report, "user": user, "states": STATES})

@@ -32,5 +32,5 @@ def get_zone(code: str, session: SessionDep, user: Viewer) -> dict[str, Any]:
 @router.get("/{code}/report", response_class=ORJSONResponse, summary="申报条件核验报告（与 zonegeo report 相同）")
 def zone_report(code: str, session: SessionDep, rules: RulesDep, user: Viewer) -> Response:
     access.visible_zone(session, user, code)
-    report = checking.zone_report(session=session, code=code, rules=rules).to_dict()
+    report = checking.zone_report(session=session, code=code, rules=rules, approved_only=user is None).to_dict()
     return ORJSONResponse(report if user else checking.redact_for_public(report))
