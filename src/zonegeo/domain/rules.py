@@ -16,12 +16,25 @@ REQUIRED_RULES = (
 
 
 @dataclass(frozen=True)
+class ReviewItem:
+    """A condition the software cannot judge (需人工审核): experts and the province record a result for it."""
+
+    id: str
+    title: str
+    basis: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"id": self.id, "title": self.title, "basis": self.basis}
+
+
+@dataclass(frozen=True)
 class RuleSet:
     id: str
     title: str
     rules: dict[str, dict[str, Any]]
     declared_floor_area_rel: float = 0.10
     change: dict[str, Any] = field(default_factory=dict)  # tolerances of change detection (第三章)
+    manual_review: tuple[ReviewItem, ...] = ()  # 需人工审核 items, in the order of the regulation
 
     def param(self, rule_id: str, name: str) -> Any:
         return self.rules[rule_id][name]
@@ -61,6 +74,12 @@ def load_rules(path: Path) -> RuleSet:
         if not rule.get("basis"):
             raise ConfigError("rules_file_incomplete", "规则缺少条款依据（basis）",
                               {"file": str(path), "rule": rule_id})
+    review = []
+    for k, item in enumerate(data.get("manual_review", [])):
+        if not all(item.get(key) for key in ("id", "title", "basis")):
+            raise ConfigError("rules_file_incomplete", "人工审核事项缺少 id、title 或 basis",
+                              {"file": str(path), "manual_review": k + 1})
+        review.append(ReviewItem(item["id"], item["title"], item["basis"]))
     return RuleSet(
         id=data.get("id", Path(path).stem),
         title=data.get("title", ""),
@@ -68,6 +87,7 @@ def load_rules(path: Path) -> RuleSet:
         declared_floor_area_rel=float(data.get("warnings", {}).get("declared_floor_area_rel", 0.10)),
         change={"basis": "", "report_within_working_days": 15, "hausdorff_m": 1.0, "area_change_pct": 0.5,
                 "building_match_iou": 0.5} | data.get("change", {}),
+        manual_review=tuple(review),
     )
 
 
