@@ -21,7 +21,11 @@ from zonegeo.domain.rules import RuleSet, load_rules
 
 DEMO = PROJECT_ROOT / "data" / "demo"
 RULES_FILE = PROJECT_ROOT / "data" / "rules" / "jiangsu-2024.toml"
-SHARED = Path(os.environ.get("ZONEGEO_SHARED_DIR", PROJECT_ROOT.parent / "shared"))
+DATA = Path(__file__).resolve().parent / "data"
+# Third-party real files (licence unstated) stay outside the repository, in $ZONEGEO_SHARED_DIR/real/.
+SHARED = Path(os.environ.get("ZONEGEO_SHARED_DIR") or PROJECT_ROOT.parent / "shared")
+REAL = SHARED / "real"
+REQUIRE_REAL = os.environ.get("ZONEGEO_REQUIRE_REAL", "").strip() not in ("", "0")
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 DEFAULT_SERVER = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 
@@ -52,16 +56,47 @@ def import_demo_copy(engine: Engine, tmp_path: Path, prefix: str, *, rules: Rule
     return code
 
 
-def shared(*parts: str) -> Path:
-    path = SHARED.joinpath(*parts)
+def reference(*parts: str) -> Path:
+    """A reference file kept in the repository (tests/data/, see its README for the source)."""
+    path = DATA.joinpath(*parts)
     if not path.exists():
-        pytest.fail(f"reference file missing: {path} (set ZONEGEO_SHARED_DIR)")
+        pytest.fail(f"reference file missing from the repository: {path}")
     return path
+
+
+def real_missing_reason() -> str | None:
+    """Why the third-party real files cannot be used, or None when their folder is there."""
+    if REAL.is_dir():
+        return None
+    return (f"third-party real files not found: {REAL} is absent (their licence is unstated, so they are not in "
+            "the repository; set ZONEGEO_SHARED_DIR to the folder holding real/)")
+
+
+def real(*parts: str) -> Path:
+    """A third-party real file: skipped when the folder is absent, failed under ZONEGEO_REQUIRE_REAL=1."""
+    reason = real_missing_reason()
+    if reason is not None:
+        if REQUIRE_REAL:
+            pytest.fail(f"ZONEGEO_REQUIRE_REAL=1: {reason}", pytrace=False)
+        pytest.skip(reason)
+    path = REAL.joinpath(*parts)
+    if not path.exists():
+        pytest.fail(f"real file missing from {REAL}: {path}", pytrace=False)
+    return path
+
+
+def shared(*parts: str) -> Path:
+    """Old spelling: ``shared("reference", f)`` is ``reference(f)``; ``shared("real", …)`` is ``real(…)``."""
+    if parts and parts[0] == "reference":
+        return reference(*parts[1:])
+    if parts and parts[0] == "real":
+        return real(*parts[1:])
+    raise ValueError(f"unknown shared folder: {parts}")
 
 
 @pytest.fixture(scope="session")
 def reference_areas() -> list[dict]:
-    return json.loads(shared("reference", "areas.geojson").read_text(encoding="utf-8"))["features"]
+    return json.loads(reference("areas.geojson").read_text(encoding="utf-8"))["features"]
 
 
 @pytest.fixture(scope="session")

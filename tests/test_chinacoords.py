@@ -8,7 +8,7 @@ import numpy as np
 import pyogrio
 import pytest
 
-from tests.conftest import shared
+from tests.conftest import real, reference
 from zonegeo.domain import chinacoords as cc
 
 M_PER_DEG = 111_320.0
@@ -16,7 +16,7 @@ M_PER_DEG = 111_320.0
 
 @pytest.fixture(scope="module")
 def ref():
-    rows = list(csv.DictReader(shared("reference", "gcj02_bd09.csv").open(encoding="utf-8")))
+    rows = list(csv.DictReader(reference("gcj02_bd09.csv").open(encoding="utf-8")))
 
     def col(name):
         return np.array([float(r[name]) if r[name] else np.nan for r in rows])
@@ -53,7 +53,7 @@ def test_outside_china_gcj02_is_wgs84(ref):
 
 def test_the_gbk_shapefiles_own_columns_agree():
     """A third party's GCJ-02, BD-09 and WGS84 columns for 341 cities (read through GDAL's LDID decoding)."""
-    df = pyogrio.read_dataframe(shared("real", "gbk_shapefile", "地级市点位数据.shp"), read_geometry=False)
+    df = pyogrio.read_dataframe(real("gbk_shapefile", "地级市点位数据.shp"), read_geometry=False)
     assert "城市" in df.columns and "南京市" in set(df["城市"])
     w = cc.gcj02_to_wgs84(df["lng_GCJ02"].to_numpy(), df["Lat_GCJ02"].to_numpy())
     assert _metres(*w, df["Lng_WGS84"].to_numpy(), df["Lat_WGS84"].to_numpy()).max() < 0.01

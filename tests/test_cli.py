@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import DEMO, PROJECT_ROOT
+from tests.conftest import DEMO, PROJECT_ROOT, reference
 from zonegeo.cli import app
 
 ZONEGEO = Path(sys.executable).with_name("zonegeo")
@@ -178,7 +178,7 @@ def test_import_a_folder_of_other_formats(database_url, tmp_path):
 
 
 def test_due_command_follows_the_reference(tmp_path):
-    cases = json.loads((PROJECT_ROOT.parent / "shared" / "reference" / "workdays.json").read_text(encoding="utf-8"))
+    cases = json.loads(reference("workdays.json").read_text(encoding="utf-8"))
     case = next(c for c in cases["cases"] if c["n_working_days"] == 15)
     result = runner.invoke(app, ["due", "--from", case["start"], "--working-days", "15", "--json"])
     assert result.exit_code == 0

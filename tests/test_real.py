@@ -1,4 +1,4 @@
-"""Real files made by others (../shared/real/): the numbers in real_refs.json, or the right error."""
+"""Real files made by others ($ZONEGEO_SHARED_DIR/real/, kept out of the repository): real_refs.json or the right error."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import shapely
 from shapely.geometry import shape
 
-from tests.conftest import shared
+from tests.conftest import real
 from zonegeo.domain.chinacoords import gcj02_to_wgs84
 from zonegeo.domain.measure import geodesic_area_m2
 from zonegeo.errors import InputError
@@ -19,7 +19,7 @@ from zonegeo.ingest.layers import ReadOptions, read_role
 
 @pytest.fixture(scope="module")
 def refs():
-    return json.loads(shared("real", "real_refs.json").read_text(encoding="utf-8"))
+    return json.loads(real("real_refs.json").read_text(encoding="utf-8"))
 
 
 def read(path, role="boundary", **options):
@@ -28,7 +28,7 @@ def read(path, role="boundary", **options):
 
 def test_suzhou_industrial_park_in_gcj02(refs):
     (ref,) = refs["datav"]["files"]["datav_320571.json"]
-    path = shared("real", "datav", "datav_320571.json")
+    path = real("datav", "datav_320571.json")
     converted = read(path, crs="gcj02")
     assert geodesic_area_m2(converted.value) / 1e6 == pytest.approx(ref["geodesic_area_km2_after_gcj2wgs"], rel=1e-6)
     as_is = read(path)  # no CRS declared: read as CGCS2000, with a warning that says what else it could be
@@ -38,14 +38,14 @@ def test_suzhou_industrial_park_in_gcj02(refs):
 
 
 def test_jiangsu_cities_add_up(refs):
-    got = read(shared("real", "datav", "datav_320000.json"), crs="gcj02")
+    got = read(real("datav", "datav_320000.json"), crs="gcj02")
     total = refs["datav"]["jiangsu_total_geodesic_km2_after_gcj2wgs"]
     assert geodesic_area_m2(got.value) / 1e6 == pytest.approx(total, rel=1e-6)
     assert got.input["features"] == 13
 
 
 def test_each_nanjing_district_and_the_invalid_ones(refs):
-    path = shared("real", "datav", "datav_320100.json")
+    path = real("datav", "datav_320100.json")
     by_name = {r["name"]: r for r in refs["datav"]["files"]["datav_320100.json"]}
     invalid = {n for n, r in by_name.items() if not r["valid"]}
     assert invalid == {"雨花台区", "高淳区"}
@@ -70,7 +70,7 @@ def test_each_nanjing_district_and_the_invalid_ones(refs):
 
 def test_headerless_dxf_with_bulges(refs):
     ref = refs["dxf"]["gdal_closed_polyline_with_bulge.dxf"]
-    got = read(shared("real", "dxf", "gdal_closed_polyline_with_bulge.dxf"))
+    got = read(real("dxf", "gdal_closed_polyline_with_bulge.dxf"))
     assert got.input["crs"] == "EPSG:4528"  # zone prefix 40 in the easting
     # The exact arc area is given in GK planar m²; the chord polygon gives the planar→geodesic factor here.
     factor = ref["chord_polygon_geodesic_area_m2_via_EPSG4528"] / ref["chord_polygon_gk_area_m2"]
@@ -82,7 +82,7 @@ def test_headerless_dxf_with_bulges(refs):
 def test_cad_drawings_in_local_units_are_refused_with_the_reason():
     for name in ("langmuir_SquareWithSquareHole.dxf", "langmuir_closed_random_polyline_500_pts.dxf"):
         with pytest.raises(InputError) as e:
-            read(shared("real", "dxf", name))
+            read(real("dxf", name))
         assert e.value.code == "crs_unknown" and "CAD的本地坐标" in e.value.message
 
 
@@ -90,20 +90,20 @@ def test_local_cad_square_with_hole_has_the_area_the_drawing_says():
     """In its own units (mm), the even-odd rule gives 1600 − 400 = 1200."""
     from zonegeo.ingest.polygons import assemble_area
 
-    df = pyogrio.read_dataframe(shared("real", "dxf", "langmuir_SquareWithSquareHole.dxf"))
+    df = pyogrio.read_dataframe(real("dxf", "langmuir_SquareWithSquareHole.dxf"))
     area, _ = assemble_area(list(df.geometry), file="x", role="boundary", fmt="dxf")
     assert area.area == pytest.approx(1200.0)
 
 
 def test_google_kml_samples(refs):
     with pytest.raises(InputError) as e:
-        read(shared("real", "kml", "KML_Samples.kml"))
+        read(real("kml", "KML_Samples.kml"))
     assert e.value.code == "outside_jiangsu" and e.value.detail["centroid"][0] < -100
     by_name = {r["placemark"]: r for r in refs["kml"]["KML_Samples.kml"]}
-    campus = pyogrio.read_dataframe(shared("real", "kml", "KML_Samples.kml"), layer="Google Campus")
+    campus = pyogrio.read_dataframe(real("kml", "KML_Samples.kml"), layer="Google Campus")
     for name, geom in zip(campus["Name"], campus.geometry, strict=True):
         assert geodesic_area_m2(geom) == pytest.approx(by_name[name]["geodesic_area_m2"], rel=1e-6)
-    inner = pyogrio.read_dataframe(shared("real", "kml", "polyInnerBoundaries.kml"))
+    inner = pyogrio.read_dataframe(real("kml", "polyInnerBoundaries.kml"))
     (ref,) = refs["kml"]["polyInnerBoundaries.kml"]
     assert len(inner.geometry[0].interiors) == 4
     assert geodesic_area_m2(inner.geometry[0]) == pytest.approx(ref["geodesic_area_m2"], rel=1e-6)
@@ -111,5 +111,5 @@ def test_google_kml_samples(refs):
 
 def test_gbk_shapefile_of_city_points_outside_jiangsu():
     with pytest.raises(InputError) as e:
-        read(shared("real", "gbk_shapefile", "地级市点位数据.shp"), "institutions")
+        read(real("gbk_shapefile", "地级市点位数据.shp"), "institutions")
     assert e.value.code == "outside_jiangsu"

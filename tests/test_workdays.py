@@ -7,11 +7,11 @@ import json
 
 import pytest
 
-from tests.conftest import shared
+from tests.conftest import reference
 from zonegeo.domain.workdays import WorkCalendar, load_arrangements, statutory_holidays
 from zonegeo.errors import ConfigError
 
-REF = json.loads(shared("reference", "workdays.json").read_text(encoding="utf-8"))
+REF = json.loads(reference("workdays.json").read_text(encoding="utf-8"))
 CAL = WorkCalendar()
 
 
