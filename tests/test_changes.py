@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from tests import formats
-from tests.conftest import DEMO, import_demo_copy, shared
+from tests.conftest import DEMO, import_demo_copy, reference
 from zonegeo.db.models import ChangeEvent, Zone, ZoneVersion
 from zonegeo.db.session import session_factory, transaction
 from zonegeo.domain.workdays import WorkCalendar
@@ -21,7 +21,7 @@ from zonegeo.services.zones import import_zone
 
 
 def ref_due(start: str) -> str:
-    cases = json.loads(shared("reference", "workdays.json").read_text(encoding="utf-8"))["cases"]
+    cases = json.loads(reference("workdays.json").read_text(encoding="utf-8"))["cases"]
     return next(c["due"] for c in cases if c["start"] == start and c["n_working_days"] == 15)
 
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.conftest import shared
+from tests.conftest import reference
 from zonegeo.domain import lifecycle
 from zonegeo.domain.lifecycle import LifecycleError, apply
 from zonegeo.domain.workdays import WorkCalendar
@@ -17,7 +17,7 @@ D = dt.date
 
 
 def ref_due(start: str, n: int) -> str:
-    cases = json.loads(shared("reference", "workdays.json").read_text(encoding="utf-8"))["cases"]
+    cases = json.loads(reference("workdays.json").read_text(encoding="utf-8"))["cases"]
     return next(c["due"] for c in cases if c["start"] == start and c["n_working_days"] == n)
 
 
