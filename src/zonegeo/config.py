@@ -2,17 +2,60 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from zonegeo.errors import ConfigError
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+DRIVER = "postgresql+psycopg2"  # the installed PostgreSQL driver
+# Schemes meaning PostgreSQL through the installed driver; libpq's and Heroku's plain forms included.
+POSTGRES_SCHEMES = {"postgresql": DRIVER, "postgres": DRIVER, DRIVER: DRIVER}
+_SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*)://")
+_PASSWORD = re.compile(r"(?<=://)([^/@:]*):[^/]*@")
+
+
+def _redacted(url: str) -> str:
+    return _PASSWORD.sub(r"\1:***@", url)
+
+
+def normalise_database_url(value: object) -> str:
+    """The database URL with the installed driver named; a ConfigError (in Chinese) for anything else."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    setting = "ZONEGEO_DATABASE_URL"
+    text = str(value).strip() if value is not None else ""
+    match = _SCHEME.match(text)
+    if not match:
+        raise ConfigError("bad_database_url",
+                          "数据库地址无法解析：应形如 postgresql://用户名:密码@主机:端口/数据库名",
+                          {"setting": setting, "value": _redacted(text)})
+    scheme = match["scheme"].lower()
+    if scheme not in POSTGRES_SCHEMES:
+        raise ConfigError("unsupported_database_driver",
+                          f"不支持的数据库类型或驱动“{match['scheme']}”：本系统只支持 PostgreSQL（PostGIS），"
+                          f"地址应以 postgresql:// 或 {DRIVER}:// 开头",
+                          {"setting": setting, "value": _redacted(text), "scheme": match["scheme"]})
+    normalised = POSTGRES_SCHEMES[scheme] + text[match.end("scheme"):]
+    try:
+        make_url(normalised)
+    except (ArgumentError, ValueError) as exc:
+        raise ConfigError("bad_database_url",
+                          "数据库地址无法解析：应形如 postgresql://用户名:密码@主机:端口/数据库名",
+                          {"setting": setting, "value": _redacted(text), "reason": str(exc)}) from None
+    return normalised
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ZONEGEO_", env_file=".env", extra="ignore")
 
-    database_url: str = "postgresql+psycopg2://postgres@127.0.0.1:5432/zonegeo"
+    # postgresql:// and postgres:// are accepted and name the installed driver (psycopg2).
+    database_url: str = f"{DRIVER}://postgres@127.0.0.1:5432/zonegeo"
     maps_dir: Path = PROJECT_ROOT / "maps"
     rules_file: Path = PROJECT_ROOT / "data" / "rules" / "jiangsu-2024.toml"
     holidays_dir: Path = PROJECT_ROOT / "data" / "holidays"  # State Council arrangements beyond chinesecalendar
@@ -27,6 +70,6 @@ class Settings(BaseSettings):
     tiles: str = "OpenStreetMap"
     tianditu_key: str = ""  # 天地图 token: adds its vector and imagery base maps
 
-
-def get_settings() -> Settings:
-    return Settings()
+    # A ConfigError is not a ValueError, so pydantic lets it through unwrapped: the CLI and the API print
+    # its Chinese message instead of a ValidationError traceback.
+    _check_database_url = field_validator("database_url", mode="before")(normalise_database_url)
