@@ -24,7 +24,7 @@ def test_default_plan_is_eligible(rules):
 
 
 def _facts(**kw) -> Facts:
-    base = dict(floor_m2=6000.0, core_area_m2=2000.0, core_basis="land", institutions_counted=15,
+    base = dict(floor_m2=6000.0, core_land_m2=2000.0, core_floor_m2=0.0, core_basis="land", institutions_counted=15,
                 institutions_excluded={}, chain_counts={"创造": 1, "运用": 1, "保护": 1, "人才": 1},
                 platforms_inside=[{"name": "p", "kind": "protection_center"}], platforms_outside=[],
                 core_outside_m2=0.0, buildings_outside=[])
@@ -33,11 +33,11 @@ def _facts(**kw) -> Facts:
 
 @pytest.mark.parametrize(("field", "below", "at"), [
     ("floor_m2", 4999.99, 5000.0),
-    ("core_area_m2", 999.99, 1000.0),
+    ("core_land_m2", 999.99, 1000.0),
     ("institutions_counted", 14, 15),
 ])
 def test_thresholds_are_inclusive(rules, field, below, at):
-    ids = {"floor_m2": "floor_area", "core_area_m2": "core_area", "institutions_counted": "institutions"}
+    ids = {"floor_m2": "floor_area", "core_land_m2": "core_area", "institutions_counted": "institutions"}
     by_id = {r.id: r for r in evaluate(rules, _facts(**{field: below}))}
     assert not by_id[ids[field]].passed
     by_id = {r.id: r for r in evaluate(rules, _facts(**{field: at}))}
@@ -80,11 +80,14 @@ def test_core_land_area_threshold(rules, side, passed):
 
 
 def test_core_floor_area_counts_the_share_of_buildings_inside_the_core(rules):
-    # Half of a 40 × 20 m, 4-floor building lies in the core: 20 × 20 × 4 = 1600 m².
+    # Half of a 40 × 20 m, 4-floor building lies in the core: 20 × 20 × 4 = 1600 m². The basis stays the
+    # one of the rules file (land); the floor area is reported beside it (changed with issue 9: the basis no
+    # longer switches to floor area when a building lies in the core).
     b = Building("楼", rect(50, 20, 40, 20), floors=4, floors_used=4)
     report = check_plan(plan(core=rect(10, 10, 60, 60), buildings=[b]), rules)
-    assert report.areas["core_basis"] == "floor"
+    assert report.areas["core_basis"] == "land"
     assert report.areas["core_floor_m2"] == pytest.approx(1600, rel=1e-3)
+    assert report.areas["core_land_m2"] == pytest.approx(3600, rel=1e-3)
 
 
 def test_fifteen_institutions_inside_needed(rules):

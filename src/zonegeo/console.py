@@ -23,9 +23,9 @@ def print_report(report: Report, console: Console) -> None:
     head = f"{zone['name']}（{zone['code']}，版本{zone['version']}）" if zone else "集聚区申报条件核验"
     console.print(f"[bold]{head}[/bold]  规则：{report.ruleset['title']}")
     a = report.areas
-    console.print(f"四至用地面积 {a['land_m2']:,.1f} 平方米；核心区用地面积 {a['core_land_m2']:,.1f} 平方米；"
-                  f"建筑占地 {a['footprint_m2']:,.1f} 平方米；建筑面积 {a['floor_m2']:,.1f} 平方米"
-                  f"（{a['method']}）")
+    console.print(f"四至用地面积 {a['land_m2']:,.1f} 平方米；核心区用地面积 {a['core_land_m2']:,.2f} 平方米；"
+                  f"核心区内建筑面积 {a['core_floor_m2']:,.2f} 平方米；建筑占地 {a['footprint_m2']:,.1f} 平方米；"
+                  f"四至范围内建筑面积 {a['floor_m2']:,.2f} 平方米（{a['method']}）")
     table = Table(title="申报条件核验结果", show_lines=True, expand=True)
     for col, ratio in (("条件", 2), ("要求", 2), ("实际", 2), ("结果", 1), ("说明", 5)):
         table.add_column(col, ratio=ratio, overflow="fold")
@@ -35,14 +35,20 @@ def print_report(report: Report, console: Console) -> None:
     console.print(table)
     inst = report.institutions
     for o in inst["outside"]:
-        console.print(f"[yellow]范围外机构[/yellow]：{o['name']}，距四至边界约{o['distance_m']:,.1f}米")
+        console.print(f"[yellow]范围外机构[/yellow]：{o['name']}，距四至边界约{o['distance_m']:,.2f}米")
     for v in inst["invalid_credit_codes"]:
         console.print(f"[yellow]信用代码无效[/yellow]：{v['name']}（{v['credit_code']}）：{v['reason']}")
     for w in report.warnings:
         console.print(f"[yellow]提示[/yellow]：{w.message}")
-    verdict = "[bold green]结论：符合全部申报条件[/bold green]" if report.eligible else \
-        "[bold red]结论：不符合申报条件[/bold red]"
-    console.print(verdict)
+    if report.manual_review:
+        review = Table(title="需人工审核的事项（无法由空间数据判定）", show_lines=True, expand=True)
+        for col, ratio in (("事项", 2), ("依据", 7)):
+            review.add_column(col, ratio=ratio, overflow="fold")
+        for item in report.manual_review:
+            review.add_row(item.title, item.basis)
+        console.print(review)
+    colour = "green" if report.eligible else "red"
+    console.print(f"[bold {colour}]结论：{report.conclusion}[/bold {colour}]")
 
 
 def print_zones(zones: list[dict[str, Any]], console: Console) -> None:

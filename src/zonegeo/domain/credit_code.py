@@ -80,3 +80,8 @@ def valid_mask(codes: Sequence[str]) -> np.ndarray:
 def is_natural_person_code(code: str) -> bool:
     """个体工商户 (registration authority 9, type 2: 92…) codes identify a natural person."""
     return normalize(code).startswith("92")
+
+
+def is_public_institution_code(code: str) -> bool:
+    """机构编制部门 (1) + 事业单位 (2): a 12… code belongs to a public institution, not a service firm."""
+    return normalize(code).startswith("12")

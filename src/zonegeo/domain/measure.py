@@ -73,3 +73,33 @@ def distances_m(area: BaseGeometry, lons: np.ndarray, lats: np.ndarray) -> np.nd
     edges = shapely.linestrings(np.stack([coords[:-1][same_ring], coords[1:][same_ring]], axis=1))
     _, dist = shapely.STRtree(edges).query_nearest(points, return_distance=True, all_matches=False)
     return np.where(inside, 0.0, dist)
+
+
+def largest_gap_m(geom: BaseGeometry | None) -> tuple[float, tuple[int, int] | None]:
+    """The largest gap that must be crossed to connect all parts of a MultiPolygon (metres, GK zone).
+
+    This is the longest edge of the minimum spanning tree over the parts' mutual distances (single
+    linkage): two close pairs far from each other show their distance, not the small gaps inside each pair.
+    Returns (gap, (i, j)) with the indices of the two parts, or (0.0, None) for fewer than two parts."""
+    if geom is None or geom.is_empty:
+        return 0.0, None
+    parts = shapely.get_parts(to_metric(geom, metric_crs_for(geom)))
+    n = len(parts)
+    if n < 2:
+        return 0.0, None
+    dist = shapely.distance(parts[:, None], parts[None, :])
+    # Prim's algorithm on the dense matrix: n is a handful of parcels.
+    in_tree = np.zeros(n, dtype=bool)
+    in_tree[0] = True
+    best = dist[0].copy()
+    via = np.zeros(n, dtype=int)
+    gap, pair = 0.0, None
+    for _ in range(n - 1):
+        candidates = np.where(in_tree, np.inf, best)
+        k = int(np.argmin(candidates))
+        if candidates[k] >= gap:
+            gap, pair = float(candidates[k]), (int(via[k]), k)
+        in_tree[k] = True
+        closer = dist[k] < best
+        best[closer], via[closer] = dist[k][closer], k
+    return gap, pair

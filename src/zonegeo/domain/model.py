@@ -18,12 +18,16 @@ class ChainLink(StrEnum):
 
 
 class InstitutionKind(StrEnum):
-    """An IP service institution (服务机构) or one of the public service platforms (公共服务平台)."""
+    """An IP service institution (服务机构) or one of the public service platforms (公共服务平台).
+
+    The regulation lists the platforms with “等”: a platform of another kind (e.g. 知识产权信息公共服务网点)
+    is ``OTHER_PLATFORM``, its own name of the kind kept in :attr:`Institution.kind_label`."""
 
     INSTITUTION = "institution"
     PROTECTION_CENTER = "protection_center"
     RAPID_RIGHTS_CENTER = "rapid_rights_center"
     SERVICE_WINDOW = "service_window"
+    OTHER_PLATFORM = "other_platform"
 
     @property
     def label(self) -> str:
@@ -39,6 +43,7 @@ _KIND_LABELS = {
     InstitutionKind.PROTECTION_CENTER: "知识产权保护中心",
     InstitutionKind.RAPID_RIGHTS_CENTER: "快速维权中心",
     InstitutionKind.SERVICE_WINDOW: "知识产权业务窗口",
+    InstitutionKind.OTHER_PLATFORM: "其他知识产权公共服务平台",
 }
 
 
@@ -67,6 +72,13 @@ class Institution:
     address: str = ""
     building: str = ""
     floor: str = ""
+    kind_label: str = ""  # the kind as written in the file, for OTHER_PLATFORM (e.g. 知识产权信息公共服务网点)
+    chain_other: tuple[str, ...] = ()  # chain links outside the four named ones (“全链条” ends with “等”)
+
+    @property
+    def label(self) -> str:
+        """The kind as shown to people: the file's own words for another platform, else the enum's label."""
+        return self.kind_label or self.kind.label
 
 
 @dataclass(frozen=True)

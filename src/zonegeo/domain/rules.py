@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,16 @@ REQUIRED_RULES = (
     "floor_area", "core_area", "institutions", "chain_coverage",
     "platforms", "core_inside_boundary", "buildings_inside_boundary",
 )
+CORE_AREA_BASES = {"land": "核心区用地面积", "floor": "核心区内建筑面积"}
+AREA_STEP = Decimal("0.01")  # areas are compared, and printed, rounded to 0.01 m²
+
+
+def area_figure(value_m2: float) -> Decimal:
+    """An area as it is compared with a threshold and printed: rounded half-up to 0.01 m².
+
+    Binary floating point makes 1438.06 + 2864.99 + 696.95 come out as 4999.999999999999; comparing the
+    rounded figure makes the sum the applicant sees (5000.00) the sum that is judged."""
+    return Decimal(repr(float(value_m2))).quantize(AREA_STEP, rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
@@ -35,6 +46,13 @@ class RuleSet:
     declared_floor_area_rel: float = 0.10
     change: dict[str, Any] = field(default_factory=dict)  # tolerances of change detection (第三章)
     manual_review: tuple[ReviewItem, ...] = ()  # 需人工审核 items, in the order of the regulation
+    edge_tolerance_m: float = 0.05  # a point this close to the boundary (metric CRS) counts as on it
+    flags: dict[str, Any] = field(default_factory=dict)  # thresholds of reviewer flags (not rules)
+
+    @property
+    def core_area_basis(self) -> str:
+        """``land`` (核心区用地面积) or ``floor`` (核心区内建筑面积): the one reading of “核心区面积”."""
+        return str(self.rules["core_area"].get("area_basis", "land"))
 
     def param(self, rule_id: str, name: str) -> Any:
         return self.rules[rule_id][name]
@@ -80,6 +98,11 @@ def load_rules(path: Path) -> RuleSet:
             raise ConfigError("rules_file_incomplete", "人工审核事项缺少 id、title 或 basis",
                               {"file": str(path), "manual_review": k + 1})
         review.append(ReviewItem(item["id"], item["title"], item["basis"]))
+    area_basis = rules["core_area"].get("area_basis")
+    if area_basis not in CORE_AREA_BASES:
+        raise ConfigError("rules_file_incomplete", "核心区面积规则须写明计算口径 area_basis（land 或 floor）",
+                          {"file": str(path), "rule": "core_area", "area_basis": area_basis})
+    tolerances = data.get("tolerances", {})
     return RuleSet(
         id=data.get("id", Path(path).stem),
         title=data.get("title", ""),
@@ -88,6 +111,8 @@ def load_rules(path: Path) -> RuleSet:
         change={"basis": "", "report_within_working_days": 15, "hausdorff_m": 1.0, "area_change_pct": 0.5,
                 "building_match_iou": 0.5} | data.get("change", {}),
         manual_review=tuple(review),
+        edge_tolerance_m=float(tolerances.get("edge_tolerance_m", 0.05)),
+        flags={"max_part_gap_m": 1000.0} | data.get("flags", {}),
     )
 
 
@@ -95,9 +120,10 @@ def load_rules(path: Path) -> RuleSet:
 class Facts:
     """What the rules need to know, as measured by :mod:`zonegeo.domain.check`."""
 
-    floor_m2: float
-    core_area_m2: float
-    core_basis: str  # "floor" (floor area inside the core) or "land" (the core's land area)
+    floor_m2: float  # 建筑面积 inside the 四至 (each building's inside share)
+    core_land_m2: float  # land area of the core within the boundary
+    core_floor_m2: float  # floor area of buildings within the core (and the boundary)
+    core_basis: str  # "land" or "floor" (from the rules file), "none" when there is no core polygon
     institutions_counted: int
     institutions_excluded: dict[str, list[str]]  # reason -> names
     chain_counts: dict[str, int]
@@ -105,10 +131,11 @@ class Facts:
     platforms_outside: list[str]
     core_outside_m2: float | None  # None when there is no core polygon
     buildings_outside: list[dict[str, Any]]  # name, outside_m2
+    floor_excluded_m2: float = 0.0  # 建筑面积 left out because it lies outside the boundary
 
-
-def _at_least(actual: float, minimum: float) -> bool:
-    return actual >= minimum
+    @property
+    def core_area_m2(self) -> float:
+        return self.core_floor_m2 if self.core_basis == "floor" else self.core_land_m2
 
 
 def evaluate(rules: RuleSet, facts: Facts) -> list[RuleResult]:
@@ -120,25 +147,40 @@ def _result(rules: RuleSet, rid: str, **kw: Any) -> RuleResult:
     return RuleResult(id=rid, title=r.get("title", rid), basis=r["basis"], **kw)
 
 
+def _area_verdict(actual_m2: float, need_m2: float) -> tuple[float, bool, str]:
+    """(figure, passed, printed figure): the figure compared is the figure printed."""
+    figure = area_figure(actual_m2)
+    need = area_figure(need_m2)
+    return float(figure), figure >= need, f"{figure:,.2f}"
+
+
 def _floor_area(rules: RuleSet, rid: str, f: Facts) -> RuleResult:
     need = float(rules.param(rid, "min_m2"))
-    ok = _at_least(f.floor_m2, need)
+    actual, ok, shown = _area_verdict(f.floor_m2, need)
     verdict = "达到" if ok else "未达到"
-    return _result(rules, rid, required=need, actual=round(f.floor_m2, 2), passed=ok,
-                   message=f"建筑面积合计{f.floor_m2:,.2f}平方米，{verdict}不少于{need:,.0f}平方米的要求")
+    msg = f"四至范围内建筑面积合计{shown}平方米，{verdict}不少于{need:,.0f}平方米的要求"
+    excluded = float(area_figure(f.floor_excluded_m2))
+    if excluded > 0:
+        msg += f"（位于四至范围外的{excluded:,.2f}平方米未计入）"
+    return _result(rules, rid, required=need, actual=actual, passed=ok, message=msg,
+                   evidence={"floor_excluded_m2": excluded})
 
 
 def _core_area(rules: RuleSet, rid: str, f: Facts) -> RuleResult:
     need = float(rules.param(rid, "min_m2"))
-    basis = "核心区内建筑面积" if f.core_basis == "floor" else "核心区用地面积"
+    both = {"core_land_m2": float(area_figure(f.core_land_m2)), "core_floor_m2": float(area_figure(f.core_floor_m2))}
     if f.core_basis == "none":
         return _result(rules, rid, required=need, actual=0.0, passed=False,
-                       message="未提供核心区范围", evidence={"core_basis": "none"})
-    ok = _at_least(f.core_area_m2, need)
+                       message="未提供核心区范围", evidence={"core_basis": "none", **both})
+    label = CORE_AREA_BASES[f.core_basis]
+    actual, ok, shown = _area_verdict(f.core_area_m2, need)
     verdict = "达到" if ok else "未达到"
-    return _result(rules, rid, required=need, actual=round(f.core_area_m2, 2), passed=ok,
-                   message=f"按{basis}计{f.core_area_m2:,.2f}平方米，{verdict}不少于{need:,.0f}平方米的要求",
-                   evidence={"core_basis": f.core_basis})
+    other = "core_floor_m2" if f.core_basis == "land" else "core_land_m2"
+    other_label = CORE_AREA_BASES["floor" if f.core_basis == "land" else "land"]
+    msg = (f"按{label}计（四至范围内）{shown}平方米，{verdict}不少于{need:,.0f}平方米的要求；"
+           f"另{other_label}为{both[other]:,.2f}平方米，仅供参考")
+    return _result(rules, rid, required=need, actual=actual, passed=ok, message=msg,
+                   evidence={"core_basis": f.core_basis, "reading": rules.rules[rid].get("reading", ""), **both})
 
 
 def _institutions(rules: RuleSet, rid: str, f: Facts) -> RuleResult:

@@ -100,7 +100,7 @@ def render(plan: ZonePlan, report: Report, *, title: str, subtitle: str = "", ti
         Overlay(institutions, name="知识产权服务机构", asset_base=asset_base, point=_INSTITUTION_POINT, tooltip="n",
                 fields=fields, cluster=len(institutions) > CLUSTER_ABOVE).add_to(m)
     inside = {p["name"]: p["inside"] for p in report.institutions["platforms"]}
-    platforms = [point(i.lon, i.lat, {"n": i.name, "k": i.kind.label,
+    platforms = [point(i.lon, i.lat, {"n": i.name, "k": i.label,
                                       "w": "位于四至范围内" if inside.get(i.name) else "位于四至范围外"})
                  for i in plan.institutions if i.kind.is_platform]
     if platforms:
@@ -135,8 +135,9 @@ def _legend(title: str, subtitle: str, report: Report, audience: str) -> str:
     failing = [r for r in report.rules if not r.passed]
     verdict = ""
     if audience != "public":
-        verdict = ('<span class="zg-pass">全部申报条件均满足</span>' if not failing else
-                   '<span class="zg-fail">未满足：' + html.escape("、".join(r.title for r in failing)) + "</span>")
+        verdict = ('<span class="zg-pass">量化条件全部符合（另有事项需人工审核）</span>' if not failing else
+                   '<span class="zg-fail">量化条件未全部符合：' + html.escape("、".join(r.title for r in failing))
+                   + "</span>")
     floors = "".join(
         f'<i style="background:{c}"></i>{"≤" + str(limit) if limit < 10**6 else "更多"}层 '
         for limit, c in FLOOR_CLASSES)
