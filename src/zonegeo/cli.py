@@ -51,10 +51,16 @@ def handles_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _session():
-    from zonegeo.db.session import make_engine, session_factory, transaction
+@functools.cache
+def _uow():
+    from zonegeo.services.unit_of_work import UnitOfWork
 
-    return transaction(session_factory(make_engine(settings())))
+    return UnitOfWork.from_settings(settings())
+
+
+def _session():
+    """One unit of work per command: everything it stores is committed together, or nothing is."""
+    return _uow()()
 
 
 def _rules():
@@ -205,15 +211,9 @@ def set_published_(code: str, off: Annotated[bool, typer.Option("--off", help="�
 @handles_errors
 def db_upgrade() -> None:
     """执行数据库迁移到最新版本（Alembic）。"""
-    from sqlalchemy.exc import OperationalError
+    from zonegeo.services.unit_of_work import upgrade_schema
 
-    from zonegeo.db.migrate import upgrade
-
-    try:
-        upgrade(settings().database_url)
-    except OperationalError as exc:
-        raise ZonegeoError("database_unavailable", "无法连接数据库，请检查 ZONEGEO_DATABASE_URL",
-                           {"error": str(exc.orig).strip().splitlines()[0]}) from exc
+    upgrade_schema(settings().database_url)
     out.print("数据库已迁移到最新版本")
 
 

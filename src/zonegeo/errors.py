@@ -48,3 +48,13 @@ class AuthenticationError(ZonegeoError):
 
 class PermissionDeniedError(ZonegeoError):
     """Logged in, but this role may not do this here (HTTP 403)."""
+
+
+class UnavailableError(ZonegeoError):
+    """The database cannot serve the request now; retrying later can help (HTTP 503 with Retry-After)."""
+
+    retry_after_s: int = 5
+
+
+class InternalError(ZonegeoError):
+    """Something failed that the user cannot fix; logged with the request id, never shown (HTTP 500)."""

@@ -16,12 +16,13 @@ from starlette.middleware.sessions import SessionMiddleware
 from zonegeo import __version__
 from zonegeo.api.deps import SessionDep, Viewer
 from zonegeo.api.errors import add_exception_handlers
+from zonegeo.api.request_id import RequestIdMiddleware
 from zonegeo.api.routes import auth, changes, lifecycle, pages, uploads, versions, zones
 from zonegeo.config import Settings
-from zonegeo.db.session import make_engine, session_factory
 from zonegeo.domain.rules import load_rules
 from zonegeo.domain.workdays import WorkCalendar
 from zonegeo.maps.assets import ASSET_DIR
+from zonegeo.services.unit_of_work import UnitOfWork
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -29,12 +30,11 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings)
-        app.state.sessions = session_factory(engine)
+        app.state.uow = UnitOfWork.from_settings(settings)
         try:
             yield
         finally:
-            engine.dispose()
+            app.state.uow.dispose()
 
     app = FastAPI(title="zonegeo 集聚区空间登记系统", version=__version__, lifespan=lifespan,
                   description="江苏省知识产权服务业集聚发展区的四至范围、核心区、建筑和服务机构登记与核验。")
@@ -46,6 +46,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key or secrets.token_hex(32),
                        session_cookie="zonegeo_session", same_site="lax", max_age=8 * 3600,
                        https_only=settings.cookie_secure)
+    app.add_middleware(RequestIdMiddleware)  # outermost: every response, errors included, names its request
     app.mount("/assets", StaticFiles(directory=ASSET_DIR), name="assets")
     # The public site written by `zonegeo publish`; any static web server can serve the same folder.
     app.mount("/public", StaticFiles(directory=settings.maps_dir, html=True, check_dir=False), name="public")

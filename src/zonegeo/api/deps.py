@@ -13,19 +13,19 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from zonegeo.config import Settings
-from zonegeo.db.models import User
-from zonegeo.db.session import transaction
 from zonegeo.domain.lifecycle import ROLES
 from zonegeo.domain.rules import RuleSet
 from zonegeo.domain.workdays import WorkCalendar
 from zonegeo.errors import AuthenticationError, PermissionDeniedError
-from zonegeo.services.auth import user_for_token
+from zonegeo.services.auth import User, user_by_id, user_for_token
 
 ALL_ROLES = ("public", *ROLES)
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    with transaction(request.app.state.sessions) as session:
+    """The request's unit of work. Declared with ``scope="function"`` (below) so that its COMMIT runs when the
+    route returns and before the response is sent: a refused COMMIT becomes the error response, never a 201."""
+    with request.app.state.uow() as session:
         yield session
 
 
@@ -41,7 +41,7 @@ def get_calendar(request: Request) -> WorkCalendar:
     return request.app.state.calendar
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RulesDep = Annotated[RuleSet, Depends(get_rules)]
 CalendarDep = Annotated[WorkCalendar, Depends(get_calendar)]
@@ -54,9 +54,7 @@ def get_current_user(request: Request, session: SessionDep) -> User | None:
         return user_for_token(session, header[7:].strip())
     user_id = request.session.get("user_id") if "session" in request.scope else None
     if user_id is not None:
-        user = session.get(User, user_id)
-        if user is not None and user.active:
-            return user
+        return user_by_id(session, user_id)
     return None
 
 

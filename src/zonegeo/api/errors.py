@@ -8,6 +8,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from zonegeo.errors import (
@@ -15,32 +16,47 @@ from zonegeo.errors import (
     ConfigError,
     ConflictError,
     InputError,
+    InternalError,
     NotFoundError,
     PermissionDeniedError,
+    UnavailableError,
     ZonegeoError,
 )
+from zonegeo.services.unit_of_work import database_error
 
 log = logging.getLogger("zonegeo")
 STATUS = {NotFoundError: 404, InputError: 422, ConflictError: 409, ConfigError: 503, AuthenticationError: 401,
-          PermissionDeniedError: 403}
+          PermissionDeniedError: 403, UnavailableError: 503, InternalError: 500}
 HTTP_MESSAGES = {404: ("not_found", "页面或资源不存在"), 405: ("method_not_allowed", "不支持该请求方法")}
 
 
-def _respond(request: Request, status: int, code: str, message: str, detail: dict) -> Response:
+def _respond(request: Request, status: int, code: str, message: str, detail: dict,
+             headers: dict[str, str] | None = None) -> Response:
     body = {"code": code, "message": message, "detail": detail}
     if request.url.path.startswith("/api") or "text/html" not in request.headers.get("accept", ""):
-        return JSONResponse(body, status_code=status)
+        return JSONResponse(body, status_code=status, headers=headers)
     if status == 401 and request.method == "GET":  # a page that needs a login: go and log in, then come back
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
     templates = request.app.state.templates
     return templates.TemplateResponse(request, "error.html", {"error": body, "status": status},
-                                      status_code=status)
+                                      status_code=status, headers=headers)
+
+
+def _request_id(request: Request) -> str:
+    return request.scope.get("state", {}).get("request_id", "")
 
 
 async def _zonegeo_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ZonegeoError)
     status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
-    return _respond(request, status, exc.code, exc.message, exc.detail)
+    detail, headers = exc.detail, None
+    if isinstance(exc, UnavailableError):
+        headers = {"Retry-After": str(exc.retry_after_s)}
+    if isinstance(exc, InternalError):  # the cause goes to the log under the request id, never to the user
+        rid = _request_id(request)
+        log.error("request %s on %s failed: %s", rid, request.url.path, exc.code, exc_info=exc.__cause__ or exc)
+        detail = {"request_id": rid}
+    return _respond(request, status, exc.code, exc.message, detail, headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
@@ -56,8 +72,14 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("unexpected error on %s", request.url.path, exc_info=exc)
-    return _respond(request, 500, "internal_error", "系统内部错误，请稍后重试或联系管理员", {})
+    if isinstance(exc, SQLAlchemyError):  # a database error that escaped a unit of work: translated the same way
+        mapped = database_error(exc)
+        mapped.__cause__ = exc
+        return await _zonegeo_error(request, mapped)
+    rid = _request_id(request)
+    log.error("request %s on %s failed", rid, request.url.path, exc_info=exc)
+    return _respond(request, 500, "internal_error", "系统内部错误，请稍后重试或联系管理员（请提供请求编号）",
+                    {"request_id": rid})
 
 
 def add_exception_handlers(app: FastAPI) -> None:

@@ -6,11 +6,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine, create_engine
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from zonegeo.config import Settings
-from zonegeo.errors import ConfigError
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -29,10 +27,7 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commits on success, rolls back everything on any error."""
-    try:
-        with factory() as session, session.begin():
-            yield session
-    except OperationalError as exc:
-        raise ConfigError("database_unavailable", "无法连接数据库，请检查 ZONEGEO_DATABASE_URL",
-                          {"error": str(exc.orig).strip().splitlines()[0] if exc.orig else ""}) from exc
+    """A transaction: COMMIT when the block ends without error, ROLLBACK of everything on any error.
+    Database errors pass through untranslated: services.unit_of_work translates them for users."""
+    with factory() as session, session.begin():
+        yield session

@@ -18,6 +18,9 @@ from zonegeo.domain.model import JIANGSU_CITIES
 from zonegeo.errors import AuthenticationError, ConflictError, InputError, NotFoundError
 from zonegeo.services import audit
 
+__all__ = ["User", "add_user", "check_password", "create_token", "get_user", "list_users", "revoke", "user_by_id",
+           "user_for_token"]
+
 _HASHER = PasswordHasher()
 _DUMMY_HASH = _HASHER.hash("zonegeo: no such user")  # unknown users cost the same time as wrong passwords
 
@@ -87,6 +90,12 @@ def revoke(*, session: Session, username: str) -> int:
     audit.record(session, None, "user_revoked", f"user/{username}", before={"active": True},
                  after={"active": False, "tokens_revoked": len(tokens)})
     return len(tokens)
+
+
+def user_by_id(session: Session, user_id: int) -> User | None:
+    """The logged-in user of a web session; None when the account is gone or deactivated."""
+    user = session.get(User, user_id)
+    return user if user is not None and user.active else None
 
 
 def user_for_token(session: Session, token: str) -> User:

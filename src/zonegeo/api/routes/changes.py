@@ -10,7 +10,6 @@ from fastapi.responses import HTMLResponse, Response
 
 from zonegeo.api.deps import Bureau, CalendarDep, RulesDep, SessionDep, Writer
 from zonegeo.api.schemas import ChangeCreate, ChangeReport, ORJSONResponse
-from zonegeo.db import repo
 from zonegeo.services import access, changes
 
 router = APIRouter(tags=["变更事项"])
@@ -27,19 +26,19 @@ def list_changes(session: SessionDep, user: Bureau, status: str | None = None, c
              summary="登记非空间变更（运营管理机构、性质或功能、运行机制、其他重大事项）")
 def record_change(code: str, body: ChangeCreate, session: SessionDep, rules: RulesDep, calendar: CalendarDep,
                   user: Writer) -> Any:
-    access.writable_zone(session, user, code)
+    zone = access.writable_zone(session, user, code)
     event = changes.record_change(session=session, code=code, kind=body.kind, occurred_on=body.occurred_on,
                                   description=body.description, rules=rules, calendar=calendar, user=user)
-    return ORJSONResponse(changes.change_dict(event, dt.date.today(), repo.get_zone(session, code)), status_code=201)
+    return ORJSONResponse(changes.change_dict(event, dt.date.today(), zone), status_code=201)
 
 
 @router.post("/api/zones/{code}/changes/{change_id}/report", response_class=ORJSONResponse,
              summary="登记变更报告（报告人、报告日期）；逾期报告照常登记并标记为逾期")
 def file_report(code: str, change_id: int, body: ChangeReport, session: SessionDep, user: Writer) -> Response:
-    access.writable_zone(session, user, code)
+    zone = access.writable_zone(session, user, code)
     event = changes.file_report(session=session, code=code, change_id=change_id, reported_by=body.reported_by,
                                 reported_on=body.reported_on or dt.date.today(), note=body.note, user=user)
-    return ORJSONResponse(changes.change_dict(event, dt.date.today(), repo.get_zone(session, code)))
+    return ORJSONResponse(changes.change_dict(event, dt.date.today(), zone))
 
 
 @router.get("/changes", response_class=HTMLResponse, include_in_schema=False)

@@ -13,10 +13,10 @@ from zonegeo.api.csrf import check_csrf, csrf_token
 from zonegeo.api.deps import RulesDep, SessionDep, SettingsDep, Writer
 from zonegeo.api.schemas import ORJSONResponse
 from zonegeo.api.uploading import save_uploads
-from zonegeo.db.models import User
 from zonegeo.errors import InputError
 from zonegeo.ingest.safety import Limits
 from zonegeo.services import access, uploads, zones
+from zonegeo.services.auth import User
 
 router = APIRouter(tags=["上传"])
 FilesField = Annotated[list[UploadFile], File(description="一个或多个文件")]
