@@ -43,6 +43,19 @@ class Due:
                 "provisional": self.provisional, "provisional_years": list(self.provisional_years)}
 
 
+@dataclass(frozen=True)
+class Deadline:
+    """The end of a period counted in calendar days, months or years: ``nominal`` by the count, ``due`` after
+    moving off rest days; provisional while the year of the nominal day has no published arrangement."""
+
+    nominal: dt.date
+    due: dt.date
+    provisional: bool
+
+    def to_dict(self) -> dict:
+        return {"nominal": self.nominal.isoformat(), "due": self.due.isoformat(), "provisional": self.provisional}
+
+
 def load_arrangements(folder: Path) -> dict[int, YearArrangement]:
     out: dict[int, YearArrangement] = {}
     for path in sorted(Path(folder).glob("*.toml")):
@@ -114,6 +127,16 @@ class WorkCalendar:
             if self.is_workday(day):
                 counted += 1
         return Due(start, n, day, bool(provisional), tuple(sorted(provisional)))
+
+    def roll_forward(self, day: dt.date) -> Deadline:
+        """The last day of a period counted in days, months or years: moved to the next working day when it
+        falls on a rest day or a holiday (民法典 第二百零三条：期间的最后一日是法定休假日的，
+        以法定休假日结束的次日为期间的最后一日)."""
+        due, provisional = day, not self.is_official(day.year)
+        while not self.is_workday(due):
+            due += dt.timedelta(days=1)
+            provisional = provisional or not self.is_official(due.year)
+        return Deadline(day, due, provisional)
 
     def working_days_between(self, start: dt.date, end: dt.date) -> int:
         """Working days after ``start`` up to and including ``end``."""
