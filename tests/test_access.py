@@ -55,7 +55,8 @@ def test_every_endpoint_declares_exactly_one_access_rule(settings):
 
 
 def test_authorisation_matrix(settings, client, tokens):
-    """Each role either passes the access rule (any status but 401/403 from it) or is refused by it."""
+    """Each role either passes the access rule (any status but 401/403 from it, and never a 5xx) or is refused
+    by it."""
     checked = 0
     for route in routes(settings):
         (allowed,) = access_roles(route)
@@ -64,6 +65,7 @@ def test_authorisation_matrix(settings, client, tokens):
             for role in ROLES:
                 r = client.request(method, path, headers={"Authorization": ""} | bearer(tokens, role),
                                    json={} if method == "POST" else None, follow_redirects=False)
+                assert r.status_code < 500, (method, path, role, r.status_code, r.text[:300])
                 code = r.json().get("code") if r.headers.get("content-type", "").startswith("application/json") else None
                 if role in allowed:
                     assert code not in DENIED, (method, path, role, r.status_code, code)
@@ -163,9 +165,34 @@ def test_each_role_has_a_chinese_worklist(settings, tokens, role):
         page = c.get("/worklist")
         assert page.status_code == 200 and "待办事项" in page.text
         data = c.get("/api/worklist").json()["data"]
+        assert "NJ-DEMO-01" in {i["zone_code"] for i in data}  # the demo zone's construction deadline, for all
         assert data == sorted(data, key=lambda i: i["due"])
     with TestClient(create_app(settings)) as anon:
         assert anon.get("/worklist").status_code == 401
+
+
+def test_the_worklist_is_ordered_by_due_date(settings, tokens, engine, tmp_path):
+    """Zones stored latest deadline first come back nearest deadline first."""
+    from fastapi.testclient import TestClient
+
+    from tests.conftest import demo_copy
+    from zonegeo.db.session import session_factory, transaction
+    from zonegeo.services.zones import import_zone
+
+    codes = []
+    for ends in ("2029-03-31", "2026-12-31"):
+        folder, code = demo_copy(tmp_path / ends, "WL")
+        toml = folder / "zone.toml"
+        toml.write_text(toml.read_text(encoding="utf-8").replace('construction_ends = "2027-06-30"',
+                                                                 f'construction_ends = "{ends}"'), encoding="utf-8")
+        with transaction(session_factory(engine)) as session:
+            import_zone(session=session, folder=folder)
+        codes.append(code)
+    with TestClient(create_app(settings), headers=bearer(tokens, "province")) as c:
+        data = c.get("/api/worklist").json()["data"]
+    mine = [i["zone_code"] for i in data if i["zone_code"] in codes]
+    assert mine == codes[::-1]
+    assert len(data) >= 3 and data == sorted(data, key=lambda i: i["due"])
 
 
 def test_pages_that_need_a_login_send_people_to_the_login_page(anon):
