@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     db_pool_size: int = 5
     max_upload_mb: int = 50  # one uploaded file
     max_attachment_mb: int = 20  # one application material (申报材料)
+    max_request_mb: int = 210  # one request body (an upload of several files); checked before it is read
     secret_key: str = ""  # signs web sessions; empty: a new random key at every start (everyone logs in again)
     cookie_secure: bool = False  # set behind HTTPS so the session cookie is never sent in clear
     # Base map tiles; empty string renders maps with no base layer (e.g. on an isolated network).

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from starlette.middleware.sessions import SessionMiddleware
 
 from zonegeo import __version__
+from zonegeo.api.body_limit import BodyLimitMiddleware
 from zonegeo.api.deps import SessionDep, Viewer
 from zonegeo.api.errors import add_exception_handlers
 from zonegeo.api.request_id import RequestIdMiddleware
@@ -46,6 +47,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key or secrets.token_hex(32),
                        session_cookie="zonegeo_session", same_site="lax", max_age=8 * 3600,
                        https_only=settings.cookie_secure)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_mb * 1024 * 1024,
+                       session_cookie="zonegeo_session")
     app.add_middleware(RequestIdMiddleware)  # outermost: every response, errors included, names its request
     app.mount("/assets", StaticFiles(directory=ASSET_DIR), name="assets")
     # The public site written by `zonegeo publish`; any static web server can serve the same folder.
