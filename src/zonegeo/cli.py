@@ -404,3 +404,24 @@ def due_list(city: Annotated[str | None, typer.Option("--city", help="设区市�
     for r in rows:
         flag = "[red]已逾期[/red]" if r["overdue"] else f"还剩{r['days_left']}天"
         out.print(f"{r['due']}  {r['city']}  {r['zone_name']}  {r['what']}  {flag}")
+
+
+deadlines_app = typer.Typer(help="截止日期", no_args_is_help=True)
+app.add_typer(deadlines_app, name="deadlines")
+
+
+@deadlines_app.command("recompute")
+@handles_errors
+def deadlines_recompute(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """节假日安排公布后，重新计算此前按暂定日历算出的截止日期（逐项记入审计日志）。"""
+    from zonegeo.services.deadlines import recompute
+
+    with _session() as session:
+        rows = recompute(session=session, calendar=_calendar(), rules=_rules(), actor="cli")
+    if as_json:
+        _dump(rows)
+        return
+    if not rows:
+        out.print("没有需要重新计算的暂定截止日期")
+    for r in rows:
+        out.print(f"{r['zone_code']}  {r['deadline']}：{r['before']} → {r['after']}")

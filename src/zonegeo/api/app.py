@@ -32,6 +32,9 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.uow = UnitOfWork.from_settings(settings)
+        from zonegeo.services.deadlines import recompute_at_startup  # provisional deadlines whose year is now known
+
+        recompute_at_startup(app.state.uow, app.state.calendar, app.state.rules)
         try:
             yield
         finally:

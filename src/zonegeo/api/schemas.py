@@ -67,7 +67,7 @@ class ChangeReport(BaseModel):
 
 
 class TransitionRequest(BaseModel):
-    by: str = ""
+    by: str = ""  # a name to add to the record (e.g. 经办人); the actor is always the logged-in user
     effective_on: date | None = None  # approval: the day the new layout took effect
 
 

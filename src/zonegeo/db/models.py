@@ -78,7 +78,8 @@ class ZoneVersion(Base):
     ingest_warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     uploaded_by: Mapped[str] = mapped_column(Text, default="")
     effective_on: Mapped[dt.date] = mapped_column(Date)
-    decided_by: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[str] = mapped_column(Text, default="")  # the logged-in user who decided
+    decided_by_name: Mapped[str] = mapped_column(Text, default="")  # a name the decider added (free text)
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -234,3 +235,19 @@ class AuditEntry(Base):
     object: Mapped[str] = mapped_column(Text)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)
+
+
+class ReviewRecord(Base):
+    """One recorded result of a 需人工审核 item (rules file ``[[manual_review]]``); the latest per item counts."""
+
+    __tablename__ = "review_record"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    zone_id: Mapped[int] = mapped_column(ForeignKey("zone.id", ondelete="CASCADE"), index=True)
+    item: Mapped[str] = mapped_column(String(64))
+    result: Mapped[str] = mapped_column(String(16))  # meets | fails | needs_more
+    note: Mapped[str] = mapped_column(Text, default="")
+    reviewer: Mapped[str] = mapped_column(Text)  # username of the logged-in expert or province user
+    role: Mapped[str] = mapped_column(String(16))
+    reviewed_on: Mapped[dt.date] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

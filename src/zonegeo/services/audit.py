@@ -1,4 +1,5 @@
-"""Appending to the audit log: who, role, when, what, and references to before and after."""
+"""Appending to the audit log: who (always the logged-in user when there is one), role, when, what, and
+references to before and after."""
 
 from __future__ import annotations
 
@@ -12,9 +13,16 @@ from zonegeo.db.models import AuditEntry, User
 
 def record(session: Session, user: User | None, action: str, obj: str, *, before: Any = None, after: Any = None,
            actor: str | None = None) -> None:
-    session.add(AuditEntry(actor=actor or (user.username if user else "system"),
-                           role=user.role if user else "system", action=action, object=obj,
-                           before=before, after=after))
+    """``actor`` names who acted only when nobody is logged in (the CLI, start-up). With a logged-in ``user``
+    the actor is that user; a different free-text name is kept as ``by_name`` in ``after`` and never replaces it."""
+    if user is not None:
+        name, role = user.username, user.role
+        if actor and actor != user.username:
+            after = {**(after if isinstance(after, dict) else {"value": after} if after is not None else {}),
+                     "by_name": actor}
+    else:
+        name, role = actor or "system", "system"
+    session.add(AuditEntry(actor=name, role=role, action=action, object=obj, before=before, after=after))
     session.flush()
 
 

@@ -52,7 +52,10 @@ def on_approved(session: Session, zone: Zone, version: ZoneVersion, previous: Zo
 
 def transition(*, session: Session, code: str, number: int, action: str, by: str, rules: RuleSet,
                calendar: WorkCalendar, effective_on: dt.date | None = None, user: User | None = None) -> dict[str, Any]:
-    """Submit a draft, or approve a submitted version (superseding the approved one in the same transaction)."""
+    """Submit a draft, or approve a submitted version (superseding the approved one in the same transaction).
+
+    Who decided is the logged-in ``user``; ``by`` is a name they may add (kept as ``decided_by_name``), or the
+    operator's name when there is no login (the CLI)."""
     if action not in TRANSITIONS:
         raise InputError("unknown_action", f"未知的操作“{action}”，应为 submit 或 approve", {"action": action})
     zone = repo.get_zone(session, code)
@@ -70,7 +73,8 @@ def transition(*, session: Session, code: str, number: int, action: str, by: str
         previous.state = "superseded"
         session.flush()
     version.state = target
-    version.decided_by = by
+    version.decided_by = user.username if user is not None else (by or "cli")
+    version.decided_by_name = by if user is not None and by != user.username else ""
     version.decided_at = dt.datetime.now(dt.UTC)
     if effective_on is not None:
         version.effective_on = effective_on
@@ -79,7 +83,8 @@ def transition(*, session: Session, code: str, number: int, action: str, by: str
     audit.record(session, user, f"version_{action}", f"zone/{code}/version/{number}", actor=by,
                  before={"state": source, "superseded": previous.number if previous else None},
                  after={"state": target, "change_event": event.id if event else None})
-    return {"code": code, "version": number, "state": target,
+    return {"code": code, "version": number, "state": target, "decided_by": version.decided_by,
+            "decided_by_name": version.decided_by_name,
             "change_event": change_dict(event, dt.date.today()) if event else None}
 
 

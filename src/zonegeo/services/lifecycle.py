@@ -14,20 +14,32 @@ from zonegeo.db import repo
 from zonegeo.db.models import Attachment, LifecycleEvent, User, Zone, ZoneMember
 from zonegeo.domain import lifecycle
 from zonegeo.domain.model import JIANGSU_CITIES
+from zonegeo.domain.rules import RuleSet
 from zonegeo.domain.workdays import WorkCalendar
 from zonegeo.errors import ConflictError, InputError, PermissionDeniedError
-from zonegeo.services import access, audit
+from zonegeo.services import access, audit, reviews
 from zonegeo.services.changes import list_changes
 
 
 def _dates(zone: Zone) -> dict[str, dt.date]:
-    return {k: dt.date.fromisoformat(v) for k, v in (zone.dates or {}).items()}
+    """The zone's dates; one that is not a date (e.g. typed into zone.toml) is named, never a 500."""
+    out = {}
+    for key, value in (zone.dates or {}).items():
+        if not isinstance(value, str):  # "deadlines": how each deadline was computed
+            continue
+        try:
+            out[key] = dt.date.fromisoformat(value)
+        except ValueError:
+            raise InputError("bad_zone_date",
+                             f"集聚区“{zone.code}”的日期 dates.{key}“{value}”不是有效日期（YYYY-MM-DD），请先更正",
+                             {"field": f"dates.{key}", "value": value}) from None
+    return out
 
 
 def _history(session: Session, zone: Zone) -> list[dict[str, Any]]:
     rows = session.scalars(select(LifecycleEvent).where(LifecycleEvent.zone_id == zone.id).order_by(LifecycleEvent.id))
-    return [{"action": e.action, "on": e.on_date, "from": e.from_state, "to": e.to_state, "actor": e.actor,
-             "role": e.role, **e.data} for e in rows]
+    return [{**e.data, "id": e.id, "action": e.action, "on": e.on_date, "from": e.from_state, "to": e.to_state,
+             "actor": e.actor, "role": e.role} for e in rows]
 
 
 def create_application(*, session: Session, user: User, code: str, name: str, city: str, builder: str,
@@ -100,33 +112,76 @@ def add_opinion(*, session: Session, user: User, code: str, opinion: str, recomm
     return {"id": event.id, "on": on.isoformat()}
 
 
+INTERNAL = ("materials", "layout_approved", "operator", "reviews", "review_items")  # facts from the database
+
+
+def _facts(session: Session, zone: Zone, action: str, rules: RuleSet | None) -> dict[str, Any]:
+    """What the state machine needs to know from the database; never taken from the request."""
+    if action in ("submit", "recommend"):
+        return {"materials": sorted({a.kind for a in attachments(session, zone)})}
+    if action == "approve":
+        items = rules.manual_review if rules is not None else ()
+        return {"layout_approved": repo.approved_version(session, zone) is not None, "operator": zone.operator or "",
+                "reviews": reviews.latest(session, zone), "review_items": [(i.id, i.title) for i in items]}
+    return {}
+
+
+def _error(exc: lifecycle.LifecycleError, zone: Zone) -> Exception:
+    detail = {"state": zone.status} | exc.detail
+    if exc.code in ("illegal_transition", "unknown_action"):
+        return ConflictError(exc.code, exc.message, detail | {"allowed": exc.allowed})
+    if exc.code in ("approval_blocked", "no_proposal", "no_open_objection", "no_upheld_objection"):
+        return ConflictError(exc.code, exc.message, detail)
+    return InputError(exc.code, exc.message, detail)
+
+
 def act(*, session: Session, user: User, code: str, action: str, on: dt.date, data: dict[str, Any],
-        calendar: WorkCalendar) -> dict[str, Any]:
-    """Take one lifecycle action; the state machine says whether this role may, now."""
+        calendar: WorkCalendar, rules: RuleSet | None = None, today: dt.date | None = None) -> dict[str, Any]:
+    """Take one lifecycle action; the state machine says whether this role may, now. The actor is the logged-in
+    user; a free-text ``by`` in ``data`` is kept as ``by_name`` beside it."""
     zone = access.writable_zone(session, user, code)
     repo.lock_zone(session, zone)
-    if action in ("submit", "recommend"):
-        data = {**data, "materials": sorted({a.kind for a in attachments(session, zone)})}
+    data = {k: v for k, v in data.items() if k not in INTERNAL} | _facts(session, zone, action, rules)
     try:
         step = lifecycle.apply(zone.status, action, role=user.role, on=on, data=data, dates=_dates(zone),
-                               calendar=calendar, history=_history(session, zone))
+                               calendar=calendar, history=_history(session, zone), today=today or dt.date.today())
     except lifecycle.LifecycleError as exc:
-        if exc.code in ("illegal_transition", "unknown_action"):
-            raise ConflictError(exc.code, exc.message, {"state": zone.status, "allowed": exc.allowed}) from exc
-        raise InputError(exc.code, exc.message, {"state": zone.status}) from exc
+        raise _error(exc, zone) from exc
     before = {"state": zone.status, "dates": dict(zone.dates or {})}
+    stored = {k: v for k, v in data.items() if k not in INTERNAL and k != "by"} | step.record
+    if str(data.get("by", "")).strip():
+        stored["by_name"] = str(data["by"]).strip()
+    if step.note:
+        stored["note"] = step.note
+    if step.deadlines:
+        stored["deadlines"] = {k: d.to_dict() for k, d in step.deadlines.items()}
     event = LifecycleEvent(zone_id=zone.id, action=action, from_state=zone.status, to_state=step.state, on_date=on,
-                           actor=user.username, role=user.role,
-                           data={k: v for k, v in data.items() if k != "materials"} | ({"note": step.note}
-                                                                                      if step.note else {}))
+                           actor=user.username, role=user.role, data=stored)
     session.add(event)
     zone.status = step.state
-    zone.dates = {**(zone.dates or {}), **{k: v.isoformat() for k, v in step.dates.items()}}
+    zone.dates = _merge_dates(zone.dates or {}, step)
     session.flush()
     audit.record(session, user, f"lifecycle_{action}", f"zone/{code}", before=before,
-                 after={"state": zone.status, "dates": zone.dates, "event": event.id})
+                 after={"state": zone.status, "dates": zone.dates, "event": event.id, "note": step.note} | (
+                     {"by_name": stored["by_name"]} if "by_name" in stored else {}))
     return {"code": code, "state": zone.status, "state_label": lifecycle.STATES[zone.status], "dates": zone.dates,
-            "note": step.note, "allowed_next": lifecycle.allowed_actions(zone.status, user.role)}
+            "note": step.note, "proposal": step.proposal, "record": step.record,
+            "allowed_next": lifecycle.allowed_actions(zone.status, user.role)}
+
+
+def _merge_dates(current: dict[str, Any], step: lifecycle.Step) -> dict[str, Any]:
+    dates = {**current, **{k: v.isoformat() for k, v in step.dates.items()}}
+    if step.deadlines:
+        dates["deadlines"] = {**dates.get("deadlines", {}), **{k: d.to_dict() for k, d in step.deadlines.items()}}
+    return dates
+
+
+def revocation(*, session: Session, user: User, code: str) -> dict[str, Any] | None:
+    """The revocation proposal the zone waits on (reason, when, the state it returns to if declined), or None."""
+    zone = access.visible_zone(session, user, code)
+    if zone.status != "revocation_proposed":
+        return None
+    return lifecycle.pending_proposal(_history(session, zone))
 
 
 def history(*, session: Session, user: User, code: str) -> list[dict[str, Any]]:
@@ -134,42 +189,71 @@ def history(*, session: Session, user: User, code: str) -> list[dict[str, Any]]:
     return [{**h, "on": h["on"].isoformat()} for h in _history(session, zone)]
 
 
-def obligations(zone: Zone, today: dt.date, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """What is due for one zone, with the date and whether it is overdue."""
-    dates = _dates(zone)
+def _safe_dates(zone: Zone) -> dict[str, dt.date]:
+    """The worklist shows what it can: a zone with a broken date gets an item asking to correct it."""
+    try:
+        return _dates(zone)
+    except InputError:
+        return {}
+
+
+def obligations(zone: Zone, today: dt.date, events: list[dict[str, Any]],
+                calendar: WorkCalendar | None = None) -> list[dict[str, Any]]:
+    """What is due for one zone, with the date and whether it is overdue; flags (a late re-check, a proposed
+    revocation) come as items for the province too."""
+    calendar = calendar or WorkCalendar()
+    dates = _safe_dates(zone)
     out = []
 
-    def due(what: str, on: dt.date, role: str) -> None:
+    def due(what: str, on: dt.date, role: str, kind: str = "deadline", provisional: bool = False) -> None:
         out.append({"zone_code": zone.code, "zone_name": zone.name, "city": zone.city, "what": what, "due": on.isoformat(),
-                    "role": role, "overdue": today > on, "days_left": (on - today).days})
+                    "role": role, "overdue": today > on, "days_left": (on - today).days, "kind": kind,
+                    "provisional": provisional})
 
+    provisional = {k for k, v in (zone.dates or {}).get("deadlines", {}).items() if v.get("provisional")}
+    if zone.dates and not dates:
+        due("集聚区的日期记录有误，请更正", today, "province", "flag")
+    if zone.status == "construction" and not dates.get("construction_ends"):
+        due("缺少建设期届满日期（dates.construction_ends），请补录", today, "province", "flag")
     if zone.status == "noticed" and "notice_end" in dates:
         due("公示期结束，可批复", dates["notice_end"], "province")
     if zone.status == "construction" and "construction_ends" in dates:
-        due("建设期届满，组织验收", dates["construction_ends"], "province")
+        due("建设期届满，组织验收", dates["construction_ends"], "province",
+            provisional="construction_ends" in provisional)
     if zone.status in ("rectification", "rectifying") and "rectification_ends" in dates:
-        due("整改期满，组织复核", dates["rectification_ends"], "province")
+        due("整改期满，组织复核", dates["rectification_ends"], "province", provisional="rectification_ends" in provisional)
     if zone.status == "submitted":
         due("审核申报材料并推荐", today, "city")
+    if zone.status == "revocation_proposed":
+        proposal = lifecycle.pending_proposal(events) or {}
+        due(f"拟取消称号，待确认或不予取消：{proposal.get('reason_text', '')}", dates.get("revocation_proposed_on", today),
+            "province", "proposal")
     if zone.status in ("operating", "rectifying"):
         since = dates.get("accepted_on")
         if lifecycle.automatic_revocation(events, today, since) is not None:
-            due("连续两年未参加绩效评价：可依第三章取消称号", today, "province")
+            due("连续两年未参加绩效评价：拟取消称号（第三章第1项），请登记拟取消（propose_revocation）或核实正当理由",
+                today, "province", "proposal")
+    for e in events:  # a re-acceptance or re-check after the period ended, flagged for a year
+        if e.get("late") and (today - e["on"]).days <= 365:
+            due(f"{lifecycle.TRANSITIONS[e['action']].label}晚于整改期限（{e.get('period_end')}届满）", e["on"],
+                "province", "flag")
     if zone.status == "operating":
         year = today.year - 1
         reported = any(e["action"] == "annual_report" and e.get("year") == year for e in events)
         if not reported:
-            due(f"报送{year}年度集聚区总结报告", lifecycle.annual_report_due(year), "city")
+            deadline = lifecycle.annual_report_due(year, calendar)
+            due(f"报送{year}年度集聚区总结报告", deadline.due, "city", provisional=deadline.provisional)
     return out
 
 
-def worklist(*, session: Session, user: User, today: dt.date, city: str | None = None) -> list[dict[str, Any]]:
+def worklist(*, session: Session, user: User, today: dt.date, city: str | None = None,
+             calendar: WorkCalendar | None = None) -> list[dict[str, Any]]:
     zones = access.visible_zones(session, user)
     if city:
         zones = [z for z in zones if z.city == city]
     items: list[dict[str, Any]] = []
     for zone in zones:
-        items += obligations(zone, today, _history(session, zone))
+        items += obligations(zone, today, _history(session, zone), calendar)
     if user.role in ("city", "province", "applicant"):
         codes = {z.code for z in zones}
         for change in list_changes(session=session, today=today):
@@ -177,19 +261,29 @@ def worklist(*, session: Session, user: User, today: dt.date, city: str | None =
                 items.append({"zone_code": change["zone_code"], "zone_name": change["zone_name"], "city": change["city"],
                               "what": f"报告{change['kind_label']}变更", "due": change["report_due"],
                               "role": "applicant", "overdue": change["status"] == "overdue",
-                              "days_left": change["days_left"]})
+                              "days_left": change["days_left"], "kind": "deadline",
+                              "provisional": change["due_provisional"]})
     return sorted(items, key=lambda i: i["due"])
 
 
-def record_annual_report(*, session: Session, user: User, code: str, year: int, on: dt.date) -> dict[str, Any]:
+def record_annual_report(*, session: Session, user: User, code: str, year: int, on: dt.date,
+                         calendar: WorkCalendar | None = None, today: dt.date | None = None) -> dict[str, Any]:
     zone = access.writable_zone(session, user, code)
     if user.role not in ("city", "province"):
         raise PermissionDeniedError("city_only", "年度总结报告由设区市知识产权局报送", {})
-    due = lifecycle.annual_report_due(year)
+    try:
+        lifecycle.check_on(on, today or dt.date.today())
+        lifecycle.check_report_year(year, on)
+    except lifecycle.LifecycleError as exc:
+        raise _error(exc, zone) from exc
+    deadline = lifecycle.annual_report_due(year, calendar or WorkCalendar())
+    late = on > deadline.due
     event = LifecycleEvent(zone_id=zone.id, action="annual_report", from_state=zone.status, to_state=zone.status,
                            on_date=on, actor=user.username, role=user.role,
-                           data={"year": year, "due": due.isoformat(), "late": on > due})
+                           data={"year": year, "due": deadline.due.isoformat(), "late": late,
+                                 "due_provisional": deadline.provisional})
     session.add(event)
     session.flush()
-    audit.record(session, user, "annual_report", f"zone/{code}", after={"year": year, "late": on > due})
-    return {"year": year, "due": due.isoformat(), "late": on > due}
+    audit.record(session, user, "annual_report", f"zone/{code}", after={"year": year, "late": late})
+    return {"year": year, "due": deadline.due.isoformat(), "nominal_due": deadline.nominal.isoformat(), "late": late,
+            "provisional": deadline.provisional}

@@ -5,15 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
-from zonegeo.api.deps import CalendarDep, Expert, LoggedIn, Province, SessionDep, SettingsDep, Writer
+from zonegeo.api.csrf import check_csrf, csrf_token
+from zonegeo.api.deps import CalendarDep, Expert, LoggedIn, Province, RulesDep, SessionDep, SettingsDep, Writer, require
 from zonegeo.api.schemas import ORJSONResponse
-from zonegeo.services import access, audit, lifecycle
+from zonegeo.domain.lifecycle import STATES
+from zonegeo.errors import ConflictError, InputError
+from zonegeo.services import access, audit, lifecycle, reviews
 
 router = APIRouter(tags=["生命周期"])
+Reviewer = Annotated[Any, Depends(require("expert", "province"))]  # assigned experts, checked by the service
+ReviewReader = Annotated[Any, Depends(require("expert", "province", "city"))]
 
 
 class ApplicationCreate(BaseModel):
@@ -25,8 +30,16 @@ class ApplicationCreate(BaseModel):
 
 
 class ActionRequest(BaseModel):
-    on: dt.date | None = None  # the day it happened; today when omitted
-    data: dict[str, Any] = {}  # reason, result (pass/fail), grade (excellent/pass/fail), objections_unresolved …
+    on: dt.date | None = None  # the day it happened (not in the future); today when omitted
+    # result (pass/fail or 合格/不合格), grade (excellent/pass/fail or 优秀/合格/不合格), reason (1–6),
+    # rectification_months, period_reason, outcome (upheld/dismissed), decision, text, by (a name to add) …
+    data: dict[str, Any] = {}
+
+
+class ReviewRequest(BaseModel):
+    item: str  # an id of the rules file's [[manual_review]] items
+    result: str  # 符合 / 不符合 / 需补充 (meets / fails / needs_more)
+    note: str = ""
 
 
 class OpinionRequest(BaseModel):
@@ -83,11 +96,31 @@ def add_opinion(code: str, body: OpinionRequest, session: SessionDep, user: Expe
 
 @router.post("/api/zones/{code}/lifecycle/{action}", response_class=ORJSONResponse,
              summary="生命周期操作：submit、return、recommend、start_review、start_notice、approve、reject、accept、"
-                     "evaluate、close_rectification、revoke；不允许时返回409并说明当前状态和可执行的操作")
-def act(code: str, action: str, body: ActionRequest, session: SessionDep, calendar: CalendarDep,
+                     "evaluate、close_rectification、propose_revocation、confirm_revocation、decline_revocation、"
+                     "revoke、objection、resolve_objection、decide_objection；不允许时返回409并说明当前状态和可执行的操作")
+def act(code: str, action: str, body: ActionRequest, session: SessionDep, calendar: CalendarDep, rules: RulesDep,
         user: Writer) -> Response:
     return ORJSONResponse(lifecycle.act(session=session, user=user, code=code, action=action,
-                                        on=body.on or dt.date.today(), data=body.data, calendar=calendar))
+                                        on=body.on or dt.date.today(), data=body.data, calendar=calendar, rules=rules))
+
+
+@router.get("/api/zones/{code}/revocation", response_class=ORJSONResponse, summary="待确认的拟取消称号（理由、日期）")
+def pending_revocation(code: str, session: SessionDep, user: LoggedIn) -> Response:
+    return ORJSONResponse({"code": code, "proposal": lifecycle.revocation(session=session, user=user, code=code)})
+
+
+@router.post("/api/zones/{code}/reviews", status_code=201, response_class=ORJSONResponse,
+             summary="记录一项需人工审核事项的结果（符合、不符合、需补充）：指派的评审专家或省知识产权局")
+def record_review(code: str, body: ReviewRequest, session: SessionDep, rules: RulesDep, user: Reviewer) -> Response:
+    row = reviews.record(session=session, user=user, code=code, item=body.item, result=body.result, note=body.note,
+                         rules=rules)
+    return ORJSONResponse(row, status_code=201)
+
+
+@router.get("/api/zones/{code}/reviews", response_class=ORJSONResponse,
+            summary="需人工审核事项及其记录（审核人、日期、结果、说明）")
+def list_reviews(code: str, session: SessionDep, rules: RulesDep, user: ReviewReader) -> Response:
+    return ORJSONResponse(reviews.overview(session=session, user=user, code=code, rules=rules))
 
 
 @router.get("/api/zones/{code}/lifecycle", response_class=ORJSONResponse, summary="生命周期记录")
@@ -97,24 +130,73 @@ def history(code: str, session: SessionDep, user: LoggedIn) -> Response:
 
 @router.post("/api/zones/{code}/annual-reports", status_code=201, response_class=ORJSONResponse,
              summary="登记设区市报送的年度总结报告（每年一季度末前）")
-def annual_report(code: str, body: AnnualReport, session: SessionDep, user: Writer) -> Response:
+def annual_report(code: str, body: AnnualReport, session: SessionDep, calendar: CalendarDep, user: Writer) -> Response:
     row = lifecycle.record_annual_report(session=session, user=user, code=code, year=body.year,
-                                         on=body.on or dt.date.today())
+                                         on=body.on or dt.date.today(), calendar=calendar)
     return ORJSONResponse(row, status_code=201)
 
 
 @router.get("/api/worklist", response_class=ORJSONResponse, summary="待办事项（按截止日期由近到远，逾期标出）")
-def worklist(session: SessionDep, user: LoggedIn, city: str | None = None) -> Response:
-    rows = lifecycle.worklist(session=session, user=user, today=dt.date.today(), city=city)
+def worklist(session: SessionDep, calendar: CalendarDep, user: LoggedIn, city: str | None = None) -> Response:
+    rows = lifecycle.worklist(session=session, user=user, today=dt.date.today(), city=city, calendar=calendar)
     return ORJSONResponse({"data": rows, "count": len(rows)})
 
 
 @router.get("/worklist", response_class=HTMLResponse, include_in_schema=False)
-def worklist_page(request: Request, session: SessionDep, user: LoggedIn) -> HTMLResponse:
-    rows = lifecycle.worklist(session=session, user=user, today=dt.date.today())
+def worklist_page(request: Request, session: SessionDep, calendar: CalendarDep, user: LoggedIn) -> HTMLResponse:
+    rows = lifecycle.worklist(session=session, user=user, today=dt.date.today(), calendar=calendar)
     return request.app.state.templates.TemplateResponse(request, "worklist.html", {"rows": rows, "user": user})
 
 
 @router.get("/api/audit", response_class=ORJSONResponse, summary="审计日志（仅省知识产权局）")
 def audit_log(session: SessionDep, user: Province, object: str | None = None, limit: int = 200) -> Response:
     return ORJSONResponse({"data": audit.entries(session=session, obj=object, limit=min(limit, 1000))})
+
+
+def _review_page(request: Request, session, rules, user, code: str, *, message: str = "", error: dict | None = None,
+                 status_code: int = 200) -> HTMLResponse:
+    overview = reviews.overview(session=session, user=user, code=code, rules=rules)
+    zone = access.visible_zone(session, user, code)
+    context = {"zone": zone, "state_label": STATES.get(zone.status, zone.status), "overview": overview,
+               "proposal": lifecycle.revocation(session=session, user=user, code=code), "user": user,
+               "can_record": user.role in ("expert", "province") and zone.status in reviews.OPEN_STATES,
+               "results": reviews.RESULTS, "csrf": csrf_token(request), "message": message, "error": error}
+    return request.app.state.templates.TemplateResponse(request, "review.html", context, status_code=status_code)
+
+
+@router.get("/zones/{code}/review", response_class=HTMLResponse, include_in_schema=False)
+def review_page(code: str, request: Request, session: SessionDep, rules: RulesDep,
+                user: ReviewReader) -> HTMLResponse:
+    return _review_page(request, session, rules, user, code)
+
+
+@router.post("/zones/{code}/review", response_class=HTMLResponse, include_in_schema=False)
+def review_form(code: str, request: Request, session: SessionDep, rules: RulesDep, user: Reviewer,
+                item: Annotated[str, Form()], result: Annotated[str, Form()], note: Annotated[str, Form()] = "",
+                csrf: Annotated[str, Form()] = "") -> HTMLResponse:
+    check_csrf(request, csrf)
+    try:
+        row = reviews.record(session=session, user=user, code=code, item=item, result=result, note=note, rules=rules)
+    except (InputError, ConflictError) as exc:  # raised before anything is written
+        return _review_page(request, session, rules, user, code, error=exc.to_dict(),
+                            status_code=422 if isinstance(exc, InputError) else 409)
+    return _review_page(request, session, rules, user, code, status_code=201,
+                        message=f"已记录：{row['title']} — {row['result_label']}（{row['reviewer']}，{row['date']}）")
+
+
+@router.post("/zones/{code}/review/revocation", response_class=HTMLResponse, include_in_schema=False)
+def revocation_form(code: str, request: Request, session: SessionDep, rules: RulesDep, calendar: CalendarDep,
+                    user: Province, decision: Annotated[str, Form()], note: Annotated[str, Form()] = "",
+                    csrf: Annotated[str, Form()] = "") -> HTMLResponse:
+    check_csrf(request, csrf)
+    actions = {"confirm": "confirm_revocation", "decline": "decline_revocation"}
+    try:
+        if decision not in actions:
+            raise InputError("bad_decision", "请选择确认取消称号或不予取消称号", {"field": "decision", "allowed": list(actions)})
+        done = lifecycle.act(session=session, user=user, code=code, action=actions[decision], on=dt.date.today(),
+                             data={"decision": note} if note.strip() else {}, calendar=calendar, rules=rules)
+    except (InputError, ConflictError) as exc:
+        return _review_page(request, session, rules, user, code, error=exc.to_dict(),
+                            status_code=422 if isinstance(exc, InputError) else 409)
+    text = "已确认取消称号" if decision == "confirm" else "已决定不予取消称号"
+    return _review_page(request, session, rules, user, code, message=f"{text}；当前状态：{done['state_label']}")

@@ -32,7 +32,7 @@ def diff_versions(code: str, a: int, b: int, session: SessionDep, rules: RulesDe
 def _transition(session, code: str, number: int, action: str, body: TransitionRequest, rules, calendar, user):
     access.writable_zone(session, user, code)
     return ORJSONResponse(changes.transition(session=session, code=code, number=number, action=action,
-                                             by=body.by or user.username, rules=rules, calendar=calendar,
+                                             by=body.by.strip(), rules=rules, calendar=calendar,
                                              effective_on=body.effective_on, user=user))
 
 
