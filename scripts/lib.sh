@@ -28,6 +28,17 @@ pick_python() {
   return 1
 }
 
+# install_key PYTHON: a hash of what pip installs from pyproject.toml (build system, project and its
+# dependencies), so that changing tool settings such as pytest's does not reinstall everything.
+install_key() {
+  "$1" - "$ROOT/pyproject.toml" <<'PY' | sha256sum | cut -d' ' -f1
+import json, sys, tomllib
+with open(sys.argv[1], "rb") as f:
+    data = tomllib.load(f)
+print(json.dumps({k: data.get(k) for k in ("build-system", "project")}, sort_keys=True))
+PY
+}
+
 ensure_venv() {
   local py stamp want
   py="$(pick_python)" || { apt_install python3 python3-venv; py="$(pick_python)"; }
@@ -36,7 +47,7 @@ ensure_venv() {
     "$py" -m venv "$VENV" 2>/dev/null || { apt_install python3-venv; rm -rf "$VENV"; "$py" -m venv "$VENV"; }
   fi
   stamp="$VENV/.zonegeo-installed"
-  want="$(cat "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)"
+  want="$(install_key "$py")"
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     say "安装 Python 依赖"
     "$VENV/bin/python" -m pip install -q --upgrade pip

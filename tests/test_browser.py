@@ -15,7 +15,7 @@ from tests.conftest import ARTIFACTS, DEMO, import_demo_copy
 from zonegeo.api.app import create_app
 from zonegeo.ingest.plan import read_zone_dir
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = "/usr/bin/chromium"
 # Paths of the main map's overlays (the minimap has an overlay pane of its own).
 OVERLAY_PATHS = ".folium-map > .leaflet-map-pane .leaflet-overlay-pane path.leaflet-interactive"
