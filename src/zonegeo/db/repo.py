@@ -158,7 +158,3 @@ def to_domain_plan(version: ZoneVersion, institutions: list[Institution]) -> mod
         institutions=tuple(to_domain_institution(r) for r in institutions),
     )
 
-
-def to_domain_info(zone: Zone) -> model.ZoneInfo:
-    return model.ZoneInfo(code=zone.code, name=zone.name, city=zone.city, builder=zone.builder,
-                          operator=zone.operator, note=zone.note)

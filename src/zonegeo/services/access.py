@@ -8,9 +8,10 @@ from sqlalchemy.orm import Session
 
 from zonegeo.db import repo
 from zonegeo.db.models import User, Zone, ZoneMember
-from zonegeo.errors import NotFoundError, PermissionDeniedError
+from zonegeo.errors import InputError, NotFoundError, PermissionDeniedError
 
 PUBLIC_HIDDEN = ("revoked",)
+MEMBER_RELATIONS = ("applicant", "expert")
 
 
 def relation(session: Session, user: User, zone: Zone) -> str | None:
@@ -51,10 +52,12 @@ def visible_zones(session: Session, user: User | None) -> list[Zone]:
 def add_member(*, session: Session, code: str, username: str, relation_: str) -> None:
     from zonegeo.services.auth import get_user
 
+    if relation_ not in MEMBER_RELATIONS:
+        raise InputError("unknown_relation", f"关系“{relation_}”不正确，应为：{'、'.join(MEMBER_RELATIONS)}",
+                         {"relation": relation_, "allowed": list(MEMBER_RELATIONS)})
     zone, user = repo.get_zone(session, code), get_user(session, username)
-    expected = {"applicant": "applicant", "expert": "expert"}[relation_]
-    if user.role != expected:
-        raise PermissionDeniedError("wrong_role", f"用户“{username}”的角色不是{expected}", {"username": username})
+    if user.role != relation_:  # an applicant owns zones, an expert is assigned to them
+        raise PermissionDeniedError("wrong_role", f"用户“{username}”的角色不是{relation_}", {"username": username})
     if relation(session, user, zone) is None:
         session.add(ZoneMember(zone_id=zone.id, user_id=user.id, relation=relation_))
         session.flush()
