@@ -55,7 +55,7 @@ def test_pages_are_chinese_html(client):
     assert index.status_code == 200 and "集聚区列表" in index.text and 'href="/zones/NJ-DEMO-01"' in index.text
     page = client.get("/zones/NJ-DEMO-01")
     assert page.status_code == 200
-    assert "申报条件核验" in page.text and "符合全部申报条件" in page.text
+    assert "申报条件核验" in page.text and "结论：量化条件全部符合" in page.text  # issue 9: never "符合全部申报条件"
     assert page.text.count('data-rule="') == 7
     assert 'src="/zones/NJ-DEMO-01/map"' in page.text
 

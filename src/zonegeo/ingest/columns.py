@@ -51,6 +51,8 @@ KIND_ALIASES = {
     "知识产权业务窗口": InstitutionKind.SERVICE_WINDOW,
     "业务窗口": InstitutionKind.SERVICE_WINDOW,
     "service_window": InstitutionKind.SERVICE_WINDOW,
+    "other_platform": InstitutionKind.OTHER_PLATFORM,
+    "其他公共服务平台": InstitutionKind.OTHER_PLATFORM,
 }
 CHAIN_ALIASES = {
     "创造": ChainLink.CREATION, "creation": ChainLink.CREATION,
@@ -60,6 +62,28 @@ CHAIN_ALIASES = {
 }
 
 _SPLIT = re.compile(r"[、，,;；/\s]+")
+# A kind the vocabulary does not know is a platform when its words say so (…中心, …网点, …窗口, …平台, …工作站),
+# else an institution: the regulation's platform list ends with “等” (知识产权信息公共服务网点 is one more).
+PLATFORM_WORDS = ("中心", "网点", "窗口", "平台", "工作站")
+
+
+def read_kind(cell: object) -> tuple[InstitutionKind, str]:
+    """(kind, the cell's text when the vocabulary does not know it, else "")."""
+    text = "" if cell is None else str(cell).strip()
+    known = KIND_ALIASES.get(text.lower())
+    if known is not None:
+        return known, ""
+    if any(word in text for word in PLATFORM_WORDS):
+        return InstitutionKind.OTHER_PLATFORM, text
+    return InstitutionKind.INSTITUTION, text
+
+
+def read_chain(cell: object) -> tuple[tuple[ChainLink, ...], tuple[str, ...]]:
+    """(the named links, the other links as written), each once, in the cell's order."""
+    values = split_values(cell)
+    known = tuple(dict.fromkeys(CHAIN_ALIASES[v.lower()] for v in values if v.lower() in CHAIN_ALIASES))
+    other = tuple(dict.fromkeys(v for v in values if v.lower() not in CHAIN_ALIASES))
+    return known, other
 
 
 def split_values(cell: object) -> list[str]:

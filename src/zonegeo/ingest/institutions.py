@@ -8,9 +8,9 @@ import numpy as np
 import shapely
 
 from zonegeo.domain.crs import inside_jiangsu
-from zonegeo.domain.model import Institution
+from zonegeo.domain.model import Institution, InstitutionKind
 from zonegeo.ingest import crs_resolve
-from zonegeo.ingest.columns import CHAIN_ALIASES, INSTITUTION_COLUMNS, KIND_ALIASES, match_columns, split_values
+from zonegeo.ingest.columns import INSTITUTION_COLUMNS, match_columns, read_chain, read_kind, split_values
 from zonegeo.ingest.findings import Findings
 from zonegeo.ingest.sources import Source
 from zonegeo.ingest.tables import parse_float, read_table
@@ -19,29 +19,37 @@ from zonegeo.ingest.vector import read_vector
 
 def _check_values(rows: list[dict[str, str]], numbers: list[int], found: Findings, what: str) -> None:
     for number, row in zip(numbers, rows, strict=True):
-        name = row.get("name", "")
-        if not name:
+        if not row.get("name", ""):
             found.add("missing_name", f"{what}{number}没有机构名称", row=number)
-        if KIND_ALIASES.get(row.get("kind", "").strip().lower()) is None:
-            found.add("unknown_kind", f"{what}{number}（{name}）的类型“{row.get('kind')}”无法识别，应为服务机构、"
-                      "知识产权保护中心、快速维权中心或知识产权业务窗口", row=number)
-        unknown = [v for v in split_values(row.get("chain")) if v.lower() not in CHAIN_ALIASES]
-        if unknown:
-            found.add("unknown_chain", f"{what}{number}（{name}）的链条环节“{'、'.join(unknown)}”无法识别，"
-                      "应为创造、运用、保护、人才", row=number)
 
 
-def _build(rows: list[dict[str, str]], lons: np.ndarray, lats: np.ndarray) -> list[Institution]:
-    return [
-        Institution(
+def _build(rows: list[dict[str, str]], numbers: list[int], lons: np.ndarray, lats: np.ndarray,
+           file: str, what: str = "行") -> tuple[list[Institution], list[dict[str, Any]]]:
+    """Institutions from canonical rows. The regulation's lists of platforms and chain links end with “等”:
+    a value outside them is kept (and warned about with its row), never a reason to refuse the file."""
+    out, warnings = [], []
+    for row, number, lon, lat in zip(rows, numbers, lons, lats, strict=True):
+        where = f"第{number}{what}（{row['name']}）"
+        kind, kind_label = read_kind(row.get("kind", ""))
+        if kind_label:
+            as_what = "其他知识产权公共服务平台" if kind is InstitutionKind.OTHER_PLATFORM else "知识产权服务机构"
+            warnings.append({"code": "unknown_kind", "message": f"{file}：{where}的类型“{kind_label}”不在列举的类型中，"
+                             f"按{as_what}保留，请审核", "detail": {"file": file, "row": number,
+                                                               "value": kind_label, "kind": kind.value}})
+            if kind is InstitutionKind.INSTITUTION:
+                kind_label = ""
+        chain, chain_other = read_chain(row.get("chain"))
+        if chain_other:
+            warnings.append({"code": "unknown_chain", "message": f"{file}：{where}的链条环节“{'、'.join(chain_other)}”"
+                             "不在创造、运用、保护、人才之中，已保留并列出，但不替代这四个环节",
+                             "detail": {"file": file, "row": number, "value": list(chain_other)}})
+        out.append(Institution(
             name=row["name"], credit_code=row.get("credit_code", "").strip(), lon=float(lon), lat=float(lat),
-            kind=KIND_ALIASES[row.get("kind", "").strip().lower()],
-            services=tuple(split_values(row.get("services"))),
-            chain=tuple(dict.fromkeys(CHAIN_ALIASES[v.lower()] for v in split_values(row.get("chain")))),
+            kind=kind, kind_label=kind_label, services=tuple(split_values(row.get("services"))),
+            chain=chain, chain_other=chain_other,
             address=row.get("address", ""), building=row.get("building", ""), floor=row.get("floor", ""),
-        )
-        for row, lon, lat in zip(rows, lons, lats, strict=True)
-    ]
+        ))
+    return out, warnings
 
 
 def from_table(source: Source, crs: str | None) -> tuple[list[Institution], dict[str, Any], list[dict]]:
@@ -66,7 +74,8 @@ def from_table(source: Source, crs: str | None) -> tuple[list[Institution], dict
     lons, lats = crs_resolve.to_storage(xs_arr, ys_arr, choice)
     _check_rows(source.name, kept_rows, kept_numbers, lons, lats, choice.label)
     record = {"crs": choice.label, "features": len(kept_rows), "encoding": table.encoding}
-    return _build(kept_rows, lons, lats), record, list(choice.warnings)
+    built, warnings = _build(kept_rows, kept_numbers, lons, lats, source.name)
+    return built, record, [*choice.warnings, *warnings]
 
 
 def _infer_rows(xs: np.ndarray, ys: np.ndarray, file: str) -> crs_resolve.CrsChoice:
@@ -99,7 +108,8 @@ def from_vector(source: Source, crs: str | None, layer: str | None) -> tuple[lis
         _check_values(rows, numbers, found, "第")
     found.raise_if_any()
     record = {"crs": vector.crs, "features": len(rows), "encoding": vector.encoding}
-    return _build(rows, np.array(lons), np.array(lats)), record, vector.warnings
+    built, warnings = _build(rows, numbers, np.array(lons), np.array(lats), source.name, what="个要素")
+    return built, record, [*vector.warnings, *warnings]
 
 
 def _check_rows(file: str, rows: list, numbers: list[int], lons: np.ndarray, lats: np.ndarray, crs: str) -> None:

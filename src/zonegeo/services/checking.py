@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from zonegeo.db import repo
+from zonegeo.db.models import Institution, Zone
 from zonegeo.domain.check import Report, Warning_, check_plan
-from zonegeo.domain.credit_code import is_natural_person_code
+from zonegeo.domain.credit_code import is_natural_person_code, normalize
+from zonegeo.domain.model import ZonePlan
 from zonegeo.domain.rules import RuleSet
 from zonegeo.errors import NotFoundError
 from zonegeo.ingest.plan import PlanRead, read_plan
@@ -41,8 +44,43 @@ def zone_report(*, session: Session, code: str, rules: RuleSet, approved_only: b
     plan = repo.to_domain_plan(version, repo.active_institutions(session, zone))
     info = zone_summary(zone) | {"version": version.number, "version_state": version.state,
                                  "effective_on": version.effective_on.isoformat()}
-    return check_plan(plan, rules, inputs=version.source_files, warnings=_warnings(version.ingest_warnings),
-                      zone=info)
+    warnings = [*_warnings(version.ingest_warnings), *claimed_elsewhere(session=session, zone=zone, plan=plan)]
+    return check_plan(plan, rules, inputs=version.source_files, warnings=warnings, zone=info)
+
+
+# Zones whose institutions no longer claim anything (a revoked title).
+_GONE_STATUSES = ("revoked",)
+
+
+def claimed_elsewhere(*, session: Session, zone: Zone, plan: ZonePlan) -> list[Warning_]:
+    """One institution counted by two zones: the active institutions of other zones with one of this plan's
+    credit codes (one query; codes compared without spaces, in upper case)."""
+    ours: dict[str, list] = {}
+    for inst in plan.institutions:
+        code = normalize(inst.credit_code)
+        if code:
+            ours.setdefault(code, []).append(inst)
+    if not ours:
+        return []
+    stored = func.upper(func.regexp_replace(Institution.credit_code, r"\s", "", "g"))
+    rows = session.execute(
+        select(stored.label("code"), Institution.name, Institution.address, Zone.code.label("zone_code"),
+               Zone.name.label("zone_name"))
+        .join(Zone, Zone.id == Institution.zone_id)
+        .where(Institution.zone_id != zone.id, Institution.left_on.is_(None),
+               Zone.status.not_in(_GONE_STATUSES), stored.in_(list(ours)))
+        .order_by(Zone.code, Institution.name)).all()
+    claims = [{"credit_code": r.code, "name": mine.name, "address": mine.address, "other_zone": r.zone_code,
+               "other_zone_name": r.zone_name, "other_name": r.name, "other_address": r.address}
+              for r in rows for mine in ours[r.code]]
+    if not claims:
+        return []
+    listed = "；".join(
+        f"{c['name']}（{c['credit_code']}）同时登记于集聚区{c['other_zone']}（{c['other_zone_name']}）："
+        f"本区地址“{c['address'] or '未填写'}”，该区地址“{c['other_address'] or '未填写'}”" for c in claims)
+    return [Warning_("credit_code_in_other_zone",
+                     f"以下机构的统一社会信用代码也登记在其他集聚区，请核实机构实际入驻哪个集聚区：{listed}",
+                     {"claims": claims})]
 
 
 def redact_for_public(report: dict) -> dict:
@@ -52,4 +90,9 @@ def redact_for_public(report: dict) -> dict:
                        for o in inst["outside"]]
     inst["invalid_credit_codes"] = []
     rules = [r | {"evidence": {}} if r["id"] == "institutions" else r for r in report["rules"]]
-    return report | {"institutions": inst, "rules": rules}
+    # Credit-code findings are for reviewers, like invalid_credit_codes.
+    warnings = [w for w in report["warnings"] if w["code"] not in _PRIVATE_WARNINGS]
+    return report | {"institutions": inst, "rules": rules, "warnings": warnings}
+
+
+_PRIVATE_WARNINGS = ("credit_code_in_other_zone", "public_institution_code", "duplicate_credit_code")
