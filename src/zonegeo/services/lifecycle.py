@@ -233,10 +233,11 @@ def obligations(zone: Zone, today: dt.date, events: list[dict[str, Any]],
         if lifecycle.automatic_revocation(events, today, since) is not None:
             due("连续两年未参加绩效评价：拟取消称号（第三章第1项），请登记拟取消（propose_revocation）或核实正当理由",
                 today, "province", "proposal")
-    for e in events:  # a re-acceptance or re-check after the period ended, flagged for a year
-        if e.get("late") and (today - e["on"]).days <= 365:
-            due(f"{lifecycle.TRANSITIONS[e['action']].label}晚于整改期限（{e.get('period_end')}届满）", e["on"],
-                "province", "flag")
+    decisions = [e for e in events if e["action"] in lifecycle.TRANSITIONS]
+    last = decisions[-1] if decisions else None
+    if last is not None and last.get("late") and zone.status != "revoked":  # flagged until the next decision
+        due(f"{lifecycle.TRANSITIONS[last['action']].label}晚于整改期限（{last.get('period_end')}届满）", last["on"],
+            "province", "flag")
     if zone.status == "operating":
         year = today.year - 1
         reported = any(e["action"] == "annual_report" and e.get("year") == year for e in events)
