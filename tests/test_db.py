@@ -32,7 +32,7 @@ def zone_dir(tmp_path):
 def test_migrations_reach_head_and_match_the_models(engine):
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"include_object": alembic_helpers.include_object})
-        assert ctx.get_current_revision() == "0004"
+        assert ctx.get_current_revision() == "0005"
         diff = compare_metadata(ctx, Base.metadata)
     assert diff == [], diff
 
@@ -108,6 +108,8 @@ def test_report_from_the_database_equals_the_report_from_files(session, rules, z
     checked = check_files(files=bundle.files, crs={"institutions": "EPSG:4490"}, rules=rules).to_dict()
     assert stored.pop("zone")["version"] == 1
     checked.pop("zone")
+    # Only the database knows other zones: their claims on the same credit codes are the one difference.
+    stored["warnings"] = [w for w in stored["warnings"] if w["code"] != "credit_code_in_other_zone"]
     assert stored == checked
 
 

@@ -72,3 +72,25 @@ def test_the_public_page_and_report_name_the_review_items(anon, engine, tmp_path
     page = anon.get(f"/zones/{code}")
     assert page.status_code == 200
     assert page.text.count('data-item="') == 6 and report["conclusion"] in page.text
+
+
+def test_other_kinds_and_links_are_stored_and_reported(session, rules, tmp_path):
+    from tests.conftest import demo_copy
+    from zonegeo.services.zones import import_zone
+
+    folder, code = demo_copy(tmp_path, "OPEN")
+    csv = folder / "institutions.csv"
+    lines = csv.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    window = dict(zip(header, next(line.split(",") for line in lines[1:] if "业务窗口" in line), strict=True))
+    extra = window | {"名称": "建邺区知识产权信息公共服务网点（演示）", "统一社会信用代码": "",
+                      "类型": "知识产权信息公共服务网点", "链条环节": ""}
+    first = dict(zip(header, lines[1].split(","), strict=True))
+    lines[1] = ",".join((first | {"链条环节": first["链条环节"] + "、管理"})[h] for h in header)
+    csv.write_text("\n".join([*lines, ",".join(extra[h] for h in header)]) + "\n", encoding="utf-8")
+    import_zone(session=session, folder=folder)
+    report = zone_report(session=session, code=code, rules=rules).to_dict()
+    platform = next(p for p in report["institutions"]["platforms"] if p["kind"] == "other_platform")
+    assert platform == {"name": "建邺区知识产权信息公共服务网点（演示）", "kind": "other_platform",
+                        "kind_label": "知识产权信息公共服务网点", "inside": True}
+    assert report["institutions"]["chain_other"] == {"管理": 1}

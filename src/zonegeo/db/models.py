@@ -119,6 +119,8 @@ class Institution(Base):
     kind: Mapped[str] = mapped_column(String(32), default="institution")
     services: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
     chain: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    kind_label: Mapped[str] = mapped_column(Text, default="")  # another platform kind, as written (“等”)
+    chain_other: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)  # links beyond the four named
     location: Mapped[Any] = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False))
     address: Mapped[str] = mapped_column(Text, default="")
     building: Mapped[str] = mapped_column(Text, default="")

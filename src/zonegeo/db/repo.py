@@ -131,6 +131,7 @@ def _institution_values(inst: model.Institution) -> dict[str, Any]:
     return {
         "name": inst.name, "credit_code": inst.credit_code.strip(), "kind": inst.kind.value,
         "services": list(inst.services), "chain": [c.value for c in inst.chain],
+        "kind_label": inst.kind_label, "chain_other": list(inst.chain_other),
         "location": to_db(shapely.Point(inst.lon, inst.lat)), "address": inst.address,
         "building": inst.building, "floor": inst.floor,
     }
@@ -142,7 +143,7 @@ def to_domain_institution(row: Institution) -> model.Institution:
         name=row.name, credit_code=row.credit_code, lon=point.x, lat=point.y,
         kind=model.InstitutionKind(row.kind), services=tuple(row.services),
         chain=tuple(model.ChainLink(c) for c in row.chain), address=row.address,
-        building=row.building, floor=row.floor,
+        building=row.building, floor=row.floor, kind_label=row.kind_label, chain_other=tuple(row.chain_other),
     )
 
 
