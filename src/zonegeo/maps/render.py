@@ -87,7 +87,8 @@ def render(plan: ZonePlan, report: Report, *, title: str, subtitle: str = "", ti
         features = [
             feature(b.footprint, {
                 "n": b.name, "f": b.floors, "u": b.floors_used, "a": _m2(bm.footprint_m2),
-                "fa": _m2(bm.floor_m2) + ("（申报）" if bm.basis == "declared" else "（占地×使用层数）"),
+                "fa": _m2(bm.floor_full_m2) + ("（申报）" if bm.basis == "declared" else "（占地×使用层数）")
+                + ("" if bm.inside_share >= 1 else f"，四至范围内计{_m2(bm.floor_m2)}"),
                 **({"o": f"{bm.outside_m2:,.1f} 平方米在四至范围外"} if bm.outside_m2 > 1 else {})})
             for b, bm in zip(plan.buildings, report.buildings, strict=True)
         ]
