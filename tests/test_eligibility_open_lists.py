@@ -73,3 +73,21 @@ def test_check_with_other_kinds_reports_instead_of_refusing(tmp_path):
     assert platform["kind_label"] == "知识产权信息公共服务网点" and platform["inside"] is True
     assert {"unknown_kind", "other_platform_kind"} <= {w["code"] for w in report["warnings"]}
     assert report["manual_review"] and report["conclusion"].startswith("量化条件全部符合")
+
+
+def test_a_point_layer_with_another_kind_is_read_too(tmp_path):
+    features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [118.7805 + k / 1e4, 32.0405]},
+                 "properties": {"名称": name, "类型": kind, "链条环节": chain}}
+                for k, (name, kind, chain) in enumerate([("甲代理所", "服务机构", "创造"),
+                                                         ("信息网点", "知识产权信息公共服务网点", ""),
+                                                         ("丙咨询", "", "人才、标准")])]
+    path = tmp_path / "institutions.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False),
+                    encoding="utf-8")
+    read = read_role(path, "institutions")
+    kinds = {i.name: (i.kind, i.label, i.chain_other) for i in read.value}
+    assert kinds["信息网点"] == (InstitutionKind.OTHER_PLATFORM, "知识产权信息公共服务网点", ())
+    assert kinds["丙咨询"][2] == ("标准",)
+    rows = sorted((w["code"], w["detail"]["row"]) for w in read.warnings if w["code"].startswith("unknown_"))
+    assert rows == [("unknown_chain", 3), ("unknown_kind", 2)]
+    assert any("第2个要素" in w["message"] for w in read.warnings)
