@@ -107,10 +107,15 @@ pg_url() {
 ensure_database() {
   # Create the application's database (named in ZONEGEO_DATABASE_URL) if it is missing.
   "$VENV/bin/python" - <<'PY'
-import os
+import sys
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-url = make_url(os.environ["ZONEGEO_DATABASE_URL"])
+from zonegeo.config import Settings
+from zonegeo.errors import ZonegeoError
+try:
+    url = make_url(Settings().database_url)  # postgresql:// named with the installed driver, or a Chinese error
+except ZonegeoError as exc:
+    sys.exit(f"错误（{exc.code}）：{exc}")
 admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
 with admin.connect() as conn:
     if not conn.scalar(text("select 1 from pg_database where datname = :d"), {"d": url.database}):

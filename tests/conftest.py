@@ -14,7 +14,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from zonegeo.config import PROJECT_ROOT, Settings
+from zonegeo.config import PROJECT_ROOT, Settings, normalise_database_url
 from zonegeo.db.migrate import upgrade
 from zonegeo.db.session import session_factory, transaction
 from zonegeo.domain.rules import RuleSet, load_rules
@@ -102,7 +102,7 @@ def reference_areas() -> list[dict]:
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     """A new database on the configured server, migrated to head, dropped at the end."""
-    server = make_url(os.environ.get("ZONEGEO_DATABASE_URL", DEFAULT_SERVER))
+    server = make_url(normalise_database_url(os.environ.get("ZONEGEO_DATABASE_URL", DEFAULT_SERVER)))
     name = f"zonegeo_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
