@@ -97,6 +97,9 @@ def test_database_commands_with_a_real_database(database_url, tmp_path):
     stored = json.loads(report.stdout)
     assert stored.pop("zone")["code"] == "NJ-DEMO-01"
     checked.pop("zone")
+    # Only the database knows other zones (other tests import copies of the demo): their claims on the same
+    # credit codes are the one difference.
+    stored["warnings"] = [w for w in stored["warnings"] if w["code"] != "credit_code_in_other_zone"]
     assert stored == checked
     out = tmp_path / "zone.html"
     assert run("map", "NJ-DEMO-01", "-o", str(out), env=env).returncode == 0
