@@ -6,8 +6,9 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -200,3 +201,40 @@ def anon(settings: Settings, demo_zone: str, tokens: dict[str, str]):
 
     with TestClient(create_app(settings)) as c:
         yield c
+
+
+def _drop_cli_caches() -> None:
+    """The CLI reads its settings once per process and keeps one engine: forget both."""
+    import zonegeo.cli as module
+
+    uow = getattr(module, "_uow", None)
+    if uow is not None and hasattr(uow, "cache_info") and uow.cache_info().currsize:
+        uow().dispose()
+    for name in ("settings", "_uow"):
+        cached = getattr(module, name, None)
+        if hasattr(cached, "cache_clear"):
+            cached.cache_clear()
+
+
+@pytest.fixture
+def cli(monkeypatch) -> Iterator[Callable[..., SimpleNamespace]]:
+    """``cli("zones", "--json", env={...})``: the CLI run in this process (typer's runner), with the environment
+    given, returning ``returncode``, ``stdout`` and ``stderr`` like a subprocess. An exception that escapes the
+    CLI (a traceback for the user) fails the test. Tests that need a real process keep ``subprocess``."""
+    from typer.testing import CliRunner
+
+    from zonegeo.cli import app
+
+    runner = CliRunner()
+
+    def invoke(*args: str, env: dict[str, str] | None = None) -> SimpleNamespace:
+        for key, value in (env or {}).items():
+            monkeypatch.setenv(key, value)
+        _drop_cli_caches()
+        result = runner.invoke(app, [str(a) for a in args])
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return SimpleNamespace(returncode=result.exit_code, stdout=result.stdout, stderr=result.stderr)
+
+    yield invoke
+    _drop_cli_caches()

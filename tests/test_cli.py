@@ -1,4 +1,7 @@
-"""The command-line contract: JSON report shape, Chinese text report, exit codes 0/1/2."""
+"""The command-line contract: JSON report shape, Chinese text report, exit codes 0/1/2.
+
+Commands run in this process (the ``cli`` fixture, typer's runner): a subprocess costs seconds of imports.
+One test runs the installed ``zonegeo`` as a real process: its stdout, stderr and exit code."""
 
 from __future__ import annotations
 
@@ -25,8 +28,8 @@ def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
                           env={**os.environ, **(env or {})}, timeout=120)
 
 
-def test_check_demo_json_follows_the_contract():
-    proc = run(*DEMO_ARGS, "--json")
+def test_check_demo_json_follows_the_contract(cli):
+    proc = cli(*DEMO_ARGS, "--json")
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert set(report["areas"]) >= {"land_m2", "core_land_m2", "core_floor_m2", "footprint_m2", "floor_m2"}
@@ -42,8 +45,8 @@ def test_check_demo_json_follows_the_contract():
     assert [set(i) >= {"role", "file", "format", "crs", "features"} for i in report["inputs"]] == [True] * 4
 
 
-def test_check_text_report_is_chinese():
-    proc = run(*DEMO_ARGS, env={"COLUMNS": "200"})
+def test_check_text_report_is_chinese(cli):
+    proc = cli(*DEMO_ARGS, env={"COLUMNS": "200"})
     assert proc.returncode == 0
     for words in ("申报条件核验结果", "集聚区建筑面积", "符合", "范围外机构", "信用代码无效",
                   "结论：量化条件全部符合", "需人工审核"):  # issue 9: never "符合全部申报条件"
@@ -70,8 +73,8 @@ def test_unusable_input_exits_2_with_a_message_on_stderr_only(tmp_path):
     assert "Traceback" not in proc.stderr
 
 
-def test_missing_file_exits_2(tmp_path):
-    proc = run("check", "--boundary", str(tmp_path / "nope.geojson"))
+def test_missing_file_exits_2(tmp_path, cli):
+    proc = cli("check", "--boundary", str(tmp_path / "nope.geojson"))
     assert proc.returncode == 2 and "找不到文件" in proc.stderr
 
 
@@ -83,17 +86,17 @@ def test_check_writes_a_self_contained_map(tmp_path):
     assert "L.map(" in html and "cdn.jsdelivr" not in html and '<script src="/assets' not in html
 
 
-def test_database_commands_with_a_real_database(database_url, tmp_path):
+def test_database_commands_with_a_real_database(database_url, tmp_path, cli):
     env = {"ZONEGEO_DATABASE_URL": database_url}
-    assert run("db", "upgrade", env=env).returncode == 0
-    proc = run("import", str(DEMO), env=env)
+    assert cli("db", "upgrade", env=env).returncode == 0
+    proc = cli("import", str(DEMO), env=env)
     assert proc.returncode == 0, proc.stderr
     assert "NJ-DEMO-01" in proc.stdout
-    zones = json.loads(run("zones", "--json", env=env).stdout)
+    zones = json.loads(cli("zones", "--json", env=env).stdout)
     assert "NJ-DEMO-01" in [z["code"] for z in zones]
-    report = run("report", "NJ-DEMO-01", "--json", env=env)
+    report = cli("report", "NJ-DEMO-01", "--json", env=env)
     assert report.returncode == 0
-    checked = json.loads(run(*DEMO_ARGS, "--crs", "institutions=EPSG:4490", "--json", env=env).stdout)
+    checked = json.loads(cli(*DEMO_ARGS, "--crs", "institutions=EPSG:4490", "--json", env=env).stdout)
     stored = json.loads(report.stdout)
     assert stored.pop("zone")["code"] == "NJ-DEMO-01"
     checked.pop("zone")
@@ -102,14 +105,14 @@ def test_database_commands_with_a_real_database(database_url, tmp_path):
     stored["warnings"] = [w for w in stored["warnings"] if w["code"] != "credit_code_in_other_zone"]
     assert stored == checked
     out = tmp_path / "zone.html"
-    assert run("map", "NJ-DEMO-01", "-o", str(out), env=env).returncode == 0
+    assert cli("map", "NJ-DEMO-01", "-o", str(out), env=env).returncode == 0
     assert "河西知识产权服务业集聚区" in out.read_text(encoding="utf-8")
-    missing = run("report", "NOPE", env=env)
+    missing = cli("report", "NOPE", env=env)
     assert missing.returncode == 2 and "不存在" in missing.stderr
 
 
-def test_unreachable_database_is_a_clear_error():
-    proc = run("zones", env={"ZONEGEO_DATABASE_URL": "postgresql+psycopg2://nobody@127.0.0.1:1/none"})
+def test_unreachable_database_is_a_clear_error(cli):
+    proc = cli("zones", env={"ZONEGEO_DATABASE_URL": "postgresql+psycopg2://nobody@127.0.0.1:1/none"})
     assert proc.returncode == 2
     assert "无法连接数据库" in proc.stderr and "Traceback" not in proc.stderr
 
@@ -119,7 +122,7 @@ def test_help_is_available(args):
     assert runner.invoke(app, args).exit_code == 0
 
 
-def test_check_takes_every_format_and_its_options(tmp_path):
+def test_check_takes_every_format_and_its_options(tmp_path, cli):
     from tests import formats
 
     dxf = formats.write_dxf(tmp_path / "红线.dxf")
@@ -127,7 +130,7 @@ def test_check_takes_every_format_and_its_options(tmp_path):
     assert result.exit_code == 1  # read fine; no institutions, so rules fail
     assert json.loads(result.output)["inputs"][0]["crs"] == "EPSG:4528"
     table = formats.write_point_csv(tmp_path / "界址点.csv", prefix=False)
-    proc = run("check", "--boundary", str(table))
+    proc = cli("check", "--boundary", str(table))
     assert proc.returncode == 2 and "crs_ambiguous" in proc.stderr and "EPSG:4549" in proc.stderr
     assert runner.invoke(app, ["check", "--boundary", str(table), "--crs", "boundary=EPSG:4549"]).exit_code == 1
     gpkg = formats.write_gpkg(tmp_path / "z.gpkg")
@@ -139,7 +142,7 @@ def test_check_takes_every_format_and_its_options(tmp_path):
     assert bad.exit_code == 2
 
 
-def test_repair_flag(tmp_path):
+def test_repair_flag(tmp_path, cli):
     from tests import formats
 
     (lon, lat), = formats.lonlat([(formats.E0, formats.N0)])
@@ -148,14 +151,14 @@ def test_repair_flag(tmp_path):
     path = tmp_path / "b.geojson"
     path.write_text('{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":'
                     f'{{"type":"Polygon","coordinates":[{bowtie}]}}}}]}}', encoding="utf-8")
-    proc = run("check", "--boundary", str(path))
+    proc = cli("check", "--boundary", str(path))
     assert proc.returncode == 2 and "invalid_geometry" in proc.stderr and "自相交" in proc.stderr
     result = runner.invoke(app, ["check", "--boundary", str(path), "--repair", "--json"])
     assert result.exit_code == 1
     assert "repaired" in [w["code"] for w in json.loads(result.output)["warnings"]]
 
 
-def test_import_a_folder_of_other_formats(database_url, tmp_path):
+def test_import_a_folder_of_other_formats(database_url, tmp_path, cli):
     import shutil
 
     import pyogrio
@@ -173,9 +176,9 @@ def test_import_a_folder_of_other_formats(database_url, tmp_path):
     table = pyogrio.read_dataframe(DEMO / "institutions.csv", read_geometry=False)
     pyogrio.write_dataframe(table, folder / "institutions.xlsx", driver="XLSX", layer="机构")
     env = {"ZONEGEO_DATABASE_URL": database_url}
-    proc = run("import", str(folder), env=env)
+    proc = cli("import", str(folder), env=env)
     assert proc.returncode == 0, proc.stderr
-    report = json.loads(run("report", "FMT-01", "--json", env=env).stdout)
+    report = json.loads(cli("report", "FMT-01", "--json", env=env).stdout)
     assert {i["format"] for i in report["inputs"]} == {"kmz", "gpkg", "xlsx"}
     assert report["areas"]["land_m2"] == pytest.approx(formats.reference_area_m2(), rel=1e-4)
     assert report["institutions"]["total"] == 18
@@ -192,7 +195,7 @@ def test_due_command_follows_the_reference(tmp_path):
     assert runner.invoke(app, ["due", "--from", "28/12/2026", "--working-days", "5"]).exit_code == 2
 
 
-def test_diff_command_exit_codes(tmp_path):
+def test_diff_command_exit_codes(tmp_path, cli):
     from tests import formats
 
     old = formats.write_geojson(tmp_path / "old.geojson")
@@ -210,11 +213,11 @@ def test_diff_command_exit_codes(tmp_path):
     body = json.loads(changed.output)
     assert body["material"] and body["boundary"]["hausdorff_m"] == pytest.approx(30, abs=0.1)
     assert body["due"]["due"] == "2026-10-27"
-    proc = run("diff", "--old", str(old), "--new", str(tmp_path / "missing.geojson"))
+    proc = cli("diff", "--old", str(old), "--new", str(tmp_path / "missing.geojson"))
     assert proc.returncode == 2 and "找不到文件" in proc.stderr
 
 
-def test_version_and_changes_commands(database_url, tmp_path):
+def test_version_and_changes_commands(database_url, tmp_path, cli):
     import shutil
 
     from tests import formats
@@ -224,29 +227,29 @@ def test_version_and_changes_commands(database_url, tmp_path):
     shutil.copytree(DEMO, folder)
     toml = folder / "zone.toml"
     toml.write_text(toml.read_text(encoding="utf-8").replace("NJ-DEMO-01", "CLI-CH-01"), encoding="utf-8")
-    assert run("import", str(folder), env=env).returncode == 0
+    assert cli("import", str(folder), env=env).returncode == 0
     formats.write_kml(folder / "boundary.kml")
     (folder / "boundary.geojson").unlink()
-    proc = run("import", str(folder), env=env)
+    proc = cli("import", str(folder), env=env)
     assert proc.returncode == 0 and "变更事项" in proc.stdout
-    listed = json.loads(run("changes", "--json", env=env).stdout)
+    listed = json.loads(cli("changes", "--json", env=env).stdout)
     assert any(r["zone_code"] == "CLI-CH-01" and r["kind"] == "spatial_layout" for r in listed)
-    bad = run("version", "approve", "CLI-CH-01", "1", env=env)
+    bad = cli("version", "approve", "CLI-CH-01", "1", env=env)
     assert bad.returncode == 2 and "已被替代" in bad.stderr
 
 
-def test_user_commands_and_due_list(database_url):
+def test_user_commands_and_due_list(database_url, cli):
     env = {"ZONEGEO_DATABASE_URL": database_url}
-    added = run("user", "add", "cli-city", "--role", "city", "--city", "南京市", "--password", "a long password 1", env=env)
+    added = cli("user", "add", "cli-city", "--role", "city", "--city", "南京市", "--password", "a long password 1", env=env)
     assert added.returncode == 0, added.stderr
-    weak = run("user", "add", "cli-weak", "--role", "province", "--password", "short", env=env)
+    weak = cli("user", "add", "cli-weak", "--role", "province", "--password", "short", env=env)
     assert weak.returncode == 2 and "至少10个字符" in weak.stderr
-    no_city = run("user", "add", "cli-city2", "--role", "city", "--password", "a long password 1", env=env)
+    no_city = cli("user", "add", "cli-city2", "--role", "city", "--password", "a long password 1", env=env)
     assert no_city.returncode == 2 and "设区市" in no_city.stderr
-    token = run("user", "token", "cli-city", env=env).stdout.strip()
+    token = cli("user", "token", "cli-city", env=env).stdout.strip()
     assert token.startswith("zg_") and len(token) > 40
-    listed = json.loads(run("user", "list", "--json", env=env).stdout)
+    listed = json.loads(cli("user", "list", "--json", env=env).stdout)
     assert {"username": "cli-city", "display_name": "cli-city", "role": "city", "city": "南京市", "active": True} in listed
-    assert "撤销令牌1个" in run("user", "revoke", "cli-city", env=env).stdout
-    due = run("due-list", "--json", env=env)
+    assert "撤销令牌1个" in cli("user", "revoke", "cli-city", env=env).stdout
+    due = cli("due-list", "--json", env=env)
     assert due.returncode == 0 and isinstance(json.loads(due.stdout), list)
