@@ -236,11 +236,12 @@ def _institution_summary(plan: ZonePlan, rules: RuleSet) -> tuple[dict[str, Any]
     bits = np.fromiter(map(_chain_bits, [i.chain for i in insts]), dtype=np.int64, count=n)
 
     out_idx = np.flatnonzero(~inside & ~is_platform)
-    outside = [{"name": insts[i].name, "credit_code": codes[i], "distance_m": round(float(dist[i]), 2)}
-               for i in out_idx]
+    # "index": the entry's position in the zone's institution list, so that two entries of one name stay apart.
+    outside = [{"name": insts[i].name, "credit_code": codes[i], "distance_m": round(float(dist[i]), 2),
+                "index": int(i)} for i in out_idx]
     invalid_idx = np.flatnonzero(~valid & ~is_platform)
-    invalid = [{"name": insts[i].name, "credit_code": codes[i], "reason": credit_code.problem(codes[i])}
-               for i in invalid_idx]
+    invalid = [{"name": insts[i].name, "credit_code": codes[i], "reason": credit_code.problem(codes[i]),
+                "index": int(i)} for i in invalid_idx]
     # Counted: inside, valid, not a platform, and each credit code once.
     candidates = np.flatnonzero(inside & valid & ~is_platform)
     first: dict[str, int] = {}
@@ -258,7 +259,7 @@ def _institution_summary(plan: ZonePlan, rules: RuleSet) -> tuple[dict[str, Any]
         warnings.append(Warning_("duplicate_credit_code", "以下机构与其他机构统一社会信用代码重复，只计一次："
                                  + "、".join(duplicates), {"names": duplicates}))
     platforms = [{"name": insts[i].name, "kind": insts[i].kind.value, "kind_label": insts[i].label,
-                  "inside": bool(inside[i])} for i in np.flatnonzero(is_platform)]
+                  "inside": bool(inside[i]), "index": int(i)} for i in np.flatnonzero(is_platform)]
     summary = {
         "total": int(n - is_platform.sum()),
         "inside": int((inside & ~is_platform).sum()),

@@ -45,16 +45,17 @@ def _m2(value: float) -> str:
 
 
 def _institution_features(plan: ZonePlan, report: Report, audience: str) -> list[dict[str, Any]]:
-    outside = {o["name"]: o["distance_m"] for o in report.institutions["outside"]}
-    invalid = {v["name"]: v["reason"] for v in report.institutions["invalid_credit_codes"]}
+    # Keyed by position in the list, not by name: two institutions may share a name.
+    outside = {o["index"]: o["distance_m"] for o in report.institutions["outside"]}
+    invalid = {v["index"]: v["reason"] for v in report.institutions["invalid_credit_codes"]}
     out = []
-    for inst in plan.institutions:
+    for k, inst in enumerate(plan.institutions):
         if inst.kind.is_platform:
             continue
-        status = 1 if inst.name in outside else (2 if inst.name in invalid and audience != "public" else 0)
+        status = 1 if k in outside else (2 if k in invalid and audience != "public" else 0)
         state = [
-            "位于四至范围内", f"位于四至范围外，距边界约{outside.get(inst.name, 0):,.0f}米",
-            f"统一社会信用代码无效：{invalid.get(inst.name, '')}"][status]
+            "位于四至范围内", f"位于四至范围外，距边界约{outside.get(k, 0):,.0f}米",
+            f"统一社会信用代码无效：{invalid.get(k, '')}"][status]
         code = inst.credit_code
         if audience == "public" and is_natural_person_code(code):
             code = ""
@@ -100,10 +101,10 @@ def render(plan: ZonePlan, report: Report, *, title: str, subtitle: str = "", ti
         fields = [["n", "名称"], ["c", "统一社会信用代码"], ["sv", "服务类型"], ["ch", "链条环节"], ["p", "位置"], ["st", "状态"]]
         Overlay(institutions, name="知识产权服务机构", asset_base=asset_base, point=_INSTITUTION_POINT, tooltip="n",
                 fields=fields, cluster=len(institutions) > CLUSTER_ABOVE).add_to(m)
-    inside = {p["name"]: p["inside"] for p in report.institutions["platforms"]}
+    inside = {p["index"]: p["inside"] for p in report.institutions["platforms"]}
     platforms = [point(i.lon, i.lat, {"n": i.name, "k": i.label,
-                                      "w": "位于四至范围内" if inside.get(i.name) else "位于四至范围外"})
-                 for i in plan.institutions if i.kind.is_platform]
+                                      "w": "位于四至范围内" if inside.get(k) else "位于四至范围外"})
+                 for k, i in enumerate(plan.institutions) if i.kind.is_platform]
     if platforms:
         Overlay(platforms, name="公共服务平台", asset_base=asset_base, point=_PLATFORM_POINT, tooltip="n",
                 fields=[["n", "名称"], ["k", "平台类型"], ["w", "位置"]]).add_to(m)
