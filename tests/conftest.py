@@ -238,3 +238,11 @@ def cli(monkeypatch) -> Iterator[Callable[..., SimpleNamespace]]:
 
     yield invoke
     _drop_cli_caches()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests are slow wherever they are written: `-m "not slow"` leaves them all out."""
+    for item in items:
+        if item.get_closest_marker("browser") is not None and item.get_closest_marker("slow") is None:
+            item.add_marker(pytest.mark.slow)
