@@ -125,8 +125,13 @@ def import_(folder: Annotated[Path, typer.Argument(help="集聚区文件夹（zo
 
     with err.status("正在读取并导入…"), _session() as session:
         result = import_zone(session=session, folder=folder, rules=_rules(), calendar=_calendar())
+    if result.unchanged:
+        out.print(f"集聚区 {result.code} 的文件与上次导入相同，未写入任何内容（版本{result.version}）")
+        return
     what = "新建" if result.created_zone else "更新"
     version = f"新版本{result.version}" if result.new_version else f"空间布局未变化，仍为版本{result.version}"
+    if result.kept_approved:
+        version = f"保留用户已批准的空间布局（版本{result.version}），未采用文件中的空间布局"
     c = result.institutions
     out.print(f"已{what}集聚区 {result.code}：{version}；机构新增{c['entered']}家、退出{c['left']}家、"
               f"更新{c['updated']}家")
@@ -218,6 +223,7 @@ def db_upgrade() -> None:
 
 
 @app.command()
+@handles_errors
 def serve(
     host: Annotated[str | None, typer.Option()] = None,
     port: Annotated[int | None, typer.Option()] = None,
@@ -397,7 +403,7 @@ def due_list(city: Annotated[str | None, typer.Option("--city", help="设区市�
 
     with _session() as session:
         rows = worklist(session=session, user=SimpleNamespace(role="province", city=None), today=dt.date.today(),
-                        city=city)
+                        city=city, calendar=_calendar())
     if as_json:
         _dump(rows)
         return

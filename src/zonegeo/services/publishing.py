@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from zonegeo.db import repo
 from zonegeo.db.models import Zone
 from zonegeo.domain.check import check_plan
-from zonegeo.domain.measure import geodesic_area_m2
 from zonegeo.domain.rules import RuleSet
 from zonegeo.maps.assets import ASSET_DIR
 from zonegeo.maps.public import index_page, province_map
@@ -28,6 +27,8 @@ HIDDEN_STATUSES = ("revoked",)
 
 def set_published(*, session: Session, code: str, published: bool, actor: str = "cli") -> None:
     zone = repo.get_zone(session, code)
+    if zone.published == published:  # nothing changes, nothing to audit (Docker sets it at every start)
+        return
     before, zone.published = zone.published, published
     audit.record(session, None, "set_published", f"zone/{code}", actor=actor, before={"published": before},
                  after={"published": published})
@@ -61,8 +62,8 @@ def publish(*, session: Session, rules: RuleSet, out_dir: Path, tiles: str, tian
                    audience="public", tianditu_key=tianditu_key)
         (out_dir / "zones" / f"{zone.code}.html").write_text(to_html(m, asset_base="../assets"), encoding="utf-8")
         facts = {"code": zone.code, "name": zone.name, "city": zone.city, "builder": zone.builder,
-                 "operator": zone.operator, "land_m2": round(geodesic_area_m2(plan.boundary), 1),
-                 "core_land_m2": round(geodesic_area_m2(plan.core), 1),
+                 "operator": zone.operator, "land_m2": round(report.areas["land_m2"], 1),
+                 "core_land_m2": round(report.areas["core_land_m2"], 1),  # the core within the 四至, as reported
                  "institutions": report.institutions["inside"], "version": version.number,
                  "effective_on": version.effective_on.isoformat()}
         summaries.append(facts | {"boundary": plan.boundary})
