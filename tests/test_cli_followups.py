@@ -16,7 +16,7 @@ def test_importing_the_same_folder_twice_says_nothing_was_written(cli, database_
     assert first.returncode == 0 and "新建" in first.stdout
     second = cli("import", str(folder), env=env)
     assert second.returncode == 0, second.stderr
-    assert "与上次导入相同，未写入任何内容" in second.stdout
+    assert f"集聚区 {code} 的文件与上次导入相同，未写入任何内容" in second.stdout
 
 
 def test_serve_with_a_bad_database_url_is_a_chinese_message(cli):

@@ -1,4 +1,6 @@
-"""Running the Alembic migrations in migrations/ from code (CLI, tests, app start-up)."""
+"""Running the Alembic migrations in migrations/ from code: `zonegeo db upgrade` (through
+services/unit_of_work.upgrade_schema) and the tests. The web app does not migrate at start-up: run `zonegeo db upgrade`
+(scripts/demo does) before `zonegeo serve`."""
 
 from __future__ import annotations
 
