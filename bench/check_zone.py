@@ -22,7 +22,7 @@ from zonegeo.config import PROJECT_ROOT
 from zonegeo.domain.check import check_plan
 from zonegeo.domain.credit_code import check_char
 from zonegeo.domain.model import Building, ChainLink, Institution, InstitutionKind, ZonePlan
-from zonegeo.domain.rules import load_rules
+from zonegeo.ingest.rules_file import load_rules
 
 TO_LONLAT = Transformer.from_crs("EPSG:4549", "EPSG:4490", always_xy=True)
 E0, N0 = 375_000.0, 3_545_000.0

@@ -19,7 +19,8 @@ from check_zone import synthetic_plan
 
 from zonegeo.config import PROJECT_ROOT
 from zonegeo.domain.check import check_plan
-from zonegeo.domain.rules import RuleSet, load_rules
+from zonegeo.domain.rules import RuleSet
+from zonegeo.ingest.rules_file import load_rules
 from zonegeo.maps.layers import DECIMALS
 from zonegeo.maps.render import render, to_html
 

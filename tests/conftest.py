@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from zonegeo.config import PROJECT_ROOT, Settings, normalise_database_url
 from zonegeo.db.migrate import upgrade
 from zonegeo.db.session import session_factory, transaction
-from zonegeo.domain.rules import RuleSet, load_rules
+from zonegeo.domain.rules import RuleSet
+from zonegeo.ingest.rules_file import load_rules
 
 DEMO = PROJECT_ROOT / "data" / "demo"
 RULES_FILE = PROJECT_ROOT / "data" / "rules" / "jiangsu-2024.toml"

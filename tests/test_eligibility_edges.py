@@ -17,8 +17,9 @@ from zonegeo.domain.check import check_plan
 from zonegeo.domain.credit_code import check_char
 from zonegeo.domain.measure import largest_gap_m
 from zonegeo.domain.model import Building, InstitutionKind
-from zonegeo.domain.rules import Facts, evaluate, load_rules
+from zonegeo.domain.rules import Facts, evaluate
 from zonegeo.errors import ConfigError
+from zonegeo.ingest.rules_file import load_rules
 
 
 def rule(report, rid):

@@ -9,8 +9,9 @@ import pytest
 from tests.factories import full_chain, institution, lonlat, plan, rect
 from zonegeo.domain.check import check_plan
 from zonegeo.domain.model import Building, ChainLink, InstitutionKind
-from zonegeo.domain.rules import Facts, evaluate, load_rules
+from zonegeo.domain.rules import Facts, evaluate
 from zonegeo.errors import ConfigError
+from zonegeo.ingest.rules_file import load_rules
 
 
 def rule(report, rid):

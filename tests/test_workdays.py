@@ -8,8 +8,9 @@ import json
 import pytest
 
 from tests.conftest import reference
-from zonegeo.domain.workdays import WorkCalendar, load_arrangements, statutory_holidays
+from zonegeo.domain.workdays import WorkCalendar, statutory_holidays
 from zonegeo.errors import ConfigError
+from zonegeo.ingest.holidays import load_arrangements, load_calendar
 
 REF = json.loads(reference("workdays.json").read_text(encoding="utf-8"))
 CAL = WorkCalendar()
@@ -53,7 +54,7 @@ def test_a_holiday_file_makes_a_year_official(tmp_path):
     (tmp_path / "2027.toml").write_text(
         'year = 2027\nsource = "测试"\nholidays = ["2027-01-01", "2027-01-04"]\nworkdays = ["2027-01-09"]\n',
         encoding="utf-8")
-    cal = WorkCalendar.from_folder(tmp_path)
+    cal = load_calendar(tmp_path)
     assert not cal.is_workday(dt.date(2027, 1, 4)) and cal.is_workday(dt.date(2027, 1, 9))
     due = cal.add_working_days(dt.date(2026, 12, 31), 3)
     assert (due.due, due.provisional) == (dt.date(2027, 1, 7), False)

@@ -20,8 +20,8 @@ from zonegeo.api.errors import add_exception_handlers
 from zonegeo.api.request_id import RequestIdMiddleware
 from zonegeo.api.routes import auth, changes, lifecycle, pages, uploads, versions, zones
 from zonegeo.config import Settings
-from zonegeo.domain.rules import load_rules
-from zonegeo.domain.workdays import WorkCalendar
+from zonegeo.ingest.holidays import load_calendar
+from zonegeo.ingest.rules_file import load_rules
 from zonegeo.maps.assets import ASSET_DIR
 from zonegeo.services.unit_of_work import UnitOfWork
 
@@ -44,7 +44,7 @@ def create_app(settings: Settings) -> FastAPI:
                   description="江苏省知识产权服务业集聚发展区的四至范围、核心区、建筑和服务机构登记与核验。")
     app.state.settings = settings
     app.state.rules = load_rules(settings.rules_file)
-    app.state.calendar = WorkCalendar.from_folder(settings.holidays_dir)
+    app.state.calendar = load_calendar(settings.holidays_dir)
     app.state.templates = Jinja2Templates(directory=TEMPLATES)
     add_exception_handlers(app)
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key or secrets.token_hex(32),

@@ -75,15 +75,15 @@ def _session() -> AbstractContextManager[Session]:
 
 
 def _rules() -> RuleSet:
-    from zonegeo.domain.rules import load_rules
+    from zonegeo.ingest.rules_file import load_rules
 
     return load_rules(settings().rules_file)
 
 
 def _calendar() -> WorkCalendar:
-    from zonegeo.domain.workdays import WorkCalendar
+    from zonegeo.ingest.holidays import load_calendar
 
-    return WorkCalendar.from_folder(settings().holidays_dir)
+    return load_calendar(settings().holidays_dir)
 
 
 def _date(text: str | None, option: str) -> dt.date | None:

@@ -16,6 +16,7 @@ from zonegeo.domain.lifecycle_history import (  # re-exported: the services and 
     pending_proposal,
 )
 from zonegeo.domain.workdays import Deadline, WorkCalendar
+from zonegeo.errors import ZonegeoError
 
 STATES = {
     "draft": "申报准备中", "submitted": "已申报（待设区市推荐）", "recommended": "设区市已推荐",
@@ -101,14 +102,17 @@ class Step:
     record: dict[str, Any] = field(default_factory=dict)  # checked values to store with the event
 
 
-class LifecycleError(Exception):
-    """An action that is not allowed now; ``allowed`` lists what is, ``detail`` says which field or facts."""
+class LifecycleError(ZonegeoError):
+    """An action that is not allowed now; ``allowed`` lists what is, ``detail`` says which field or facts. The
+    services translate it into a ConflictError (409) or an InputError (422) by its ``code``."""
+
+    allowed: list[str]
+    state: str
 
     def __init__(self, code: str, message: str, allowed: list[str], state: str,
                  detail: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.code, self.message, self.allowed, self.state = code, message, allowed, state
-        self.detail = detail or {}
+        super().__init__(code, message, dict(detail or {}))
+        self.allowed, self.state = allowed, state
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

@@ -1,11 +1,11 @@
-"""The eligibility rules of 第二章 (申报条件), loaded from a TOML data file and evaluated on measured facts."""
+"""The eligibility rules of 第二章 (申报条件): a RuleSet built from the parsed rules file (read by
+:mod:`zonegeo.ingest.rules_file`) and evaluated on measured facts."""
 
 from __future__ import annotations
 
-import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 from typing import Any
 
 from zonegeo.errors import ConfigError
@@ -49,6 +49,40 @@ class RuleSet:
     edge_tolerance_m: float = 0.05  # a point this close to the boundary (metric CRS) counts as on it
     flags: dict[str, Any] = field(default_factory=dict)  # thresholds of reviewer flags (not rules)
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, source: str = "") -> RuleSet:
+        """The rule set of a parsed rules file; a file that lacks a rule, a basis or the core-area reading is a
+        configuration error naming ``source`` (the file) and what is missing."""
+        rules: dict[str, dict[str, Any]] = dict(data.get("rules", {}))
+        missing = [r for r in REQUIRED_RULES if r not in rules]
+        if missing:
+            raise ConfigError("rules_file_incomplete", "规则文件缺少规则", {"file": source, "missing": missing})
+        for rule_id, rule in rules.items():
+            if not rule.get("basis"):
+                raise ConfigError("rules_file_incomplete", "规则缺少条款依据（basis）", {"file": source, "rule": rule_id})
+        review = []
+        for k, item in enumerate(data.get("manual_review", [])):
+            if not all(item.get(key) for key in ("id", "title", "basis")):
+                raise ConfigError("rules_file_incomplete", "人工审核事项缺少 id、title 或 basis",
+                                  {"file": source, "manual_review": k + 1})
+            review.append(ReviewItem(item["id"], item["title"], item["basis"]))
+        area_basis = rules["core_area"].get("area_basis")
+        if area_basis not in CORE_AREA_BASES:
+            raise ConfigError("rules_file_incomplete", "核心区面积规则须写明计算口径 area_basis（land 或 floor）",
+                              {"file": source, "rule": "core_area", "area_basis": area_basis})
+        tolerances = data.get("tolerances", {})
+        return cls(
+            id=str(data.get("id", "")),
+            title=str(data.get("title", "")),
+            rules=rules,
+            declared_floor_area_rel=float(data.get("warnings", {}).get("declared_floor_area_rel", 0.10)),
+            change={"basis": "", "report_within_working_days": 15, "hausdorff_m": 1.0, "area_change_pct": 0.5,
+                    "building_match_iou": 0.5} | dict(data.get("change", {})),
+            manual_review=tuple(review),
+            edge_tolerance_m=float(tolerances.get("edge_tolerance_m", 0.05)),
+            flags={"max_part_gap_m": 1000.0} | dict(data.get("flags", {})),
+        )
+
     @property
     def core_area_basis(self) -> str:
         """``land`` (核心区用地面积) or ``floor`` (核心区内建筑面积): the one reading of “核心区面积”."""
@@ -74,46 +108,6 @@ class RuleResult:
             "id": self.id, "title": self.title, "basis": self.basis, "required": self.required,
             "actual": self.actual, "passed": self.passed, "message": self.message, "evidence": self.evidence,
         }
-
-
-def load_rules(path: Path) -> RuleSet:
-    """Read a rules file; a missing or malformed file is a configuration error naming the problem."""
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError("rules_file_missing", "找不到规则文件", {"file": str(path)}) from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError("rules_file_invalid", f"规则文件格式错误：{exc}", {"file": str(path)}) from exc
-    rules = data.get("rules", {})
-    missing = [r for r in REQUIRED_RULES if r not in rules]
-    if missing:
-        raise ConfigError("rules_file_incomplete", "规则文件缺少规则", {"file": str(path), "missing": missing})
-    for rule_id, rule in rules.items():
-        if not rule.get("basis"):
-            raise ConfigError("rules_file_incomplete", "规则缺少条款依据（basis）",
-                              {"file": str(path), "rule": rule_id})
-    review = []
-    for k, item in enumerate(data.get("manual_review", [])):
-        if not all(item.get(key) for key in ("id", "title", "basis")):
-            raise ConfigError("rules_file_incomplete", "人工审核事项缺少 id、title 或 basis",
-                              {"file": str(path), "manual_review": k + 1})
-        review.append(ReviewItem(item["id"], item["title"], item["basis"]))
-    area_basis = rules["core_area"].get("area_basis")
-    if area_basis not in CORE_AREA_BASES:
-        raise ConfigError("rules_file_incomplete", "核心区面积规则须写明计算口径 area_basis（land 或 floor）",
-                          {"file": str(path), "rule": "core_area", "area_basis": area_basis})
-    tolerances = data.get("tolerances", {})
-    return RuleSet(
-        id=data.get("id", Path(path).stem),
-        title=data.get("title", ""),
-        rules=rules,
-        declared_floor_area_rel=float(data.get("warnings", {}).get("declared_floor_area_rel", 0.10)),
-        change={"basis": "", "report_within_working_days": 15, "hausdorff_m": 1.0, "area_change_pct": 0.5,
-                "building_match_iou": 0.5} | data.get("change", {}),
-        manual_review=tuple(review),
-        edge_tolerance_m=float(tolerances.get("edge_tolerance_m", 0.05)),
-        flags={"max_part_gap_m": 1000.0} | data.get("flags", {}),
-    )
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """China's working-day calendar (工作日) and deadlines counted in working days.
 
-Sources, in order: a holiday file of the State Council's arrangement for the year (data/holidays/YYYY.toml),
-then ``chinesecalendar`` for the years it knows; beyond both, weekends plus the statutory holidays of
+Sources, in order: the State Council's arrangement for the year (data/holidays/YYYY.toml, read by
+:mod:`zonegeo.ingest.holidays` and given to :class:`WorkCalendar` as :class:`YearArrangement` objects), then
+``chinesecalendar`` for the years it knows; beyond both, weekends plus the statutory holidays of
 《全国年节及纪念日放假办法》 (as amended in 2024) with lunar dates computed, and the result marked provisional.
 """
 
@@ -9,10 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import tomllib
-from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Any
 
 import chinese_calendar
 from lunardate import LunarDate
@@ -26,6 +26,20 @@ class YearArrangement:
     holidays: frozenset[dt.date]
     workdays: frozenset[dt.date]  # weekend days that are worked (调休)
     source: str = ""
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, file: str = "") -> YearArrangement:
+        """The arrangement of a parsed holiday file (``year``, ``holidays``, ``workdays``, ``source``); a missing
+        year, a malformed date or a date of another year is a configuration error naming ``file``."""
+        try:
+            year = int(data["year"])
+            holidays = frozenset(dt.date.fromisoformat(d) for d in data.get("holidays", []))
+            workdays = frozenset(dt.date.fromisoformat(d) for d in data.get("workdays", []))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError("holiday_file_invalid", f"节假日文件格式错误：{file}（{exc}）", {"file": file}) from exc
+        if any(d.year != year for d in holidays | workdays):
+            raise ConfigError("holiday_file_invalid", f"节假日文件{file}中有不属于{year}年的日期", {"file": file})
+        return cls(year, holidays, workdays, str(data.get("source", "")))
 
 
 @dataclass(frozen=True)
@@ -56,22 +70,6 @@ class Deadline:
         return {"nominal": self.nominal.isoformat(), "due": self.due.isoformat(), "provisional": self.provisional}
 
 
-def load_arrangements(folder: Path) -> dict[int, YearArrangement]:
-    out: dict[int, YearArrangement] = {}
-    for path in sorted(Path(folder).glob("*.toml")):
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-            year = int(data["year"])
-            holidays = frozenset(dt.date.fromisoformat(d) for d in data.get("holidays", []))
-            workdays = frozenset(dt.date.fromisoformat(d) for d in data.get("workdays", []))
-        except (tomllib.TOMLDecodeError, KeyError, ValueError) as exc:
-            raise ConfigError("holiday_file_invalid", f"节假日文件格式错误：{path.name}（{exc}）", {"file": str(path)}) from exc
-        if any(d.year != year for d in holidays | workdays):
-            raise ConfigError("holiday_file_invalid", f"节假日文件{path.name}中有不属于{year}年的日期", {"file": str(path)})
-        out[year] = YearArrangement(year, holidays, workdays, str(data.get("source", "")))
-    return out
-
-
 @functools.cache
 def statutory_holidays(year: int) -> frozenset[dt.date]:
     """The days off fixed by 《全国年节及纪念日放假办法》 (2024 amendment) for ``year``, without the State
@@ -96,10 +94,6 @@ class WorkCalendar:
     """Answers 'is this a working day?' and whether the answer is official or provisional."""
 
     arrangements: dict[int, YearArrangement] = field(default_factory=dict)
-
-    @classmethod
-    def from_folder(cls, folder: Path | None) -> WorkCalendar:
-        return cls(load_arrangements(folder) if folder and Path(folder).is_dir() else {})
 
     def is_official(self, year: int) -> bool:
         return year in self.arrangements or year in _chinesecalendar_years()
@@ -137,11 +131,3 @@ class WorkCalendar:
             due += dt.timedelta(days=1)
             provisional = provisional or not self.is_official(due.year)
         return Deadline(day, due, provisional)
-
-    def working_days_between(self, start: dt.date, end: dt.date) -> int:
-        """Working days after ``start`` up to and including ``end``."""
-        return sum(self.is_workday(start + dt.timedelta(days=k)) for k in range(1, (end - start).days + 1))
-
-
-def days(dates: Iterable[str]) -> list[dt.date]:
-    return [dt.date.fromisoformat(d) for d in dates]
