@@ -85,7 +85,7 @@ def test_postgis_geography_area_agrees_with_the_domain(session, reference_areas,
     folder, code = zone_dir
     import_zone(session=session, folder=folder)
     zone = repo.get_zone(session, code)
-    version = repo.current_version(session, zone)
+    version = repo.approved_version(session, zone)
     pg_area = session.scalar(select(func.ST_Area(func.geography(ZoneVersion.boundary), True))
                              .where(ZoneVersion.id == version.id))
     domain = geodesic_area_m2(repo.to_domain_plan(version, []).boundary)

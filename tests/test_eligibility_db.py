@@ -9,7 +9,8 @@ from sqlalchemy import select, update
 
 from tests.conftest import import_demo_copy
 from zonegeo.db.models import Institution, Zone
-from zonegeo.services.checking import redact_for_public, zone_report
+from zonegeo.services import disclosure
+from zonegeo.services.checking import zone_report
 
 
 def _claims(report) -> list[dict]:
@@ -30,7 +31,7 @@ def test_the_same_credit_code_in_two_zones_is_flagged(engine, session, rules, tm
     assert second in message and one["other_address"] in message
     assert first not in {c["other_zone"] for c in _claims(report)}  # never its own zone
     # The public does not get credit-code findings.
-    public = redact_for_public(report.to_dict())
+    public = disclosure.report(disclosure.PUBLIC, report.to_dict())
     assert "credit_code_in_other_zone" not in json.dumps(public["warnings"], ensure_ascii=False)
 
 

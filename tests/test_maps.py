@@ -13,6 +13,7 @@ from zonegeo.db.session import session_factory, transaction
 from zonegeo.domain.check import check_plan
 from zonegeo.domain.model import InstitutionKind
 from zonegeo.maps.render import render, to_html
+from zonegeo.services import disclosure
 from zonegeo.services.publishing import publish
 
 EXTERNAL = re.compile(r'<(?:script|link)[^>]+(?:src|href)="https?://')
@@ -20,9 +21,9 @@ EXTERNAL = re.compile(r'<(?:script|link)[^>]+(?:src|href)="https?://')
 
 def test_no_map_loads_anything_from_a_cdn(rules):
     p = plan()
-    for audience in ("reviewer", "public", "offline"):
-        page = to_html(render(p, check_plan(p, rules), title="t", audience=audience))
-        assert not EXTERNAL.search(page), audience
+    for policy in (disclosure.REVIEWER, disclosure.PUBLIC, disclosure.OFFLINE):
+        page = to_html(render(p, check_plan(p, rules), title="t", policy=policy))
+        assert not EXTERNAL.search(page), policy.audience
         for plugin in ("leaflet-measure.cn.js", "Control.FullScreen.js", "L.Control.Locate.min.js",
                        "Control.MiniMap.min.js", "zonegeo.js"):
             assert plugin in page
@@ -30,7 +31,7 @@ def test_no_map_loads_anything_from_a_cdn(rules):
 
 def test_self_contained_map_inlines_every_asset(rules):
     p = plan()
-    page = to_html(render(p, check_plan(p, rules), title="t", audience="offline"), self_contained=True)
+    page = to_html(render(p, check_plan(p, rules), title="t", policy=disclosure.OFFLINE), self_contained=True)
     assert "<script src=" not in page and '<link rel="stylesheet" href=' not in page
     assert "data:image/png;base64" in page  # the measure and layer icons
 
@@ -47,8 +48,8 @@ def test_many_institutions_are_clustered(rules):
 def test_public_map_hides_natural_person_codes_and_invalid_flags(rules):
     person = institution(1, 30, 30, credit="92320105MA1XXXXX0Q")
     p = plan(institutions=[person, *full_chain(15)])
-    public = to_html(render(p, check_plan(p, rules), title="t", audience="public"))
-    reviewer = to_html(render(p, check_plan(p, rules), title="t", audience="reviewer"))
+    public = to_html(render(p, check_plan(p, rules), title="t", policy=disclosure.PUBLIC))
+    reviewer = to_html(render(p, check_plan(p, rules), title="t", policy=disclosure.REVIEWER))
     assert "92320105MA1XXXXX0Q" in reviewer and "92320105MA1XXXXX0Q" not in public
     assert "信用代码无效" in reviewer and "信用代码无效" not in public
 
@@ -111,15 +112,13 @@ def test_map_bytes_stay_close_to_the_geojson(rules, n):
 
 
 def test_the_public_report_hides_natural_persons_and_code_findings(rules):
-    from zonegeo.services.checking import redact_for_public
-
     person = institution(1, 260, 30, credit="92320105MA1XXXXX0Q")  # outside the boundary, so it is listed
     bad = institution(2, 30, 30, credit="91320105000000000X")
     p = plan(institutions=[person, bad, *full_chain(15)])
     full = check_plan(p, rules).to_dict()
     assert full["institutions"]["outside"][0]["credit_code"] == "92320105MA1XXXXX0Q"
     assert full["institutions"]["invalid_credit_codes"]
-    public = redact_for_public(full)
+    public = disclosure.report(disclosure.PUBLIC, full)
     assert "92320105MA1XXXXX0Q" not in json.dumps(public, ensure_ascii=False)
     assert public["institutions"]["invalid_credit_codes"] == []
     assert public["institutions"]["outside"][0]["distance_m"] == full["institutions"]["outside"][0]["distance_m"]

@@ -17,6 +17,7 @@ from zonegeo.domain.lifecycle import ROLES
 from zonegeo.domain.rules import RuleSet
 from zonegeo.domain.workdays import WorkCalendar
 from zonegeo.errors import AuthenticationError, PermissionDeniedError
+from zonegeo.services import access
 from zonegeo.services.auth import User, user_by_id, user_for_token
 
 ALL_ROLES = ("public", *ROLES)
@@ -84,8 +85,9 @@ def require(*roles: str) -> Callable[..., User]:
     return dependency
 
 
-LoggedIn = Annotated[User, Depends(require(*ROLES))]
-Writer = Annotated[User, Depends(require("applicant", "city", "province"))]
-Bureau = Annotated[User, Depends(require("city", "province"))]
-Province = Annotated[User, Depends(require("province"))]
-Expert = Annotated[User, Depends(require("expert"))]
+# The role rules are decided in services/access.py; these only make them dependencies.
+LoggedIn = Annotated[User, Depends(require(*access.READ_ROLES))]
+Writer = Annotated[User, Depends(require(*access.WRITE_ROLES))]
+Bureau = Annotated[User, Depends(require(*access.BUREAU_ROLES))]
+Province = Annotated[User, Depends(require(*access.PROVINCE_ROLES))]
+Expert = Annotated[User, Depends(require(*access.EXPERT_ROLES))]

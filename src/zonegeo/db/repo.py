@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from zonegeo.db.geometry import from_db, to_db
 from zonegeo.db.models import Building, Institution, Zone, ZoneVersion
-from zonegeo.domain import model
+from zonegeo.domain import model, versions
 from zonegeo.errors import NotFoundError
 
 
@@ -27,10 +27,9 @@ def list_zones(session: Session) -> list[Zone]:
     return list(session.scalars(select(Zone).order_by(Zone.city, Zone.code)))
 
 
-def current_version(session: Session, zone: Zone) -> ZoneVersion | None:
-    """The approved version, else the newest one."""
-    stmt = (select(ZoneVersion).where(ZoneVersion.zone_id == zone.id)
-            .order_by((ZoneVersion.state == "approved").desc(), ZoneVersion.number.desc())
+def latest_version(session: Session, zone: Zone) -> ZoneVersion | None:
+    """The newest version, whatever its state (a draft just uploaded, say)."""
+    stmt = (select(ZoneVersion).where(ZoneVersion.zone_id == zone.id).order_by(ZoneVersion.number.desc())
             .options(selectinload(ZoneVersion.buildings)).limit(1))
     return session.scalar(stmt)
 
@@ -41,8 +40,27 @@ def lock_zone(session: Session, zone: Zone) -> None:
 
 
 def approved_version(session: Session, zone: Zone) -> ZoneVersion | None:
-    return session.scalar(select(ZoneVersion).where(ZoneVersion.zone_id == zone.id, ZoneVersion.state == "approved")
+    """The layout in force: the one approved version (the database allows no second), or None."""
+    return session.scalar(select(ZoneVersion).where(ZoneVersion.zone_id == zone.id,
+                                                    ZoneVersion.state == versions.APPROVED)
                           .options(selectinload(ZoneVersion.buildings)))
+
+
+def set_version_state(session: Session, zone: Zone, version: ZoneVersion, target: str) -> ZoneVersion | None:
+    """The one place a version changes state. Entering 'approved' first supersedes the approved version (which
+    is returned), so that there is never a second one. The caller has checked the transition
+    (``domain.versions.step``) and locked the zone."""
+    previous = None
+    if versions.supersedes(target):
+        previous = approved_version(session, zone)
+        if previous is not None and previous.id != version.id:
+            previous.state = versions.SUPERSEDED
+            session.flush()  # before the new approval: the partial unique index allows one approved version
+        else:
+            previous = None
+    version.state = target
+    session.flush()
+    return previous
 
 
 def list_versions(session: Session, zone: Zone) -> list[ZoneVersion]:
@@ -79,14 +97,10 @@ def add_version(session: Session, zone: Zone, plan: model.ZonePlan, *, state: st
                 ingest_warnings: list[dict], uploaded_by: str, effective_on: dt.date) -> ZoneVersion:
     """A new numbered version; the zone row is locked so concurrent writers get distinct numbers."""
     lock_zone(session, zone)
+    versions.check_creatable(state)
     last = session.scalar(select(func.max(ZoneVersion.number)).where(ZoneVersion.zone_id == zone.id)) or 0
-    if state == "approved":
-        for old in session.scalars(select(ZoneVersion).where(ZoneVersion.zone_id == zone.id,
-                                                             ZoneVersion.state == "approved")):
-            old.state = "superseded"
-        session.flush()
     version = ZoneVersion(
-        zone=zone, number=last + 1, state=state, boundary=to_db(plan.boundary), core=to_db(plan.core),
+        zone=zone, number=last + 1, state="draft", boundary=to_db(plan.boundary), core=to_db(plan.core),
         source_files=source_files, ingest_warnings=ingest_warnings, content_sha256=plan_content_sha256(plan),
         uploaded_by=uploaded_by, effective_on=effective_on,
         buildings=[Building(name=b.name, footprint=to_db(b.footprint), floors=b.floors, floors_used=b.floors_used,
@@ -94,6 +108,8 @@ def add_version(session: Session, zone: Zone, plan: model.ZonePlan, *, state: st
     )
     session.add(version)
     session.flush()
+    if state != version.state:  # an import records the layout in force: approved, superseding the last one
+        set_version_state(session, zone, version, state)
     return version
 
 

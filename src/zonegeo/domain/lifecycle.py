@@ -24,6 +24,9 @@ STATES = {
     "operating": "运行期", "rectifying": "运行整改期", "revocation_proposed": "拟取消称号（待省局确认）",
     "rejected": "未获批准", "revoked": "已取消称号",
 }
+# A revoked title (取消称号): the zone leaves the public map and its institutions no longer claim anything.
+REVOKED_STATES = ("revoked",)
+PUBLIC_HIDDEN_STATES = REVOKED_STATES  # zones the public never sees, published or not
 ROLES = {"applicant": "建设主体", "city": "设区市知识产权局", "province": "省知识产权局", "expert": "评审专家"}
 MATERIALS = {"recommendation_letter": "设区市知识产权局推荐函", "application_form": "江苏省知识产权服务业集聚区申报表",
              "work_plan": "集聚区创建工作方案", "commitment": "申报材料真实性承诺书", "other": "其他材料"}

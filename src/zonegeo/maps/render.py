@@ -1,16 +1,16 @@
-"""One renderer: a zone plan and its report → a folium map for an audience (reviewer, public, offline)."""
+"""One renderer: a zone plan and its report → a folium map, showing what the audience's policy lets it see
+(``services/disclosure.py`` holds the policies; this module only reads them)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import html
-from typing import Any
+from typing import Any, Protocol
 
 import folium
 from branca.element import Element
 
 from zonegeo.domain.check import Report
-from zonegeo.domain.credit_code import is_natural_person_code
 from zonegeo.domain.model import ZonePlan
 from zonegeo.maps import assets
 from zonegeo.maps.basemaps import add_base_layers
@@ -21,7 +21,6 @@ FLOOR_CLASSES = [(3, "#fee5d9"), (6, "#fcae91"), (10, "#fb6a4a"), (20, "#de2d26"
 COLOURS = {"boundary": "#d7301f", "core": "#ff9800", "inside": "#1a9850", "outside": "#d73027",
            "invalid": "#7b3294", "platform": "#2166ac"}
 CLUSTER_ABOVE = 200  # institutions drawn one by one up to this many, clustered above
-AUDIENCES = ("reviewer", "public", "offline")
 
 _BUILDING_STYLE = ("function (f) { var o = f.properties.o; return {color: o ? '#c62828' : '#67000d', weight: o ? 3 : 1,"
                    " dashArray: o ? '4 3' : null, fillColor: zg.floorColour(f.properties.u), fillOpacity: 0.75}; }")
@@ -30,6 +29,31 @@ _INSTITUTION_POINT = ("function (f, ll) { return L.circleMarker(ll, {radius: 6, 
                       f" '{COLOURS['invalid']}'][f.properties.s]}}); }}")
 _PLATFORM_POINT = ("function (f, ll) { return L.marker(ll, {icon: L.divIcon({className: 'zg-platform-icon', "
                    "html: '<div class=\"zg-platform\">台</div>', iconSize: [26, 26], iconAnchor: [13, 13]})}); }")
+
+
+class MapPolicy(Protocol):
+    """What the map may show (``services.disclosure.Disclosure`` satisfies it)."""
+
+    @property
+    def verdict(self) -> bool: ...  # 量化条件全部符合 / 未全部符合 in the title panel
+
+    @property
+    def invalid_codes(self) -> bool: ...  # 信用代码无效 markers and legend entry
+
+    def credit_code(self, code: str) -> str: ...  # the code as shown in a popup
+
+
+class _Everything:
+    """The default: everything (a reviewer's map, or ``check --map`` on the user's own files)."""
+
+    verdict = True
+    invalid_codes = True
+
+    def credit_code(self, code: str) -> str:
+        return code
+
+
+EVERYTHING: MapPolicy = _Everything()
 
 
 class ZoneMap(folium.Map):
@@ -44,7 +68,7 @@ def _m2(value: float) -> str:
     return f"{value:,.1f} 平方米"
 
 
-def _institution_features(plan: ZonePlan, report: Report, audience: str) -> list[dict[str, Any]]:
+def _institution_features(plan: ZonePlan, report: Report, policy: MapPolicy) -> list[dict[str, Any]]:
     # Keyed by position in the list, not by name: two institutions may share a name.
     outside = {o["index"]: o["distance_m"] for o in report.institutions["outside"]}
     invalid = {v["index"]: v["reason"] for v in report.institutions["invalid_credit_codes"]}
@@ -52,24 +76,20 @@ def _institution_features(plan: ZonePlan, report: Report, audience: str) -> list
     for k, inst in enumerate(plan.institutions):
         if inst.kind.is_platform:
             continue
-        status = 1 if k in outside else (2 if k in invalid and audience != "public" else 0)
+        status = 1 if k in outside else (2 if k in invalid and policy.invalid_codes else 0)
         state = [
             "位于四至范围内", f"位于四至范围外，距边界约{outside.get(k, 0):,.0f}米",
             f"统一社会信用代码无效：{invalid.get(k, '')}"][status]
-        code = inst.credit_code
-        if audience == "public" and is_natural_person_code(code):
-            code = ""
         out.append(point(inst.lon, inst.lat, {
-            "n": inst.name, "c": code, "sv": "、".join(inst.services), "ch": "、".join(inst.chain),
-            "p": f"{inst.building}{inst.floor and f' {inst.floor}层'}", "st": state, "s": status}))
+            "n": inst.name, "c": policy.credit_code(inst.credit_code), "sv": "、".join(inst.services),
+            "ch": "、".join(inst.chain), "p": f"{inst.building}{inst.floor and f' {inst.floor}层'}", "st": state,
+            "s": status}))
     return out
 
 
 def render(plan: ZonePlan, report: Report, *, title: str, subtitle: str = "", tiles: str = "OpenStreetMap",
-           asset_base: str = "/assets", audience: str = "reviewer", tianditu_key: str = "") -> folium.Map:
+           asset_base: str = "/assets", policy: MapPolicy = EVERYTHING, tianditu_key: str = "") -> folium.Map:
     """The map of one zone: boundary, core, buildings by floors used, institutions by status, platforms."""
-    if audience not in AUDIENCES:
-        raise ValueError(f"audience must be one of {AUDIENCES}")
     west, south, east, north = plan.boundary.bounds
     m = ZoneMap(location=[(south + north) / 2, (west + east) / 2], tiles=None, control_scale=True,
                 zoom_start=16, asset_base=asset_base, prefer_canvas=len(plan.buildings) > 3000)
@@ -96,7 +116,7 @@ def render(plan: ZonePlan, report: Report, *, title: str, subtitle: str = "", ti
         Overlay(features, name="建筑（按使用层数着色）", asset_base=asset_base, style=_BUILDING_STYLE, tooltip="n",
                 fields=[["n", "名称"], ["f", "层数"], ["u", "使用层数"], ["a", "占地面积"], ["fa", "建筑面积"],
                         ["o", "超出范围"]]).add_to(m)
-    institutions = _institution_features(plan, report, audience)
+    institutions = _institution_features(plan, report, policy)
     if institutions:
         fields = [["n", "名称"], ["c", "统一社会信用代码"], ["sv", "服务类型"], ["ch", "链条环节"], ["p", "位置"], ["st", "状态"]]
         Overlay(institutions, name="知识产权服务机构", asset_base=asset_base, point=_INSTITUTION_POINT, tooltip="n",
@@ -111,7 +131,7 @@ def render(plan: ZonePlan, report: Report, *, title: str, subtitle: str = "", ti
     folium.LayerControl(collapsed=True).add_to(m)
     PageScript(gcj_layers).add_to(m)
     add_site_controls(m, asset_base=asset_base, minimap=bool(tiles))
-    m.get_root().html.add_child(Element(PRINT_AND_PHONE_CSS + _legend(title, subtitle, report, audience)))
+    m.get_root().html.add_child(Element(PRINT_AND_PHONE_CSS + _legend(title, subtitle, report, policy)))
     m.fit_bounds([[south, west], [north, east]], padding=(20, 20))
     return m
 
@@ -133,10 +153,10 @@ _LEGEND_CSS = """
 </style>"""
 
 
-def _legend(title: str, subtitle: str, report: Report, audience: str) -> str:
+def _legend(title: str, subtitle: str, report: Report, policy: MapPolicy) -> str:
     failing = [r for r in report.rules if not r.passed]
     verdict = ""
-    if audience != "public":
+    if policy.verdict:
         verdict = ('<span class="zg-pass">量化条件全部符合（另有事项需人工审核）</span>' if not failing else
                    '<span class="zg-fail">量化条件未全部符合：' + html.escape("、".join(r.title for r in failing))
                    + "</span>")
@@ -144,7 +164,7 @@ def _legend(title: str, subtitle: str, report: Report, audience: str) -> str:
         f'<i style="background:{c}"></i>{"≤" + str(limit) if limit < 10**6 else "更多"}层 '
         for limit, c in FLOOR_CLASSES)
     today = dt.date.today()
-    invalid = "" if audience == "public" else \
+    invalid = "" if not policy.invalid_codes else \
         f'<i class="dot" style="background:{COLOURS["invalid"]}"></i>信用代码无效 '
     return _LEGEND_CSS + f"""
 <div class="zg-panel zg-title"><b>{html.escape(title)}</b><br>{html.escape(subtitle)}<br>{verdict}

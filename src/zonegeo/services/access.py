@@ -9,9 +9,19 @@ from sqlalchemy.orm import Session
 from zonegeo.db import repo
 from zonegeo.db.models import User, Zone, ZoneMember
 from zonegeo.errors import InputError, NotFoundError, PermissionDeniedError
+from zonegeo.services import disclosure
 
-PUBLIC_HIDDEN = ("revoked",)
 MEMBER_RELATIONS = ("applicant", "expert")
+
+# Role rules of the endpoints (``api/deps.py`` builds its dependencies from these, so the authorisation-matrix
+# test reads them from the route table); the per-zone rules are the functions below.
+READ_ROLES = ("applicant", "city", "province", "expert")  # any login
+WRITE_ROLES = ("applicant", "city", "province")  # change a zone's files and records
+BUREAU_ROLES = ("city", "province")  # change events and their reports across zones
+PROVINCE_ROLES = ("province",)
+EXPERT_ROLES = ("expert",)
+REVIEW_WRITE_ROLES = ("expert", "province")  # 需人工审核 records (experts: assigned zones only)
+REVIEW_READ_ROLES = ("expert", "province", "city")
 
 
 def relation(session: Session, user: User, zone: Zone) -> str | None:
@@ -21,7 +31,7 @@ def relation(session: Session, user: User, zone: Zone) -> str | None:
 
 def can_see(session: Session, user: User | None, zone: Zone) -> bool:
     if user is None:
-        return zone.published and zone.status not in PUBLIC_HIDDEN
+        return disclosure.zone_is_public(zone)
     if user.role == "province":
         return True
     if user.role == "city":
@@ -37,12 +47,32 @@ def visible_zone(session: Session, user: User | None, code: str) -> Zone:
     return zone
 
 
+def can_write(session: Session, user: User | None, zone: Zone) -> bool:
+    """Whether ``user`` may change the zone's files and records (experts and the public never may)."""
+    return user is not None and user.role in WRITE_ROLES and can_see(session, user, zone)
+
+
 def writable_zone(session: Session, user: User, code: str) -> Zone:
-    """The zone if ``user`` may change its files and records (experts and the public never may)."""
+    """The zone if ``user`` may change its files and records; 'not found' if they may not even see it."""
     zone = visible_zone(session, user, code)
-    if user.role == "expert":
+    if not can_write(session, user, zone):
         raise PermissionDeniedError("read_only", "评审专家只能查看和提交评审意见", {"code": code})
     return zone
+
+
+def city_scope(user: User, city: str | None) -> str | None:
+    """The city whose records a bureau user may list: a city bureau its own, whatever it asks for; the province
+    the one it asks for (None: all)."""
+    return user.city if user.role == "city" else city
+
+
+def can_record_reviews(session: Session, user: User | None, zone: Zone) -> bool:
+    """Whether ``user`` may record 需人工审核 results on this zone now (an assigned expert or the province)."""
+    from zonegeo.services import reviews
+
+    if user is None or user.role not in REVIEW_WRITE_ROLES or zone.status not in reviews.OPEN_STATES:
+        return False
+    return user.role != "expert" or relation(session, user, zone) == "expert"
 
 
 def visible_zones(session: Session, user: User | None) -> list[Zone]:

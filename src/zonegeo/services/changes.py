@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from zonegeo.db import repo
 from zonegeo.db.models import ChangeEvent, User, Zone, ZoneVersion
+from zonegeo.domain import versions
 from zonegeo.domain.diff import LayoutDiff, Tolerances, compare_plans
 from zonegeo.domain.rules import RuleSet
 from zonegeo.domain.workdays import WorkCalendar
@@ -19,9 +20,7 @@ from zonegeo.services import audit
 
 KIND_LABELS = {"spatial_layout": "空间布局和物理载体", "operator": "运营管理机构", "function": "性质或功能",
                "mechanism": "运行机制", "other": "其他重大事项"}
-STATE_LABELS = {"draft": "草稿", "submitted": "已提交", "approved": "已批准", "superseded": "已被替代"}
 STATUS_LABELS = {"pending": "待报告", "overdue": "已逾期", "reported": "已按时报告", "late": "逾期后报告"}
-TRANSITIONS = {"submit": ("draft", "submitted"), "approve": ("submitted", "approved")}
 
 
 def version_diff(session: Session, zone: Zone, a: int, b: int, rules: RuleSet) -> LayoutDiff:
@@ -56,30 +55,19 @@ def transition(*, session: Session, code: str, number: int, action: str, by: str
 
     Who decided is the logged-in ``user``; ``by`` is a name they may add (kept as ``decided_by_name``), or the
     operator's name when there is no login (the CLI)."""
-    if action not in TRANSITIONS:
-        raise InputError("unknown_action", f"未知的操作“{action}”，应为 submit 或 approve", {"action": action})
     zone = repo.get_zone(session, code)
     repo.lock_zone(session, zone)
     version = repo.get_version(session, zone, number)
-    source, target = TRANSITIONS[action]
-    if version.state != source:
-        allowed = [a for a, (s, _) in TRANSITIONS.items() if s == version.state]
-        verb = "提交" if action == "submit" else "批准"
-        can = f"；当前可执行：{'、'.join(allowed)}" if allowed else "；当前没有可执行的操作"
-        raise ConflictError("illegal_transition", f"版本{number}当前状态为“{STATE_LABELS[version.state]}”，不能{verb}{can}",
-                            {"state": version.state, "action": action, "allowed": allowed})
-    previous = repo.approved_version(session, zone) if target == "approved" else None
-    if previous is not None:
-        previous.state = "superseded"
-        session.flush()
-    version.state = target
+    step = versions.step(version.state, action, number=number)
+    source, target = step.source, step.target
+    previous = repo.set_version_state(session, zone, version, target)
     version.decided_by = user.username if user is not None else (by or "cli")
     version.decided_by_name = by if user is not None and by != user.username else ""
     version.decided_at = dt.datetime.now(dt.UTC)
     if effective_on is not None:
         version.effective_on = effective_on
     session.flush()
-    event = on_approved(session, zone, version, previous, rules, calendar) if target == "approved" else None
+    event = on_approved(session, zone, version, previous, rules, calendar) if target == versions.APPROVED else None
     audit.record(session, user, f"version_{action}", f"zone/{code}/version/{number}", actor=by,
                  before={"state": source, "superseded": previous.number if previous else None},
                  after={"state": target, "change_event": event.id if event else None})

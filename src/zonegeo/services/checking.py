@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -10,11 +11,13 @@ from sqlalchemy.orm import Session
 from zonegeo.db import repo
 from zonegeo.db.models import Institution, Zone
 from zonegeo.domain.check import Report, Warning_, check_plan
-from zonegeo.domain.credit_code import is_natural_person_code, normalize
+from zonegeo.domain.credit_code import normalize
+from zonegeo.domain.lifecycle import REVOKED_STATES
 from zonegeo.domain.model import ZonePlan
 from zonegeo.domain.rules import RuleSet
 from zonegeo.errors import NotFoundError
 from zonegeo.ingest.plan import PlanRead, read_plan
+from zonegeo.services import disclosure
 
 
 def _warnings(raw: list[dict]) -> list[Warning_]:
@@ -34,11 +37,13 @@ def zone_summary(zone) -> dict:
             "operator": zone.operator, "status": zone.status, "published": zone.published}
 
 
-def zone_report(*, session: Session, code: str, rules: RuleSet, approved_only: bool = False) -> Report:
-    """The same report ``check`` gives, computed from the zone's current version and active institutions
-    (the approved one only, for the public)."""
+def zone_report(*, session: Session, code: str, rules: RuleSet,
+                policy: disclosure.Disclosure = disclosure.REVIEWER) -> Report:
+    """The same report ``check`` gives, computed from the layout ``policy`` is shown (the approved one; for a
+    reviewer of a zone with none yet, the newest) and the zone's active institutions. Not yet redacted: see
+    ``disclosed_report``."""
     zone = repo.get_zone(session, code)
-    version = repo.approved_version(session, zone) if approved_only else repo.current_version(session, zone)
+    version = disclosure.shown_version(session, zone, policy)
     if version is None:
         raise NotFoundError("zone_has_no_version", f"集聚区“{code}”尚无空间布局版本", {"code": code})
     plan = repo.to_domain_plan(version, repo.active_institutions(session, zone))
@@ -48,8 +53,9 @@ def zone_report(*, session: Session, code: str, rules: RuleSet, approved_only: b
     return check_plan(plan, rules, inputs=version.source_files, warnings=warnings, zone=info)
 
 
-# Zones whose institutions no longer claim anything (a revoked title).
-_GONE_STATUSES = ("revoked",)
+def disclosed_report(*, session: Session, code: str, rules: RuleSet, policy: disclosure.Disclosure) -> dict[str, Any]:
+    """The report as ``policy`` may see it: what the API returns and the zone page shows."""
+    return disclosure.report(policy, zone_report(session=session, code=code, rules=rules, policy=policy).to_dict())
 
 
 def claimed_elsewhere(*, session: Session, zone: Zone, plan: ZonePlan) -> list[Warning_]:
@@ -68,7 +74,7 @@ def claimed_elsewhere(*, session: Session, zone: Zone, plan: ZonePlan) -> list[W
                Zone.name.label("zone_name"))
         .join(Zone, Zone.id == Institution.zone_id)
         .where(Institution.zone_id != zone.id, Institution.left_on.is_(None),
-               Zone.status.not_in(_GONE_STATUSES), stored.in_(list(ours)))
+               Zone.status.not_in(REVOKED_STATES), stored.in_(list(ours)))
         .order_by(Zone.code, Institution.name)).all()
     claims = [{"credit_code": r.code, "name": mine.name, "address": mine.address, "other_zone": r.zone_code,
                "other_zone_name": r.zone_name, "other_name": r.name, "other_address": r.address}
@@ -81,18 +87,3 @@ def claimed_elsewhere(*, session: Session, zone: Zone, plan: ZonePlan) -> list[W
     return [Warning_("credit_code_in_other_zone",
                      f"以下机构的统一社会信用代码也登记在其他集聚区，请核实机构实际入驻哪个集聚区：{listed}",
                      {"claims": claims})]
-
-
-def redact_for_public(report: dict) -> dict:
-    """The report as the public may see it: no credit codes of natural persons, no credit-code findings."""
-    inst = dict(report["institutions"])
-    inst["outside"] = [o | {"credit_code": ""} if is_natural_person_code(o["credit_code"]) else o
-                       for o in inst["outside"]]
-    inst["invalid_credit_codes"] = []
-    rules = [r | {"evidence": {}} if r["id"] == "institutions" else r for r in report["rules"]]
-    # Credit-code findings are for reviewers, like invalid_credit_codes.
-    warnings = [w for w in report["warnings"] if w["code"] not in _PRIVATE_WARNINGS]
-    return report | {"institutions": inst, "rules": rules, "warnings": warnings}
-
-
-_PRIVATE_WARNINGS = ("credit_code_in_other_zone", "public_institution_code", "duplicate_credit_code")

@@ -7,32 +7,37 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from zonegeo.db import repo
+from zonegeo.domain import versions
 from zonegeo.domain.check import Report, check_plan
 from zonegeo.domain.rules import RuleSet
 from zonegeo.errors import NotFoundError
 from zonegeo.ingest.plan import PlanRead
 from zonegeo.maps.render import render, to_html
-from zonegeo.services.changes import STATE_LABELS
+from zonegeo.services import disclosure
 
 
 def zone_map_html(*, session: Session, code: str, rules: RuleSet, tiles: str, self_contained: bool = False,
                   asset_base: str = "/assets", version_number: int | None = None, audience: str = "reviewer",
                   tianditu_key: str = "") -> str:
+    """The map of the layout ``audience`` is shown (``disclosure.shown_version``), or of version
+    ``version_number`` for reviewers, with what ``audience`` may see of it."""
+    policy = disclosure.for_audience(audience)
     zone = repo.get_zone(session, code)
-    if audience == "public":  # the public sees approved layouts only
-        version = repo.approved_version(session, zone)
-    elif version_number is None:
-        version = repo.current_version(session, zone)
+    if version_number is None:
+        version = disclosure.shown_version(session, zone, policy)
     else:
         version = repo.get_version(session, zone, version_number)
+        if not policy.sees_version(version.state):  # not revealed: as if it did not exist
+            raise NotFoundError("version_not_found", f"集聚区“{code}”没有版本{version_number}",
+                                {"code": code, "version": version_number})
     if version is None:
         raise NotFoundError("zone_has_no_version", f"集聚区“{code}”尚无空间布局版本", {"code": code})
     plan = repo.to_domain_plan(version, repo.active_institutions(session, zone))
     report = check_plan(plan, rules)
-    state = STATE_LABELS[version.state]
+    state = versions.STATES[version.state]
     subtitle = f"{zone.city} · 空间布局版本{version.number}（{state}，{version.effective_on:%Y年%m月%d日}起）"
     m = render(plan, report, title=zone.name, subtitle=subtitle, tiles=tiles, asset_base=asset_base,
-               audience=audience, tianditu_key=tianditu_key)
+               policy=policy, tianditu_key=tianditu_key)
     return to_html(m, self_contained=self_contained, asset_base=asset_base)
 
 

@@ -20,9 +20,7 @@ from zonegeo.domain.rules import RuleSet
 from zonegeo.maps.assets import ASSET_DIR
 from zonegeo.maps.public import index_page, province_map
 from zonegeo.maps.render import render, to_html
-from zonegeo.services import audit
-
-HIDDEN_STATUSES = ("revoked",)
+from zonegeo.services import audit, disclosure
 
 
 def set_published(*, session: Session, code: str, published: bool, actor: str = "cli") -> None:
@@ -36,11 +34,10 @@ def set_published(*, session: Session, code: str, published: bool, actor: str = 
 
 def public_zones(session: Session) -> list[tuple[Zone, Any]]:
     """(zone, approved version) of every zone that may appear in public."""
-    zones = session.scalars(select(Zone).where(Zone.published.is_(True), Zone.status.not_in(HIDDEN_STATUSES))
-                            .order_by(Zone.city, Zone.code))
+    zones = session.scalars(select(Zone).where(disclosure.public_zones_clause()).order_by(Zone.city, Zone.code))
     out = []
     for zone in zones:
-        version = repo.approved_version(session, zone)
+        version = disclosure.shown_version(session, zone, disclosure.PUBLIC)
         if version is not None:  # drafts and submissions never go public
             out.append((zone, version))
     return out
@@ -59,7 +56,7 @@ def publish(*, session: Session, rules: RuleSet, out_dir: Path, tiles: str, tian
         subtitle = (f"{zone.city} · 建设主体：{zone.builder} · 空间布局版本{version.number}"
                     f"（{version.effective_on:%Y年%m月%d日}起）")
         m = render(plan, report, title=zone.name, subtitle=subtitle, tiles=tiles, asset_base="../assets",
-                   audience="public", tianditu_key=tianditu_key)
+                   policy=disclosure.PUBLIC, tianditu_key=tianditu_key)
         (out_dir / "zones" / f"{zone.code}.html").write_text(to_html(m, asset_base="../assets"), encoding="utf-8")
         facts = {"code": zone.code, "name": zone.name, "city": zone.city, "builder": zone.builder,
                  "operator": zone.operator, "land_m2": round(report.areas["land_m2"], 1),

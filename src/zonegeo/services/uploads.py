@@ -46,8 +46,9 @@ class UploadResult:
 def upload_version(*, session: Session, code: str, files: list[UploadedFile], rules: RuleSet, uploaded_by: str,
                    repair: bool = False, limits: Limits | None = None, today: dt.date | None = None,
                    user: User | None = None) -> UploadResult:
-    """A new draft version from the uploaded layers; roles not uploaded are carried over from the current
-    version. Institutions, which belong to the zone rather than to a version, are synchronised."""
+    """A new draft version from the uploaded layers; roles not uploaded are carried over from the newest
+    version (so a boundary draft followed by a buildings upload keeps the new boundary). Institutions, which
+    belong to the zone rather than to a version, are synchronised."""
     if not files:
         raise InputError("no_files", "没有上传任何文件", {})
     zone = repo.get_zone(session, code)
@@ -57,7 +58,7 @@ def upload_version(*, session: Session, code: str, files: list[UploadedFile], ru
     except InputError as exc:  # one code for the API, with every finding in the detail
         findings = exc.detail.get("findings") or [exc.to_dict()]
         raise InputError("upload_invalid", f"上传的文件未通过检查：{exc.message}", {"findings": findings}) from exc
-    current = repo.current_version(session, zone)
+    current = repo.latest_version(session, zone)  # carry over from the newest layout, a draft included
     base = repo.to_domain_plan(current, []) if current is not None else None
     if "boundary" not in reads and base is None:
         raise InputError("missing_boundary", "该集聚区还没有四至范围，首次上传必须包含四至范围（boundary）文件",

@@ -14,12 +14,13 @@ from sqlalchemy.orm import Session
 
 from zonegeo.db import repo
 from zonegeo.db.models import AuditEntry, Zone, ZoneVersion
+from zonegeo.domain import versions
 from zonegeo.domain.measure import geodesic_area_m2
 from zonegeo.domain.rules import RuleSet
 from zonegeo.domain.workdays import WorkCalendar
 from zonegeo.errors import ConflictError, InputError, NotFoundError
 from zonegeo.ingest.plan import ZoneBundle, read_zone_dir
-from zonegeo.services import audit, changes
+from zonegeo.services import audit, changes, disclosure
 from zonegeo.services.checking import zone_summary
 
 
@@ -116,7 +117,7 @@ def import_zone(*, session: Session, folder: Path, uploaded_by: str = "cli", tod
     if not created:
         last = _last_import(session, info.code)
         if last is not None and last.get("folder_sha256") == fingerprint:
-            current = repo.current_version(session, zone)
+            current = repo.approved_version(session, zone)
             return ImportResult(info.code, False, current.number if current else 0, False,
                                 {"entered": 0, "left": 0, "updated": 0}, unchanged=True)
         kept = _approved_by_users_since(session, zone, last, plan_sha256)
@@ -126,7 +127,7 @@ def import_zone(*, session: Session, folder: Path, uploaded_by: str = "cli", tod
     if created:
         zone.status, zone.dates = info.status, dict(info.extra)
     session.flush()
-    current = kept or repo.current_version(session, zone)
+    current = kept or repo.approved_version(session, zone)  # an import records the layout in force
     new_version = kept is None and (current is None or current.content_sha256 != plan_sha256)
     event = None
     if new_version:
@@ -144,10 +145,12 @@ def import_zone(*, session: Session, folder: Path, uploaded_by: str = "cli", tod
                         event.report_due if event is not None else None, kept_approved=kept is not None)
 
 
-def list_zones(*, session: Session, only: list[Zone] | None = None) -> list[dict[str, Any]]:
+def list_zones(*, session: Session, only: list[Zone] | None = None,
+               policy: disclosure.Disclosure = disclosure.REVIEWER) -> list[dict[str, Any]]:
+    """Zone summaries with the layout ``policy`` is shown (its number, state and land area)."""
     out = []
     for zone in repo.list_zones(session) if only is None else only:
-        version = repo.current_version(session, zone)
+        version = disclosure.shown_version(session, zone, policy)
         land = geodesic_area_m2(repo.to_domain_plan(version, []).boundary) if version else None
         out.append(zone_summary(zone) | {
             "version": version.number if version else None,
@@ -158,18 +161,21 @@ def list_zones(*, session: Session, only: list[Zone] | None = None) -> list[dict
     return out
 
 
-def get_zone(*, session: Session, code: str) -> dict[str, Any]:
+def get_zone(*, session: Session, code: str, policy: disclosure.Disclosure = disclosure.REVIEWER) -> dict[str, Any]:
+    """One zone with the layout versions ``policy`` may see; ``version`` is the one it is shown by default."""
     zone = repo.get_zone(session, code)
-    version = repo.current_version(session, zone)
-    versions = [version_dict(v) for v in repo.list_versions(session, zone)]
-    return zone_summary(zone) | {"version": version.number if version else None, "versions": versions}
+    version = disclosure.shown_version(session, zone, policy)
+    rows = disclosure.visible_versions(policy, [version_dict(v) for v in repo.list_versions(session, zone)])
+    return zone_summary(zone) | {"version": version.number if version else None, "versions": rows}
 
 
 def version_dict(v) -> dict[str, Any]:
-    return {"number": v.number, "state": v.state, "state_label": changes.STATE_LABELS[v.state],
+    return {"number": v.number, "state": v.state, "state_label": versions.STATES[v.state],
             "effective_on": v.effective_on.isoformat(), "uploaded_by": v.uploaded_by, "decided_by": v.decided_by,
             "source_files": v.source_files}
 
 
-def list_versions(*, session: Session, code: str) -> list[dict[str, Any]]:
-    return [version_dict(v) for v in repo.list_versions(session, repo.get_zone(session, code))]
+def list_versions(*, session: Session, code: str,
+                  policy: disclosure.Disclosure = disclosure.REVIEWER) -> list[dict[str, Any]]:
+    rows = [version_dict(v) for v in repo.list_versions(session, repo.get_zone(session, code))]
+    return disclosure.visible_versions(policy, rows)

@@ -17,8 +17,8 @@ router = APIRouter(tags=["变更事项"])
 
 @router.get("/api/changes", response_class=ORJSONResponse, summary="变更事项（status=pending|overdue|reported|late）")
 def list_changes(session: SessionDep, user: Bureau, status: str | None = None, city: str | None = None) -> Response:
-    city = user.city if user.role == "city" else city  # a city bureau sees its own city
-    rows = changes.list_changes(session=session, today=dt.date.today(), status_filter=status, city=city)
+    rows = changes.list_changes(session=session, today=dt.date.today(), status_filter=status,
+                                city=access.city_scope(user, city))
     return ORJSONResponse({"data": rows, "count": len(rows)})
 
 
@@ -44,8 +44,7 @@ def file_report(code: str, change_id: int, body: ChangeReport, session: SessionD
 @router.get("/changes", response_class=HTMLResponse, include_in_schema=False)
 def changes_page(request: Request, session: SessionDep, user: Bureau, city: str | None = None) -> HTMLResponse:
     today = dt.date.today()
-    city = user.city if user.role == "city" else city
-    rows = [r for r in changes.list_changes(session=session, today=today, city=city)
+    rows = [r for r in changes.list_changes(session=session, today=today, city=access.city_scope(user, city))
             if r["status"] in ("pending", "overdue")]
     by_city: dict[str, list[dict[str, Any]]] = {}
     for row in rows:  # already nearest deadline first

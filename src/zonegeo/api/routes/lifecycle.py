@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
+from zonegeo.api.bounds import RegistryDate, ZoneCode
 from zonegeo.api.csrf import check_csrf, csrf_token
 from zonegeo.api.deps import CalendarDep, Expert, LoggedIn, Province, RulesDep, SessionDep, SettingsDep, Writer, require
 from zonegeo.api.schemas import ORJSONResponse
@@ -17,12 +18,12 @@ from zonegeo.errors import ConflictError, InputError
 from zonegeo.services import access, audit, lifecycle, reviews
 
 router = APIRouter(tags=["生命周期"])
-Reviewer = Annotated[Any, Depends(require("expert", "province"))]  # assigned experts, checked by the service
-ReviewReader = Annotated[Any, Depends(require("expert", "province", "city"))]
+Reviewer = Annotated[Any, Depends(require(*access.REVIEW_WRITE_ROLES))]  # assigned experts: checked by the service
+ReviewReader = Annotated[Any, Depends(require(*access.REVIEW_READ_ROLES))]
 
 
 class ApplicationCreate(BaseModel):
-    code: str
+    code: ZoneCode
     name: str
     city: str
     builder: str
@@ -30,7 +31,7 @@ class ApplicationCreate(BaseModel):
 
 
 class ActionRequest(BaseModel):
-    on: dt.date | None = None  # the day it happened (not in the future); today when omitted
+    on: RegistryDate | None = None  # the day it happened (not in the future); today when omitted
     # result (pass/fail or 合格/不合格), grade (excellent/pass/fail or 优秀/合格/不合格), reason (1–6),
     # rectification_months, period_reason, outcome (upheld/dismissed), decision, text, by (a name to add) …
     data: dict[str, Any] = {}
@@ -54,7 +55,7 @@ class ExpertAssign(BaseModel):
 
 class AnnualReport(BaseModel):
     year: int
-    on: dt.date | None = None
+    on: RegistryDate | None = None
 
 
 @router.post("/api/zones", status_code=201, response_class=ORJSONResponse, summary="创建申报（草稿）")
@@ -149,8 +150,9 @@ def worklist_page(request: Request, session: SessionDep, calendar: CalendarDep, 
 
 
 @router.get("/api/audit", response_class=ORJSONResponse, summary="审计日志（仅省知识产权局）")
-def audit_log(session: SessionDep, user: Province, object: str | None = None, limit: int = 200) -> Response:
-    return ORJSONResponse({"data": audit.entries(session=session, obj=object, limit=min(limit, 1000))})
+def audit_log(session: SessionDep, user: Province, object: str | None = None,
+              limit: Annotated[int, Query(ge=1, le=1000, description="条数（1–1000）")] = 200) -> Response:
+    return ORJSONResponse({"data": audit.entries(session=session, obj=object, limit=limit)})
 
 
 def _review_page(request: Request, session, rules, user, code: str, *, message: str = "", error: dict | None = None,
@@ -159,7 +161,9 @@ def _review_page(request: Request, session, rules, user, code: str, *, message: 
     zone = access.visible_zone(session, user, code)
     context = {"zone": zone, "state_label": STATES.get(zone.status, zone.status), "overview": overview,
                "proposal": lifecycle.revocation(session=session, user=user, code=code), "user": user,
-               "can_record": user.role in ("expert", "province") and zone.status in reviews.OPEN_STATES,
+               "can_record": access.can_record_reviews(session, user, zone),
+               "can_decide_revocation": user.role in access.PROVINCE_ROLES,
+               "is_reviewer": user.role in access.REVIEW_WRITE_ROLES,
                "results": reviews.RESULTS, "csrf": csrf_token(request), "message": message, "error": error}
     return request.app.state.templates.TemplateResponse(request, "review.html", context, status_code=status_code)
 

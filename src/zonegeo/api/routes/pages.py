@@ -9,24 +9,26 @@ from fastapi.responses import HTMLResponse
 
 from zonegeo.api.deps import LoggedIn, RulesDep, SessionDep, SettingsDep, Viewer
 from zonegeo.domain.lifecycle import STATES
-from zonegeo.services import access, checking, mapping, zones
+from zonegeo.services import access, checking, disclosure, mapping, zones
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request, session: SessionDep, user: Viewer) -> HTMLResponse:
-    rows = zones.list_zones(session=session, only=access.visible_zones(session, user))
+    rows = zones.list_zones(session=session, only=access.visible_zones(session, user), policy=disclosure.for_user(user))
     return request.app.state.templates.TemplateResponse(request, "index.html", {"zones": rows, "user": user})
 
 
 @router.get("/zones/{code}", response_class=HTMLResponse)
 def zone_page(code: str, request: Request, session: SessionDep, rules: RulesDep, user: Viewer) -> HTMLResponse:
-    access.visible_zone(session, user, code)
-    report = checking.zone_report(session=session, code=code, rules=rules, approved_only=user is None)
-    zone = zones.get_zone(session=session, code=code)
+    found = access.visible_zone(session, user, code)
+    policy = disclosure.for_user(user)
+    report = checking.disclosed_report(session=session, code=code, rules=rules, policy=policy)
+    zone = zones.get_zone(session=session, code=code, policy=policy)
     return request.app.state.templates.TemplateResponse(
-        request, "zone.html", {"zone": zone, "report": report, "user": user, "states": STATES})
+        request, "zone.html", {"zone": zone, "report": report, "user": user, "states": STATES,
+                               "can_upload": access.can_write(session, user, found)})
 
 
 @router.get("/zones/{code}/map", response_class=HTMLResponse)

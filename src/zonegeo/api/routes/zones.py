@@ -9,28 +9,26 @@ from fastapi.responses import Response
 
 from zonegeo.api.deps import RulesDep, SessionDep, Viewer
 from zonegeo.api.schemas import ORJSONResponse, ZonePublic, ZonesPublic
-from zonegeo.services import access, checking, zones
+from zonegeo.services import access, checking, disclosure, zones
 
 router = APIRouter(prefix="/api/zones", tags=["集聚区"])
 
 
 @router.get("", response_model=ZonesPublic, summary="集聚区列表（公众只见已公布的）")
 def list_zones(session: SessionDep, user: Viewer) -> dict[str, Any]:
-    rows = zones.list_zones(session=session, only=access.visible_zones(session, user))
+    rows = zones.list_zones(session=session, only=access.visible_zones(session, user),
+                            policy=disclosure.for_user(user))
     return {"data": rows, "count": len(rows)}
 
 
-@router.get("/{code}", response_model=ZonePublic, summary="一个集聚区及其空间布局版本")
+@router.get("/{code}", response_model=ZonePublic, summary="一个集聚区及其空间布局版本（公众只见已批准的）")
 def get_zone(code: str, session: SessionDep, user: Viewer) -> dict[str, Any]:
     access.visible_zone(session, user, code)
-    data = zones.get_zone(session=session, code=code)
-    if user is None:  # the public sees approved layouts only
-        data["versions"] = [v for v in data["versions"] if v["state"] == "approved"]
-    return data
+    return zones.get_zone(session=session, code=code, policy=disclosure.for_user(user))
 
 
 @router.get("/{code}/report", response_class=ORJSONResponse, summary="申报条件核验报告（与 zonegeo report 相同）")
 def zone_report(code: str, session: SessionDep, rules: RulesDep, user: Viewer) -> Response:
     access.visible_zone(session, user, code)
-    report = checking.zone_report(session=session, code=code, rules=rules, approved_only=user is None).to_dict()
-    return ORJSONResponse(report if user else checking.redact_for_public(report))
+    return ORJSONResponse(checking.disclosed_report(session=session, code=code, rules=rules,
+                                                    policy=disclosure.for_user(user)))

@@ -1,0 +1,120 @@
+"""What each audience may see of a zone, its layout versions, its institutions and its report: one policy,
+used by the API, the web pages, the maps and the static public site.
+
+The public (no login) sees published zones that are not revoked, their approved layout only, and public
+attributes only: no credit code of a natural person (个体工商户, 92…), no 信用代码无效 flags, no credit-code
+findings (the reviewers' warnings), no evidence lists naming institutions. Logged-in users see everything of the
+zones they may see (``services/access.py`` decides which)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_
+from sqlalchemy.orm import Session
+
+from zonegeo.db import repo
+from zonegeo.db.models import Zone, ZoneVersion
+from zonegeo.domain import versions
+from zonegeo.domain.credit_code import is_natural_person_code
+from zonegeo.domain.lifecycle import PUBLIC_HIDDEN_STATES
+from zonegeo.errors import InputError
+
+AUDIENCES = ("reviewer", "public", "offline")  # offline: the reviewer's map as one file for a site visit
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """One audience's view. The map renderer reads the same object (``maps.render.MapPolicy``)."""
+
+    audience: str
+    public: bool
+    verdict: bool = True  # the conclusion (量化条件全部符合 / 未全部符合) and each rule's result
+    invalid_codes: bool = True  # 信用代码无效 flags and the list of invalid codes
+    warnings: bool = True  # the report's warnings (credit-code findings, gaps, branches …) are for reviewers
+    evidence: bool = True  # rule evidence naming institutions (e.g. excluded for an invalid code)
+
+    def credit_code(self, code: str) -> str:
+        """The credit code as this audience may see it: a natural person's is blanked for the public."""
+        return "" if self.public and is_natural_person_code(code) else code
+
+    def sees_version(self, state: str) -> bool:
+        return not self.public or state == versions.APPROVED
+
+
+REVIEWER = Disclosure("reviewer", public=False)
+OFFLINE = Disclosure("offline", public=False)
+PUBLIC = Disclosure("public", public=True, invalid_codes=False, warnings=False, evidence=False)
+
+
+def for_user(user: Any) -> Disclosure:
+    """The policy for a caller: the public without a login, the full view with one."""
+    return PUBLIC if user is None else REVIEWER
+
+
+def for_audience(audience: str) -> Disclosure:
+    policies = {p.audience: p for p in (REVIEWER, OFFLINE, PUBLIC)}
+    if audience not in policies:
+        raise InputError("unknown_audience", f"受众“{audience}”不正确，应为：{'、'.join(policies)}",
+                         {"audience": audience, "allowed": list(policies)})
+    return policies[audience]
+
+
+# ---- zones -------------------------------------------------------------------------------------------------
+
+def zone_is_public(zone: Zone) -> bool:
+    """Whether the public may see this zone at all (its layout is a further condition: ``shown_version``)."""
+    return bool(zone.published) and zone.status not in PUBLIC_HIDDEN_STATES
+
+
+def public_zones_clause() -> ColumnElement[bool]:
+    """``zone_is_public`` as a SQL condition on ``Zone``."""
+    return and_(Zone.published.is_(True), Zone.status.not_in(PUBLIC_HIDDEN_STATES))
+
+
+def shown_version(session: Session, zone: Zone, policy: Disclosure) -> ZoneVersion | None:
+    """The layout an audience is shown by default: the approved one; reviewers of a zone with no approved layout
+    yet (a new application) see its newest version instead. The public never sees a draft."""
+    approved = repo.approved_version(session, zone)
+    if approved is not None or policy.public:
+        return approved
+    return repo.latest_version(session, zone)
+
+
+def visible_versions(policy: Disclosure, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Version dicts (``zones.version_dict``) this audience may see."""
+    return [v for v in rows if policy.sees_version(v["state"])]
+
+
+# ---- reports -----------------------------------------------------------------------------------------------
+
+# Rules whose evidence names institutions and why they were not counted (位于四至范围外, 信用代码无效).
+INSTITUTION_EVIDENCE = ("institutions",)
+
+
+def _blank_codes(value: Any, policy: Disclosure) -> Any:
+    """Every ``credit_code`` anywhere in a JSON value, as ``policy`` may see it."""
+    if isinstance(value, dict):
+        return {k: (policy.credit_code(v) if k == "credit_code" and isinstance(v, str) else _blank_codes(v, policy))
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_blank_codes(v, policy) for v in value]
+    return value
+
+
+def report(policy: Disclosure, data: dict[str, Any]) -> dict[str, Any]:
+    """A report dict (``Report.to_dict()``) as ``policy`` may see it. The same for the API, the zone page and
+    the static site; the map renderer applies the same policy to its popups and legend."""
+    if not policy.public:
+        return data
+    out = dict(data)
+    inst = dict(out["institutions"])
+    if not policy.invalid_codes:
+        inst["invalid_credit_codes"] = []
+    out["institutions"] = inst
+    if not policy.evidence:
+        out["rules"] = [r | {"evidence": {}} if r["id"] in INSTITUTION_EVIDENCE else r for r in out["rules"]]
+    if not policy.warnings:  # they flag things for the reviewer, credit-code findings among them
+        out["warnings"] = []
+    return _blank_codes(out, policy)
