@@ -128,8 +128,8 @@ def test_a_refused_commit_of_a_web_form_shows_the_error_page(settings, tokens, e
         csrf = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
         boundary = (DEMO / "boundary.geojson").read_bytes()
         r = browser.post(f"/zones/{uow_zone}/upload", headers={"Accept": "text/html"},
-                         files=[("files", ("boundary.geojson", boundary, "application/geo+json"))],
-                         data={"roles": ["boundary"], "crs": [""], "csrf": csrf})
+                         files=[("file_boundary", ("boundary.geojson", boundary, "application/geo+json"))],
+                         data={"crs_boundary": "", "csrf": csrf})
     assert r.status_code == 409
     assert r.headers["content-type"].startswith("text/html")
     assert "未保存" in r.text and "已生成草稿" not in r.text

@@ -20,8 +20,6 @@ from zonegeo.services.auth import User
 
 router = APIRouter(tags=["上传"])
 FilesField = Annotated[list[UploadFile], File(description="一个或多个文件")]
-# A browser sends an empty file input as an empty string: the form accepts both and drops the empty rows.
-FormFilesField = Annotated[list[UploadFile | str], File()]
 RolesField = Annotated[list[str], Form(description="每个文件的用途：boundary、core、buildings、institutions")]
 CrsField = Annotated[list[str], Form(description="每个文件的坐标系（可空）：EPSG:4549、gcj02、bd09…")]
 LayersField = Annotated[list[str], Form(description="每个文件要读取的图层（可空）")]
@@ -58,31 +56,45 @@ def upload_files(code: str, session: SessionDep, rules: RulesDep, settings: Sett
     return ORJSONResponse(result.to_dict(), status_code=201)
 
 
+UPLOAD_ROLES = (("boundary", "四至范围"), ("core", "核心区"), ("buildings", "建筑（含层数）"),
+                ("institutions", "服务机构和平台"))
+# One file input and one coordinate-source choice per role, named by the role: a row left empty is dropped
+# with its own role and choice, and never shifts another row's.
+FormFile = Annotated[UploadFile | str | None, File()]
+FormText = Annotated[str, Form()]
+
+
+def _upload_context(request: Request, zone: Any, user: User, choices: dict[str, str] | None = None,
+                    repair: bool = False) -> dict[str, Any]:
+    return {"zone": zone, "crs_choices": CRS_CHOICES, "roles": UPLOAD_ROLES, "result": None, "error": None,
+            "csrf": csrf_token(request), "user": user, "choices": choices or {}, "repair": repair}
+
+
 @router.get("/zones/{code}/upload", response_class=HTMLResponse, include_in_schema=False)
 def upload_page(code: str, request: Request, session: SessionDep, user: Writer) -> HTMLResponse:
     access.writable_zone(session, user, code)
     zone = zones.get_zone(session=session, code=code)
-    return request.app.state.templates.TemplateResponse(
-        request, "upload.html", {"zone": zone, "crs_choices": CRS_CHOICES, "result": None, "error": None,
-                                 "csrf": csrf_token(request), "user": user})
+    return request.app.state.templates.TemplateResponse(request, "upload.html", _upload_context(request, zone, user))
 
 
 @router.post("/zones/{code}/upload", response_class=HTMLResponse, include_in_schema=False)
 def upload_form(code: str, request: Request, session: SessionDep, rules: RulesDep, settings: SettingsDep,
-                user: Writer, files: FormFilesField, roles: RolesField, csrf: Annotated[str, Form()] = "",
-                crs: CrsField = None, repair: Annotated[bool, Form()] = False) -> HTMLResponse:
+                user: Writer, csrf: FormText = "", file_boundary: FormFile = None, file_core: FormFile = None,
+                file_buildings: FormFile = None, file_institutions: FormFile = None, crs_boundary: FormText = "",
+                crs_core: FormText = "", crs_buildings: FormText = "", crs_institutions: FormText = "",
+                repair: Annotated[bool, Form()] = False) -> HTMLResponse:
     check_csrf(request, csrf)
     access.writable_zone(session, user, code)
     zone = zones.get_zone(session=session, code=code)
-    # The form has one row per role; rows left without a file are dropped with their role and CRS.
-    rows = [(f, r, c) for f, r, c in zip(files, roles, (crs or []) + [""] * len(files), strict=False)
-            if not isinstance(f, str) and f.filename]
-    context: dict[str, Any] = {"zone": zone, "crs_choices": CRS_CHOICES, "result": None, "error": None,
-                               "csrf": csrf_token(request), "user": user}
+    given = {"boundary": (file_boundary, crs_boundary), "core": (file_core, crs_core),
+             "buildings": (file_buildings, crs_buildings), "institutions": (file_institutions, crs_institutions)}
+    # (FastAPI hands over Starlette's UploadFile, of which fastapi.UploadFile is a subclass: test for a filename.)
+    rows = [(role, f, c) for role, (f, c) in given.items() if getattr(f, "filename", None)]
+    context = _upload_context(request, zone, user, {role: c for role, (_, c) in given.items()}, repair)
     try:
-        context["result"] = _process(session, rules, settings, code, [r[0] for r in rows], [r[1] for r in rows],
-                                     [r[2] for r in rows], [], repair, user)
-    except InputError as exc:  # raised before anything is written
+        context["result"] = _process(session, rules, settings, code, [f for _, f, _ in rows], [r for r, _, _ in rows],
+                                     [c for _, _, c in rows], [], repair, user)
+    except InputError as exc:  # raised before anything is written; the form keeps every choice
         context["error"] = exc.to_dict()
         return request.app.state.templates.TemplateResponse(request, "upload.html", context, status_code=422)
     return request.app.state.templates.TemplateResponse(request, "upload.html", context, status_code=201)
