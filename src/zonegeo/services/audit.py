@@ -1,11 +1,15 @@
 """Appending to the audit log: who (always the logged-in user when there is one), role, when, what, and
-references to before and after."""
+references to before and after.
+
+The database sets each row's id, time (now()), actor, role and hash chain itself (trigger audit_log_chain,
+migration 0006): the actor and role come from the transaction-local settings ``zonegeo.actor`` and
+``zonegeo.actor_role``, which ``record`` sets (SET LOCAL) from the login before inserting."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from zonegeo.db.models import AuditEntry, User
@@ -22,8 +26,15 @@ def record(session: Session, user: User | None, action: str, obj: str, *, before
                      "by_name": actor}
     else:
         name, role = actor or "system", "system"
+    set_actor(session, name, role)
     session.add(AuditEntry(actor=name, role=role, action=action, object=obj, before=before, after=after))
     session.flush()
+
+
+def set_actor(session: Session, name: str, role: str) -> None:
+    """Who acts in this transaction, for the audit trigger (``SET LOCAL``: it ends with the transaction)."""
+    session.execute(text("SELECT set_config('zonegeo.actor', :name, true), set_config('zonegeo.actor_role', :role, true)"),
+                    {"name": name, "role": role})
 
 
 def entries(*, session: Session, limit: int = 200, obj: str | None = None) -> list[dict[str, Any]]:
