@@ -18,8 +18,8 @@ from zonegeo.db.geometry import to_db
 from zonegeo.db.models import Base, Institution, Zone, ZoneVersion
 from zonegeo.domain.measure import geodesic_area_m2
 from zonegeo.errors import InputError
-from zonegeo.ingest.plan import read_zone_dir
-from zonegeo.services.checking import check_files, zone_report
+from zonegeo.ingest.plan import read_plan, read_zone_dir
+from zonegeo.services.checking import check_read, zone_report
 from zonegeo.services.zones import import_zone
 
 
@@ -105,7 +105,7 @@ def test_report_from_the_database_equals_the_report_from_files(session, rules, z
     import_zone(session=session, folder=folder)
     stored = zone_report(session=session, code=code, rules=rules).to_dict()
     bundle = read_zone_dir(folder)
-    checked = check_files(files=bundle.files, crs={"institutions": "EPSG:4490"}, rules=rules).to_dict()
+    checked = check_read(read_plan(bundle.files, {"institutions": "EPSG:4490"}), rules=rules).to_dict()
     assert stored.pop("zone")["version"] == 1
     checked.pop("zone")
     # Only the database knows other zones: their claims on the same credit codes are the one difference.

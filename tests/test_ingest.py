@@ -14,7 +14,7 @@ from tests.conftest import DEMO
 from zonegeo.domain.measure import geodesic_area_m2
 from zonegeo.errors import InputError
 from zonegeo.ingest.layers import read_role
-from zonegeo.ingest.plan import parse_crs_options, read_zone_dir
+from zonegeo.ingest.plan import parse_role_options, read_zone_dir
 
 
 def write_geojson(path: Path, coords: list, props: dict | None = None, crs: str | None = None) -> Path:
@@ -173,10 +173,10 @@ def test_zone_folder_problems(tmp_path):
 
 
 def test_crs_options_are_parsed_and_checked():
-    assert parse_crs_options(["boundary=EPSG:4549", "institutions = EPSG:4490"]) == {
+    assert parse_role_options(["boundary=EPSG:4549", "institutions = EPSG:4490"]) == {
         "boundary": "EPSG:4549", "institutions": "EPSG:4490"}
     with pytest.raises(InputError) as e:
-        parse_crs_options(["roads=EPSG:4490"])
+        parse_role_options(["roads=EPSG:4490"])
     assert e.value.code == "bad_crs_option"
 
 

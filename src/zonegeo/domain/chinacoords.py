@@ -82,9 +82,5 @@ def bd09_to_gcj02(lon, lat, *, tol_deg: float = 1e-10, max_iter: int = 30) -> tu
     return _invert(gcj02_to_bd09, lon, lat, _bd09_to_gcj02_approx(lon, lat), tol_deg=tol_deg, max_iter=max_iter)
 
 
-def wgs84_to_bd09(lon, lat) -> tuple[np.ndarray, np.ndarray]:
-    return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
-
-
 def bd09_to_wgs84(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))

@@ -41,10 +41,6 @@ def parse_role_options(options: list[str] | None, *, what: str = "crs") -> dict[
     return out
 
 
-def parse_crs_options(options: list[str] | None) -> dict[str, str]:
-    return parse_role_options(options, what="crs")
-
-
 def read_roles(items: list[tuple[str, Path, ReadOptions]]) -> dict[str, LayerRead]:
     """Read every file, collecting the findings of all of them before giving up, so that the user sees
     every problem at once."""

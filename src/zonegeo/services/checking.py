@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -16,7 +15,7 @@ from zonegeo.domain.lifecycle import REVOKED_STATES
 from zonegeo.domain.model import ZonePlan
 from zonegeo.domain.rules import RuleSet
 from zonegeo.errors import NotFoundError
-from zonegeo.ingest.plan import PlanRead, read_plan
+from zonegeo.ingest.plan import PlanRead
 from zonegeo.services import disclosure
 
 
@@ -26,10 +25,6 @@ def _warnings(raw: list[dict]) -> list[Warning_]:
 
 def check_read(read: PlanRead, *, rules: RuleSet) -> Report:
     return check_plan(read.plan, rules, inputs=read.inputs, warnings=_warnings(read.warnings))
-
-
-def check_files(*, files: dict[str, Path], crs: dict[str, str], rules: RuleSet) -> Report:
-    return check_read(read_plan(files, crs), rules=rules)
 
 
 def zone_summary(zone) -> dict:
