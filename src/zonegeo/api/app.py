@@ -17,6 +17,7 @@ from zonegeo import __version__
 from zonegeo.api.body_limit import BodyLimitMiddleware
 from zonegeo.api.deps import SessionDep, Viewer
 from zonegeo.api.errors import add_exception_handlers
+from zonegeo.api.input_guard import InputGuardMiddleware
 from zonegeo.api.request_id import RequestIdMiddleware
 from zonegeo.api.routes import auth, changes, lifecycle, pages, uploads, versions, zones
 from zonegeo.config import Settings
@@ -50,6 +51,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key or secrets.token_hex(32),
                        session_cookie="zonegeo_session", same_site="lax", max_age=8 * 3600,
                        https_only=settings.cookie_secure)
+    app.add_middleware(InputGuardMiddleware)  # inside the body limit: it reads bounded bodies only
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_mb * 1024 * 1024,
                        session_cookie="zonegeo_session")
     app.add_middleware(RequestIdMiddleware)  # outermost: every response, errors included, names its request

@@ -62,7 +62,10 @@ async def _zonegeo_error(request: Request, exc: Exception) -> Response:
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     problems = [{"where": ".".join(map(str, e.get("loc", []))), "problem": e.get("msg", "")} for e in exc.errors()]
-    return _respond(request, 422, "invalid_request", "请求参数有误", {"errors": problems})
+    first = problems[0] if problems else {"where": "", "problem": ""}
+    more = f"（另有{len(problems) - 1}处）" if len(problems) > 1 else ""
+    return _respond(request, 422, "invalid_request", f"请求参数有误：{first['where']}：{first['problem']}{more}",
+                    {"errors": problems, "field": first["where"]})
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import orjson
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+
+from zonegeo.api.bounds import RegistryDate
 
 
 class ORJSONResponse(JSONResponse):
@@ -56,19 +57,19 @@ class VersionsPublic(BaseModel):
 
 class ChangeCreate(BaseModel):
     kind: str  # operator | function | mechanism | other
-    occurred_on: date
+    occurred_on: RegistryDate
     description: str = ""
 
 
 class ChangeReport(BaseModel):
     reported_by: str
-    reported_on: date | None = None  # today when omitted
+    reported_on: RegistryDate | None = None  # today when omitted
     note: str = ""
 
 
 class TransitionRequest(BaseModel):
     by: str = ""  # a name to add to the record (e.g. 经办人); the actor is always the logged-in user
-    effective_on: date | None = None  # approval: the day the new layout took effect
+    effective_on: RegistryDate | None = None  # approval: the day the new layout took effect
 
 
 class ZonePublic(ZoneBase):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,16 +33,30 @@ class CrsChoice:
     warnings: list[dict[str, Any]] = field(default_factory=list)
 
 
+# Named systems a user may give besides EPSG codes (the Chinese offset systems and two common names).
+_NAMED_EPSG = {"cgcs2000": 4490, "wgs84": 4326}
+_EPSG_TEXT = re.compile(r"^(?:epsg\s*:\s*)?(\d{4,6})$", re.IGNORECASE)
+
+
 def parse_crs(text: str, *, file: str, role: str) -> CrsChoice:
-    """A user-given CRS: ``EPSG:4549``, ``4549``, ``gcj02`` or ``bd09``."""
-    key = text.strip().lower().replace("-", "").replace("_", "")
+    """A user-given CRS: ``EPSG:4549``, ``4549``, ``gcj02``, ``bd09``, ``cgcs2000`` or ``wgs84`` — nothing else.
+    PROJ strings, WKT, URLs and file paths are refused: ``+nadgrids=`` or ``+init=`` make PROJ open files
+    (or fetch grids) named by the user."""
+    raw = str(text).strip()
+    key = raw.lower().replace("-", "").replace("_", "").replace(" ", "")
     if key in _OFFSET_SYSTEMS:
         return CrsChoice(label=key, offset=key, how="given")
+    match = _EPSG_TEXT.match(raw)
+    code = int(match.group(1)) if match else _NAMED_EPSG.get(key)
+    shown = raw if len(raw) <= 60 else raw[:60] + "…"
+    where = {"file": file, "role": role, "crs": shown, "field": "crs"}
+    if code is None:
+        raise InputError("invalid_crs", f"坐标系“{shown}”不予接受：只能填写EPSG代码（如EPSG:4549）或gcj02、bd09、"
+                         "cgcs2000、wgs84", where)
     try:
-        crs = CRS.from_user_input(int(text) if text.strip().isdigit() else text.strip())
+        crs = CRS.from_epsg(code)
     except CRSError as exc:
-        raise InputError("invalid_crs", f"无法识别的坐标系“{text}”，应为EPSG代码（如EPSG:4549）或gcj02、bd09",
-                         {"file": file, "role": role, "crs": text}) from exc
+        raise InputError("invalid_crs", f"无法识别的坐标系“{shown}”：EPSG中没有代码{code}", where) from exc
     return _with_datum_warning(CrsChoice(label=crs_label(crs), crs=crs, how="given"), file)
 
 

@@ -27,6 +27,8 @@ ROLES = ("boundary", "core", "buildings", "institutions")
 ROLE_LABELS = {"boundary": "四至范围", "core": "核心区", "buildings": "建筑", "institutions": "机构"}
 VECTOR_FORMATS = ("geojson", "shapefile", "shapefile_zip", "kml", "kmz", "gpkg", "dxf")
 TABLE_FORMATS = ("csv", "xlsx")
+MAX_FLOORS = 300  # above the tallest building there is (163 floors); larger numbers are typing errors
+MAX_FLOOR_AREA_M2 = 1e8  # a declared floor area (建筑面积) of 10 000 ha is not one building
 
 
 @dataclass
@@ -78,7 +80,8 @@ def _read(source: Source, role: str, options: ReadOptions) -> LayerRead:
     if source.format in VECTOR_FORMATS:
         vector = read_vector(source, role=role, crs=options.crs, layer=options.layer)
         polys = polygons.extract(vector.geometries, vector.layers, file=source.name, role=role,
-                                 fmt=source.format, repair=options.repair)
+                                 fmt=source.format, repair=options.repair,
+                                 max_repair_vertices=source.limits.max_repair_vertices)
         record = {"crs": vector.crs, "features": len(polys.polygons), "encoding": vector.encoding}
         warnings = vector.warnings + polys.warnings
         polygon_list = polys.polygons
@@ -102,7 +105,8 @@ def _wrong_format(source: Source, role: str) -> InputError:
 def _buildings(source: Source, options: ReadOptions) -> LayerRead:
     vector = read_vector(source, role="buildings", crs=options.crs, layer=options.layer)
     polys = polygons.extract(vector.geometries, vector.layers, file=source.name, role="buildings",
-                             fmt=source.format, repair=options.repair)
+                             fmt=source.format, repair=options.repair,
+                             max_repair_vertices=source.limits.max_repair_vertices)
     table = vector.table.iloc[polys.indices]
     columns = match_columns(table.columns, BUILDING_COLUMNS)
     found = Findings(file=source.name, layer="buildings")
@@ -117,18 +121,20 @@ def _buildings(source: Source, options: ReadOptions) -> LayerRead:
     declared_text = _texts(table, columns.get("floor_area"))
     names = _texts(table, columns.get("name"))
     names = np.where(names == "", np.char.add("建筑", numbers.astype(str)), names)
-    bad_floors = ~(floors >= 1) | (floors != np.floor(floors))
+    bad_floors = ~((floors >= 1) & (floors <= MAX_FLOORS)) | (floors != np.floor(floors))
     bad_used = ~bad_floors & (~((used >= 0) & (used <= floors)) | (used != np.floor(used)))
-    bad_area = (declared_text != "") & ~(declared > 0)
+    bad_area = (declared_text != "") & ~((declared > 0) & (declared < MAX_FLOOR_AREA_M2))
     for k in np.flatnonzero(bad_floors | bad_used | bad_area):
         i, name = int(numbers[k]), names[k]
         if bad_floors[k]:
             raw = table.iloc[k][columns["floors"]]
-            found.add("bad_floors", f"第{i}个要素（{name}）的层数“{raw}”应为正整数", feature=i)
+            found.add("bad_floors", f"第{i}个要素（{name}）的层数“{raw}”应为1到{MAX_FLOORS}之间的整数", feature=i,
+                      field="层数")
         elif bad_used[k]:
             found.add("bad_floors_used", f"第{i}个要素（{name}）的使用层数应为0到{int(floors[k])}之间的整数", feature=i)
         else:
-            found.add("bad_floor_area", f"第{i}个要素（{name}）的建筑面积应为正数", feature=i)
+            found.add("bad_floor_area", f"第{i}个要素（{name}）的建筑面积应为小于{MAX_FLOOR_AREA_M2:.0e}平方米的正数",
+                      feature=i, field="建筑面积")
     found.raise_if_any()
     out = [Building(name=str(n), footprint=g, floors=int(f), floors_used=int(u),
                     declared_floor_area_m2=None if d != d else float(d))

@@ -62,7 +62,8 @@ def _select_dxf_layers(layers: list[str], role: str) -> set[str] | None:
     return named or None
 
 
-def extract(geoms: Any, layers: list[str], *, file: str, role: str, fmt: str, repair: bool = False) -> PolygonSet:
+def extract(geoms: Any, layers: list[str], *, file: str, role: str, fmt: str, repair: bool = False,
+            max_repair_vertices: int = 100_000) -> PolygonSet:
     """Check every feature; polygons come back as MultiPolygons, problems as one located error.
     Vectorised: the per-feature Python work is only for the features that have something to report."""
     found = Findings(file=file, layer=role)
@@ -97,6 +98,13 @@ def extract(geoms: Any, layers: list[str], *, file: str, role: str, fmt: str, re
         where = _label(layer_of[i - 1], i, fmt)
         reason = shapely.is_valid_reason(deduped[k])
         kind_text = reason_text(reason)
+        vertices = int(shapely.get_num_coordinates(deduped[k]))
+        if repair and vertices > max_repair_vertices:  # make_valid is superlinear: bounded before it runs
+            found.add("too_many_vertices_to_repair", f"{where}几何无效（{kind_text}），有{vertices}个顶点，超过自动修复的上限"
+                      f"{max_repair_vertices}个；请在原软件中修复后重新导出", feature=i, source_layer=layer_of[i - 1],
+                      reason=reason, vertices=vertices, limit=max_repair_vertices)
+            keep_mask[k] = False
+            continue
         if not repair:
             found.add("invalid_geometry", f"{where}几何无效：{kind_text}", feature=i, source_layer=layer_of[i - 1],
                       reason=reason, coordinate=_location(reason))

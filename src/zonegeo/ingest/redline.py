@@ -25,6 +25,7 @@ class Parcel:
     number: str
     name: str
     declared_ha: float | None
+    line: int = 0  # the parcel's header line
     rings: dict[str, list[tuple[float, float, int]]] = field(default_factory=dict)  # ring -> (easting, northing, line)
 
 
@@ -56,10 +57,12 @@ def _crs(attrs: dict[str, str], sample_easting: float, file: str) -> CrsChoice |
         raise InputError("crs_not_supported", f"{file}：暂不支持{width}度分带坐标，请提供3度带坐标或指定坐标系",
                          {"file": file, "几度分带": width})
     zone = int(zone_text)
-    if zone < 60:  # a 3-degree zone number (25–45 in China)
-        epsg = gk3_epsg(zone, prefixed=sample_easting > 1e6, datum=datum)
-    else:  # some files write the central meridian instead
-        epsg = gk3_epsg(zone // 3, prefixed=sample_easting > 1e6, datum=datum)
+    if zone >= 60 and zone % 3 == 0:  # some files write the central meridian instead
+        zone //= 3
+    if not 25 <= zone <= 45:  # the 3-degree zones over China: 25 (75°E) to 45 (135°E)
+        raise InputError("bad_zone_number", f"{file}：[属性描述]中的带号“{zone_text}”不是中国境内的3度带带号"
+                         "（应为25–45，江苏为39–41；或中央经线75–135）", {"file": file, "带号": zone_text})
+    epsg = gk3_epsg(zone, prefixed=sample_easting > 1e6, datum=datum)
     return declared(CRS.from_epsg(epsg), file=file)
 
 
@@ -86,7 +89,7 @@ def read_redline(source: Source) -> RedLine:
         if cells[-1] == "@":
             parcels.append(Parcel(number=cells[2] if len(cells) > 2 else str(len(parcels) + 1),
                                   name=cells[3] if len(cells) > 3 else "",
-                                  declared_ha=parse_float(cells[1]) if len(cells) > 1 else None))
+                                  declared_ha=parse_float(cells[1]) if len(cells) > 1 else None, line=line_no))
             continue
         if not parcels:
             found.add("redline_no_parcel_header", f"第{line_no}行：坐标行之前缺少地块说明行（以@结尾）", row=line_no)
@@ -98,6 +101,10 @@ def read_redline(source: Source) -> RedLine:
         parcels[-1].rings.setdefault(cells[1] or "1", []).append((y, x, line_no))
     if not parcels and not found.errors:
         found.add("empty_layer", "文件中没有[地块坐标]数据", row=0)
+    for parcel in parcels:
+        if not parcel.rings:
+            found.add("redline_parcel_without_points", f"地块“{parcel.name or parcel.number}”（编号{parcel.number}）"
+                      "没有坐标点", row=parcel.line, parcel=parcel.number)
     found.raise_if_any()
     sample = next(pt for p in parcels for ring in p.rings.values() for pt in ring)
     return RedLine(attrs, parcels, _crs(attrs, sample[0], source.name), encoding)

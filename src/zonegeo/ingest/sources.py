@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import re
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyogrio
 
 from zonegeo.errors import InputError
-from zonegeo.ingest.safety import DEFAULT_LIMITS, Limits, check_size, check_xml, safe_extract
+from zonegeo.ingest.safety import DEFAULT_LIMITS, Limits, check_size, check_xlsx, check_xml, safe_extract
 from zonegeo.ingest.sniff import FORMAT_LABELS, sniff
 
 # Layer names that identify a role inside a multi-layer file (GeoPackage, KML folders, DXF layers, zip).
@@ -30,6 +32,7 @@ class Source:
     format: str
     sha256: str
     notes: list[str] = field(default_factory=list)
+    limits: Limits = DEFAULT_LIMITS
 
     @property
     def label(self) -> str:
@@ -49,12 +52,16 @@ def open_source(path: Path, workdir: Path, *, limits: Limits = DEFAULT_LIMITS, n
     """Check and, for archives, unpack ``path`` into ``workdir``; return what GDAL should open."""
     name = name or path.name
     if not path.is_file():
-        raise InputError("file_not_found", f"找不到文件：{path}", {"file": str(path), "role": role})
+        raise InputError("file_not_found", f"找不到文件：{name}", {"file": name, "role": role})
     check_size(path, limits)
     fmt = sniff(path, name)
-    source = Source(name=name, path=path, format=fmt, sha256=_sha256(path))
+    source = Source(name=name, path=path, format=fmt, sha256=_sha256(path), limits=limits)
     if fmt == "kml":
         check_xml(path.read_bytes(), name)
+    elif fmt == "xlsx":
+        check_xlsx(path, name, limits)
+    elif fmt == "gpkg":
+        geopackage_tables(source)  # refused here, before GDAL opens it, if it is not a plain GeoPackage
     elif fmt in ("shapefile_zip", "kmz"):
         files = safe_extract(path, workdir, limits)
         wanted = ".shp" if fmt == "shapefile_zip" else ".kml"
@@ -80,11 +87,63 @@ def _choose_shp(shps: list[Path], name: str, role: str) -> Path:
                      {"file": name, "layers": [s.name for s in shps], "role": role})
 
 
+_PATH = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][^\\/\s:'\"]+)+[\\/]?")
+
+
+def gdal_reason(exc: BaseException, source: Source) -> str:
+    """A library's error text for a user: the server's paths replaced by the file's name (or left out)."""
+    text = str(exc).replace(str(source.path), source.name)
+    return _PATH.sub(lambda m: source.name if Path(m.group(0)).name == source.path.name else "…", text)[:300]
+
+
+# A GeoPackage is an SQLite database: GDAL lists (and counts) every table and view in it. A view can be a
+# recursive query that runs for minutes, so the layers are read from gpkg_contents first, with SQLite
+# opened read-only and immutable, and only real tables named there are ever given to GDAL.
+_GPKG_STEPS = 2_000_000  # SQLite VM steps for reading the catalogue (a plain one needs a few thousand)
+
+
+def geopackage_tables(source: Source) -> list[str]:
+    """The feature and attribute tables listed in gpkg_contents that are real tables (views are refused)."""
+    name = source.name
+    uri = source.path.resolve().as_uri() + "?mode=ro&immutable=1"
+    try:
+        conn = sqlite3.connect(uri, uri=True)
+    except sqlite3.Error as exc:
+        raise InputError("unreadable_file", f"{name}：GeoPackage无法打开", {"file": name}) from exc
+    steps = [0]
+
+    def budget() -> int:
+        steps[0] += 1000
+        return 1 if steps[0] > _GPKG_STEPS else 0
+
+    conn.set_progress_handler(budget, 1000)
+    try:
+        listed = [str(r[0]) for r in conn.execute("SELECT table_name FROM gpkg_contents "
+                                                  "WHERE data_type IN ('features', 'attributes')")]
+        kinds = dict(conn.execute("SELECT name, type FROM sqlite_master WHERE type IN ('table', 'view')").fetchall())
+    except sqlite3.Error as exc:
+        raise InputError("unreadable_file", f"{name}：不是有效的GeoPackage（缺少gpkg_contents表）",
+                         {"file": name}) from exc
+    finally:
+        conn.close()
+    views = [t for t in listed if kinds.get(t) == "view"]
+    if views:
+        raise InputError("gpkg_view_refused", f"{name}：图层“{views[0]}”是视图（VIEW），出于安全原因只读取数据表；"
+                         "请在GIS软件中将其导出为普通图层", {"file": name, "layer": views[0]})
+    tables = [t for t in listed if kinds.get(t) == "table"]
+    if not tables:
+        raise InputError("empty_layer", f"{name}：GeoPackage中没有图层（gpkg_contents为空）", {"file": name})
+    return tables
+
+
 def layer_names(source: Source) -> list[str]:
+    if source.format == "gpkg":
+        return geopackage_tables(source)
     try:
         return [str(row[0]) for row in pyogrio.list_layers(source.path)]
     except Exception as exc:  # GDAL's own errors, translated at the edge
-        raise InputError("unreadable_file", f"{source.name}：文件无法解析（{exc}）", {"file": source.name}) from exc
+        raise InputError("unreadable_file", f"{source.name}：文件无法解析（{gdal_reason(exc, source)}）",
+                         {"file": source.name}) from exc
 
 
 def choose_layers(source: Source, role: str, wanted: str | None) -> list[str] | None:

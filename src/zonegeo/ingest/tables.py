@@ -14,7 +14,7 @@ from zonegeo.errors import InputError
 from zonegeo.ingest.columns import BOUNDARY_POINT_COLUMNS, INSTITUTION_COLUMNS, match_columns
 from zonegeo.ingest.findings import Findings
 from zonegeo.ingest.sniff import decode_text
-from zonegeo.ingest.sources import Source, choose_layers
+from zonegeo.ingest.sources import Source, choose_layers, gdal_reason
 
 
 @dataclass
@@ -32,18 +32,45 @@ def _raw_rows(source: Source, role: str) -> tuple[list[str], list[list[str]], st
             df = pyogrio.read_dataframe(source.path, layer=sheets[0] if sheets else None, read_geometry=False,
                                         HEADERS="FORCE", FIELD_TYPES="STRING")
         except Exception as exc:  # GDAL's errors, translated at the edge
-            raise InputError("unreadable_file", f"{source.name}：Excel文件无法解析（{exc}）",
+            raise InputError("unreadable_file", f"{source.name}：Excel文件无法解析（{gdal_reason(exc, source)}）",
                              {"file": source.name}) from exc
+        _check_row_count(source, len(df))
         cells = df.astype(object).where(df.notna(), "").astype(str).values.tolist()
-        return [str(c) for c in df.columns], cells, "XLSX"
+        header = [str(c) for c in df.columns]
+        for row_no, row in enumerate([header, *cells], start=1):
+            _check_cells(source, row, row_no)
+        return header, cells, "XLSX"
     text, encoding = decode_text(source.path.read_bytes())
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;，")
     except csv.Error:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text), dialect)
-    header = next(reader, [])
-    return header, list(reader), encoding
+    rows: list[list[str]] = []
+    try:
+        for row in reader:
+            _check_cells(source, row, reader.line_num)
+            rows.append(row)
+            _check_row_count(source, len(rows) - 1)
+    except csv.Error as exc:  # a cell past csv's own limit (128 KB), a NUL byte, a broken quote
+        raise InputError("bad_table_row", f"{source.name}：第{reader.line_num}行无法解析（单元格过长或引号不配对）",
+                         {"file": source.name, "row": reader.line_num}) from exc
+    return (rows[0] if rows else []), rows[1:], encoding
+
+
+def _check_row_count(source: Source, rows: int) -> None:
+    limit = source.limits.max_rows
+    if rows > limit:
+        raise InputError("too_many_rows", f"{source.name}：表格超过{limit}行数据，超过上限；请分批提交或联系管理员",
+                         {"file": source.name, "limit": limit})
+
+
+def _check_cells(source: Source, row: list, row_no: int) -> None:
+    limit = source.limits.max_cell_chars
+    for col, cell in enumerate(row, start=1):
+        if len(str(cell)) > limit:
+            raise InputError("cell_too_long", f"{source.name}：第{row_no}行第{col}列的内容有{len(str(cell))}个字符，"
+                             f"超过上限{limit}个", {"file": source.name, "row": row_no, "column": col, "limit": limit})
 
 
 def read_table(source: Source, *, role: str, spec: dict[str, tuple[str, ...]] = INSTITUTION_COLUMNS,
@@ -79,4 +106,5 @@ def parse_float(text: Any) -> float | None:
         value = float(str(text).strip().replace(",", ""))
     except (TypeError, ValueError):
         return None
-    return value if value == value and abs(value) != float("inf") else None
+    # 1e9 is beyond any coordinate in any CRS the registry reads; larger numbers only overflow later sums
+    return value if value == value and abs(value) < 1e9 else None

@@ -16,7 +16,7 @@ import shapely
 from zonegeo.errors import InputError
 from zonegeo.ingest import crs_resolve
 from zonegeo.ingest.crs_resolve import CrsChoice
-from zonegeo.ingest.sources import Source, choose_layers
+from zonegeo.ingest.sources import Source, choose_layers, gdal_reason
 
 # GDAL reads closed DXF polylines as lines unless told; arcs (bulges) are densified every 1° so that their
 # area is within 0.01 % of the true arc area (GDAL's default 4° step loses about 0.05 %).
@@ -94,6 +94,8 @@ def _read(source: Source, layer: str | None, encoding: str | None) -> pd.DataFra
     kwargs: dict[str, Any] = {}
     if layer is not None:
         kwargs["layer"] = layer
+    if source.format == "gpkg":
+        kwargs["LIST_ALL_TABLES"] = "NO"  # GDAL lists only gpkg_contents, never views or other tables
     if encoding:
         kwargs["encoding"] = encoding
     try:
@@ -105,7 +107,7 @@ def _read(source: Source, layer: str | None, encoding: str | None) -> pd.DataFra
     except Exception as exc:  # pyogrio/GDAL errors: translated here, at the edge where they arise
         if "closed linestring" in str(exc):
             raise _unclosed_ring(source, layer, encoding) from exc
-        raise InputError("unreadable_file", f"{source.name}：文件无法解析（{exc}）",
+        raise InputError("unreadable_file", f"{source.name}：文件无法解析（{gdal_reason(exc, source)}）",
                          {"file": source.name, "layer": layer or ""}) from exc
 
 
@@ -130,7 +132,7 @@ def _read_latin1(source: Source, layer: str | None) -> pd.DataFrame:
     try:
         return pyogrio.read_dataframe(source.path, layer=layer, encoding="latin1")
     except Exception as exc:
-        raise InputError("unreadable_file", f"{source.name}：文件无法解析（{exc}）",
+        raise InputError("unreadable_file", f"{source.name}：文件无法解析（{gdal_reason(exc, source)}）",
                          {"file": source.name, "layer": layer or ""}) from exc
 
 
@@ -175,15 +177,32 @@ def read_vector(source: Source, *, role: str, crs: str | None = None, layer: str
     table = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0].reset_index(drop=True)
     if not len(geoms):
         raise InputError("empty_layer", f"{file}：图层中没有要素", {"file": file, "role": role})
+    limits = source.limits
+    if len(geoms) > limits.max_features:
+        raise InputError("too_many_features", f"{file}：图层“{layers[0]}”有{len(geoms)}个要素，超过上限{limits.max_features}个",
+                         {"file": file, "role": role, "layer": layers[0], "features": len(geoms),
+                          "limit": limits.max_features})
     geoms_arr = geoms
     warnings: list[dict[str, Any]] = []
     if shapely.has_z(geoms_arr[~shapely.is_missing(geoms_arr)]).any():
         geoms_arr = shapely.force_2d(geoms_arr)
         warnings.append({"code": "z_dropped", "message": f"{file}中的高程（Z）值已忽略",
                          "detail": {"file": file, "role": role}})
-    coords = shapely.get_coordinates(geoms_arr)
+    counts = shapely.get_num_coordinates(geoms_arr)
+    if int(counts.sum()) > limits.max_vertices:
+        raise InputError("too_many_vertices", f"{file}：图层共有{int(counts.sum())}个顶点，超过上限{limits.max_vertices}个；"
+                         "请简化后再上传", {"file": file, "role": role, "vertices": int(counts.sum()),
+                                      "limit": limits.max_vertices})
+    coords, owner = shapely.get_coordinates(geoms_arr, return_index=True)
     if len(coords) == 0:
         raise InputError("empty_layer", f"{file}：图层中没有坐标", {"file": file, "role": role})
+    bad = ~np.isfinite(coords).all(axis=1) | (np.abs(coords) > 1e9).any(axis=1)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        feature = int(owner[k]) + 1
+        raise InputError("bad_coordinate", f"{file}：第{feature}个要素的坐标“{coords[k][0]:g}, {coords[k][1]:g}”"
+                         "不是有效的数值（无穷大、非数字或超出任何坐标系的范围）",
+                         {"file": file, "role": role, "feature": feature, "layer": layers[feature - 1]})
     choice = _choose_crs(source, frames[0][1].crs, coords, role=role, given=crs)
     warnings.extend(choice.warnings)
     lon, lat = crs_resolve.to_storage(coords[:, 0], coords[:, 1], choice)

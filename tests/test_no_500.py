@@ -1,0 +1,124 @@
+"""Each cause of a 500 found by the hardening review (issue 11) answers a 4xx in Chinese naming the field."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+
+from tests.conftest import import_demo_copy
+
+
+@pytest.fixture
+def zone_code(engine, tmp_path):
+    return import_demo_copy(engine, tmp_path, "N5")
+
+
+def upload(client, code, name, data, role="boundary", **form):
+    return client.post(f"/api/zones/{code}/uploads", files=[("files", (name, data))], data={"roles": [role], **form})
+
+
+def assert_4xx(r, *, field=None, code=None):
+    assert 400 <= r.status_code < 500, (r.status_code, r.text[:500])
+    body = r.json()
+    assert body["message"] and any("\u4e00" <= ch <= "\u9fff" for ch in body["message"]), body
+    if code:
+        assert body["code"] == code, body
+    if field:
+        assert field in r.text, body
+
+
+def test_nul_in_a_query_string(client):
+    assert_4xx(client.get("/api/audit", params={"object": "zone/\x00x"}), field="object", code="nul_character")
+
+
+def test_nul_in_a_path(client):
+    assert_4xx(client.get("/api/zones/NJ%00X"), code="nul_character")
+
+
+def test_nul_in_a_json_string(client):
+    r = client.post("/api/zones", json={"code": "NUL-1", "name": "a\x00b", "city": "南京市", "builder": "x"})
+    assert_4xx(r, field="name", code="nul_character")
+
+
+@pytest.mark.parametrize("limit", [-1, 0, 10**12])
+def test_audit_limit_out_of_range(client, limit):
+    assert_4xx(client.get("/api/audit", params={"limit": limit}), field="limit")
+
+
+def test_zone_code_the_database_would_refuse(client):
+    r = client.post("/api/zones", json={"code": "-bad code!", "name": "测试", "city": "南京市", "builder": "x"})
+    assert_4xx(r, field="code")
+
+
+@pytest.mark.parametrize("year", [10000, -1, 0])
+def test_annual_report_year_out_of_range(client, demo_zone, year):
+    assert_4xx(client.post(f"/api/zones/{demo_zone}/annual-reports", json={"year": year}), field="year")
+
+
+@pytest.mark.parametrize("on", ["9999-12-31", "0001-01-01"])
+def test_dates_at_the_calendar_edges(client, zone_code, on):
+    r = client.post(f"/api/zones/{zone_code}/changes", json={"kind": "operator", "occurred_on": on, "description": "x"})
+    assert_4xx(r, field="occurred_on")
+    r = client.post(f"/api/zones/{zone_code}/lifecycle/evaluate", json={"on": on, "data": {"grade": "优秀"}})
+    assert_4xx(r, field="on")
+
+
+@pytest.mark.parametrize("reason", [99, -1, [1], {"x": 1}, 1e308, "1\x00"])
+def test_unknown_revocation_reason(client, zone_code, reason):
+    r = client.post(f"/api/zones/{zone_code}/lifecycle/revoke", json={"on": "2024-06-03", "data": {"reason": reason}})
+    assert_4xx(r, field="reason")
+
+
+def _zip(entries):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in entries:
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def test_zip_with_a_bad_crc(client, zone_code):
+    from tests import formats  # noqa: F401  (the shapefile writer lives there)
+
+    data = bytearray(_zip([("a.shp", b"\x00\x00\x27\x0a" + b"x" * 200), ("a.dbf", b"y" * 50)]))
+    i = data.index(b"x" * 200)
+    data[i + 10] ^= 0xFF  # stored entry: the bytes change, the CRC in the header does not
+    assert_4xx(upload(client, zone_code, "bad.zip", bytes(data)), field="bad.zip")
+
+
+def test_zip_with_a_file_and_a_folder_of_one_name(client, zone_code):
+    data = _zip([("a", b"x"), ("a/b.shp", b"\x00\x00\x27\x0a")])
+    assert_4xx(upload(client, zone_code, "clash.zip", data), field="clash.zip")
+
+
+def test_a_200_kb_csv_cell(client, zone_code):
+    body = "名称,经度,纬度\n" + "甲" * 200_000 + ",118.78,32.04\n"
+    assert_4xx(upload(client, zone_code, "机构.csv", body.encode(), "institutions"), field="第2行")
+
+
+def test_redline_parcel_without_points(client, zone_code):
+    text = "[属性描述]\n坐标系=2000国家大地坐标系\n几度分带=3\n带号=40\n[地块坐标]\n4,1.0,1,甲,面,,工业用地,,@\n"
+    assert_4xx(upload(client, zone_code, "红线.txt", text.encode()), field="红线.txt")
+
+
+def test_redline_zone_59(client, zone_code):
+    text = ("[属性描述]\n坐标系=2000国家大地坐标系\n几度分带=3\n带号=59\n[地块坐标]\n4,1.0,1,甲,面,,工业用地,,@\n"
+            "J1,1,3550000,40500000\nJ2,1,3550100,40500000\nJ3,1,3550100,40500100\nJ1,1,3550000,40500000\n")
+    assert_4xx(upload(client, zone_code, "红线.txt", text.encode()), field="带号")
+
+
+def test_coordinates_of_1e308(client, zone_code):
+    body = "名称,经度,纬度\n甲,1e308,1e308\n乙,1e308,1e308\n"
+    assert_4xx(upload(client, zone_code, "机构.csv", body.encode(), "institutions"), field="第2行")
+    doc = ('{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":'
+           '{"type":"Polygon","coordinates":[[[1e308,1e308],[-1e308,1e308],[1e308,-1e308],[1e308,1e308]]]}}]}')
+    assert_4xx(upload(client, zone_code, "四至.geojson", doc.encode()), field="四至.geojson")
+
+
+def test_floors_of_1e308(client, zone_code):
+    doc = ('{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"名称":"甲","层数":1e308},'
+           '"geometry":{"type":"Polygon","coordinates":[[[118.78,32.04],[118.7801,32.04],[118.7801,32.0401],'
+           '[118.78,32.04]]]}}]}')
+    assert_4xx(upload(client, zone_code, "建筑.geojson", doc.encode(), "buildings"), field="层数")
