@@ -2,8 +2,9 @@
 used by the API, the web pages, the maps and the static public site.
 
 The public (no login) sees published zones that are not revoked, their approved layout only, and public
-attributes only: no credit code of a natural person (个体工商户, 92…), no 信用代码无效 flags, no credit-code
-findings (the reviewers' warnings), no evidence lists naming institutions. Logged-in users see everything of the
+attributes only: no credit code of a natural person (个体工商户, 92…), no invalid code and no 信用代码无效 flags,
+no warnings (they are for reviewers, credit-code findings among them), no evidence naming the institutions that
+were not counted. Logged-in users see everything of the
 zones they may see (``services/access.py`` decides which)."""
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from zonegeo.db import repo
 from zonegeo.db.models import Zone, ZoneVersion
 from zonegeo.domain import versions
-from zonegeo.domain.credit_code import is_natural_person_code
+from zonegeo.domain.credit_code import is_natural_person_code, is_valid
 from zonegeo.domain.lifecycle import PUBLIC_HIDDEN_STATES
 from zonegeo.errors import InputError
 
@@ -36,8 +37,11 @@ class Disclosure:
     evidence: bool = True  # rule evidence naming institutions (e.g. excluded for an invalid code)
 
     def credit_code(self, code: str) -> str:
-        """The credit code as this audience may see it: a natural person's is blanked for the public."""
-        return "" if self.public and is_natural_person_code(code) else code
+        """The credit code as this audience may see it: the public sees valid codes of organisations only (a
+        natural person's is personal data; an invalid one is a reviewer's finding)."""
+        if self.public and (is_natural_person_code(code) or not is_valid(code)):
+            return ""
+        return code
 
     def sees_version(self, state: str) -> bool:
         return not self.public or state == versions.APPROVED
