@@ -196,3 +196,24 @@ def test_a_successful_write_is_committed_before_the_response(client, engine, uow
     assert r.status_code == 201
     # Visible to another connection at once: the COMMIT happened before the 201 was sent.
     assert counts(engine, uow_zone)[0] == 2
+
+
+def test_an_error_in_a_use_case_rolls_back_everything_it_flushed(engine, tmp_path):
+    """The unit of work rolls back what the service already wrote: the flushed change and its audit entry are
+    visible inside the transaction, and gone after an error in the same use case."""
+    from zonegeo.errors import InputError
+    from zonegeo.services.publishing import set_published
+
+    code = import_demo_copy(engine, tmp_path, "RBK")
+    before = counts(engine, code)
+    with pytest.raises(InputError), transaction(session_factory(engine)) as session:
+        set_published(session=session, code=code, published=True)
+        session.flush()
+        seen = session.execute(text(
+            "SELECT z.published, (SELECT count(*) FROM audit_log a WHERE a.object = 'zone/' || z.code) "
+            "FROM zone z WHERE z.code = :c"), {"c": code}).one()
+        assert tuple(seen) == (True, before[2] + 1)  # written, inside the transaction
+        raise InputError("later_step_failed", "后续步骤失败", {})
+    assert counts(engine, code) == before
+    with engine.connect() as conn:
+        assert conn.scalar(text("SELECT published FROM zone WHERE code = :c"), {"c": code}) is False
