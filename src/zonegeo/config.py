@@ -65,6 +65,17 @@ class Settings(BaseSettings):
     max_upload_mb: int = 50  # one uploaded file
     max_attachment_mb: int = 20  # one application material (申报材料)
     max_request_mb: int = 210  # one request body (an upload of several files); checked before it is read
+    # The work one upload may cause (README, "Limits"): counts checked before the work they bound, and the parse
+    # run in a child process that the kernel stops past its CPU time or memory, and the server past its wall time.
+    max_table_rows: int = 20_000  # rows of one CSV/XLSX table (institutions, boundary points)
+    max_cell_chars: int = 10_000  # characters of one table cell
+    max_features: int = 50_000  # features of one layer
+    max_vertices: int = 2_000_000  # vertices of one layer
+    max_repair_vertices: int = 100_000  # vertices of one invalid polygon that automatic repair may work on
+    ingest_cpu_seconds: int = 30
+    ingest_wall_seconds: float = 60.0
+    ingest_memory_mb: int = 2048
+    upload_temp_max_age_s: int = 900  # temporary folders of uploads older than this are removed (start-up, uploads)
     secret_key: str = ""  # signs web sessions; empty: a new random key at every start (everyone logs in again)
     cookie_secure: bool = False  # set behind HTTPS so the session cookie is never sent in clear
     # Base map tiles; empty string renders maps with no base layer (e.g. on an isolated network).

@@ -33,6 +33,9 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.uow = UnitOfWork.from_settings(settings)
+        from zonegeo.services.uploads import sweep_upload_folders  # left by uploads a killed server was reading
+
+        sweep_upload_folders(settings.upload_temp_max_age_s)
         from zonegeo.services.deadlines import recompute_at_startup  # provisional deadlines whose year is now known
 
         recompute_at_startup(app.state.uow, app.state.calendar, app.state.rules)

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from zonegeo.config import Settings
 from zonegeo.db import repo
 from zonegeo.db.models import User
 from zonegeo.domain.check import Report, Warning_, check_plan
 from zonegeo.domain.model import ZonePlan
 from zonegeo.domain.rules import RuleSet
 from zonegeo.errors import InputError
+from zonegeo.ingest.budget import Budget, read_roles_bounded
 from zonegeo.ingest.layers import ReadOptions
 from zonegeo.ingest.plan import read_roles
 from zonegeo.ingest.safety import Limits
@@ -45,7 +50,7 @@ class UploadResult:
 
 def upload_version(*, session: Session, code: str, files: list[UploadedFile], rules: RuleSet, uploaded_by: str,
                    repair: bool = False, limits: Limits | None = None, today: dt.date | None = None,
-                   user: User | None = None) -> UploadResult:
+                   user: User | None = None, budget: Budget | None = None) -> UploadResult:
     """A new draft version from the uploaded layers; roles not uploaded are carried over from the newest
     version (so a boundary draft followed by a buildings upload keeps the new boundary). Institutions, which
     belong to the zone rather than to a version, are synchronised."""
@@ -53,8 +58,11 @@ def upload_version(*, session: Session, code: str, files: list[UploadedFile], ru
         raise InputError("no_files", "没有上传任何文件", {})
     zone = repo.get_zone(session, code)
     try:
-        reads = read_roles([(f.role, f.path, ReadOptions(crs=f.crs, layer=f.layer, repair=repair, name=f.name,
-                                                          limits=limits or Limits())) for f in files])
+        items = [(f.role, f.path, ReadOptions(crs=f.crs, layer=f.layer, repair=repair, name=f.name,
+                                              limits=limits or Limits())) for f in files]
+        # with a budget, the files (which share the upload's folder) are read in a child process within it
+        reads = (read_roles_bounded(items, budget, files[0].path.parent.parent) if budget is not None
+                 else read_roles(items))
     except InputError as exc:  # one code for the API, with every finding in the detail
         findings = exc.detail.get("findings") or [exc.to_dict()]
         raise InputError("upload_invalid", f"上传的文件未通过检查：{exc.message}", {"findings": findings}) from exc
@@ -88,3 +96,32 @@ def upload_version(*, session: Session, code: str, files: list[UploadedFile], ru
                         warnings=[Warning_(w["code"], w["message"], w.get("detail", {})) for w in warnings],
                         zone={"code": code, "name": zone.name, "version": version.number, "version_state": "draft"})
     return UploadResult(code, version.number, version.state, report, counts)
+
+
+UPLOAD_PREFIX = "zonegeo-upload-"  # the temporary folder of one upload (its files, and what the parse unpacks)
+
+
+def limits_from(settings: Settings) -> tuple[Limits, Budget]:
+    """The per-file limits and the per-upload budget the settings give (README, "Limits")."""
+    limits = Limits(max_file_bytes=settings.max_upload_mb * 1024 * 1024, max_rows=settings.max_table_rows,
+                    max_cell_chars=settings.max_cell_chars, max_features=settings.max_features,
+                    max_vertices=settings.max_vertices, max_repair_vertices=settings.max_repair_vertices)
+    budget = Budget(cpu_seconds=settings.ingest_cpu_seconds, wall_seconds=settings.ingest_wall_seconds,
+                    memory_mb=settings.ingest_memory_mb)
+    return limits, budget
+
+
+def sweep_upload_folders(max_age_s: float, *, root: Path | None = None, now: float | None = None) -> int:
+    """Remove upload folders left by interrupted uploads (a killed server): those older than ``max_age_s``.
+    Run at start-up and before each upload; a folder in use is younger than the parse's wall-clock budget."""
+    root = Path(root or tempfile.gettempdir())
+    now = time.time() if now is None else now
+    removed = 0
+    for folder in root.glob(f"{UPLOAD_PREFIX}*"):
+        try:
+            if folder.is_dir() and not folder.is_symlink() and now - folder.stat().st_mtime > max_age_s:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed += 1
+        except OSError:  # removed meanwhile by another worker
+            continue
+    return removed

@@ -11,10 +11,9 @@ from fastapi.responses import HTMLResponse
 
 from zonegeo.api.csrf import check_csrf, csrf_token
 from zonegeo.api.deps import RulesDep, SessionDep, SettingsDep, Writer
-from zonegeo.api.schemas import ORJSONResponse
+from zonegeo.api.schemas import ORJSONResponse, UploadResultPublic, documented
 from zonegeo.api.uploading import save_uploads
 from zonegeo.errors import InputError
-from zonegeo.ingest.safety import Limits
 from zonegeo.services import access, uploads, zones
 from zonegeo.services.auth import User
 
@@ -40,14 +39,16 @@ CRS_CHOICES = [
 def _process(session, rules, settings, code: str, files, roles, crs, layers, repair: bool,
              user: User) -> uploads.UploadResult:
     access.writable_zone(session, user, code)
-    limits = Limits(max_file_bytes=settings.max_upload_mb * 1024 * 1024)
-    with tempfile.TemporaryDirectory(prefix="zonegeo-upload-") as tmp:
+    limits, budget = uploads.limits_from(settings)
+    uploads.sweep_upload_folders(settings.upload_temp_max_age_s)
+    with tempfile.TemporaryDirectory(prefix=uploads.UPLOAD_PREFIX) as tmp:
         saved = save_uploads(files, roles, crs, layers, Path(tmp), limits.max_file_bytes)
         return uploads.upload_version(session=session, code=code, files=saved, rules=rules, uploaded_by=user.username,
-                                      repair=repair, limits=limits, user=user)
+                                      repair=repair, limits=limits, user=user, budget=budget)
 
 
 @router.post("/api/zones/{code}/uploads", status_code=201, response_class=ORJSONResponse,
+             responses=documented(UploadResultPublic, 201),
              summary="上传四至、核心区、建筑、机构文件，生成草稿版本和核验报告")
 def upload_files(code: str, session: SessionDep, rules: RulesDep, settings: SettingsDep, user: Writer,
                  files: FilesField, roles: RolesField, crs: CrsField = None, layers: LayersField = None,
