@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import orjson
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
-from zonegeo.api.bounds import RegistryDate
+from zonegeo.api.bounds import RegistryDate, ZoneCode
 
 
 class ORJSONResponse(JSONResponse):
@@ -74,3 +75,346 @@ class TransitionRequest(BaseModel):
 
 class ZonePublic(ZoneBase):
     versions: list[VersionSummary]
+
+
+# ---- response and request models by resource: what /openapi.json promises is what the routes return -------------
+# Routes that return large reports or GeoJSON keep ORJSONResponse for speed and declare these models with
+# ``responses=`` (tests/test_openapi_models.py validates real responses against them). Open-ended parts (a rule's
+# evidence, a history entry's recorded data) stay dicts; everything a client relies on is typed.
+
+
+class Open(BaseModel):
+    """A model that allows fields beyond the typed ones (records whose content depends on the action)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+def documented(model: type[BaseModel], status_code: int = 200) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a route returning an ORJSONResponse: the model /openapi.json shows for it."""
+    return {status_code: {"model": model}}
+
+
+# Zones (创建申报)
+class ZoneCreate(BaseModel):
+    code: ZoneCode
+    name: str
+    city: str
+    builder: str
+    operator: str = ""
+
+
+class ZoneCreated(BaseModel):
+    code: str
+    state: str
+
+
+# Reports (申报条件核验报告): the JSON of ``zonegeo check`` and ``zonegeo report``
+class ReportAreas(Open):
+    land_m2: float
+    core_land_m2: float
+    core_floor_m2: float
+    footprint_m2: float
+    floor_m2: float
+
+
+class ReportInstitutions(Open):
+    total: int
+    inside: int
+    outside: list[dict[str, Any]]
+    invalid_credit_codes: list[dict[str, Any]]
+    chain_coverage: dict[str, int]
+    platforms: list[dict[str, Any]]
+
+
+class RuleResultPublic(BaseModel):
+    id: str
+    title: str
+    basis: str
+    required: Any
+    actual: Any
+    passed: bool
+    message: str
+    evidence: dict[str, Any]
+
+
+class ReviewItemPublic(BaseModel):
+    id: str
+    title: str
+    basis: str
+
+
+class WarningPublic(BaseModel):
+    code: str
+    message: str
+    detail: dict[str, Any]
+
+
+class ReportPublic(BaseModel):
+    zone: dict[str, Any]
+    ruleset: dict[str, str]
+    eligible: bool
+    eligible_scope: str
+    conclusion: str
+    areas: ReportAreas
+    institutions: ReportInstitutions
+    rules: list[RuleResultPublic]
+    manual_review: list[ReviewItemPublic]
+    buildings: list[dict[str, Any]]
+    warnings: list[WarningPublic]
+    inputs: list[dict[str, Any]]
+
+
+# Uploads
+class UploadResultPublic(BaseModel):
+    code: str
+    version: int
+    state: str
+    institutions: dict[str, int] | None
+    report: ReportPublic
+
+
+# Versions
+class AreaDiffPublic(Open):
+    layer: str
+    area_before_m2: float
+    area_after_m2: float
+    area_change_m2: float
+    area_change_pct: float | None
+    symmetric_difference_m2: float
+    hausdorff_m: float
+    material: bool
+    added_m2: float
+    removed_m2: float
+
+
+class BuildingDiffPublic(BaseModel):
+    changes: list[dict[str, Any]]
+    floor_before_m2: float
+    floor_after_m2: float
+
+
+class VersionDiffPublic(BaseModel):
+    code: str
+    from_version: int
+    to_version: int
+    material: bool
+    reasons: list[str]
+    boundary: AreaDiffPublic | None
+    core: AreaDiffPublic | None
+    buildings: BuildingDiffPublic
+    tolerances: dict[str, float]
+
+
+# Changes (变更事项)
+class ChangePublic(BaseModel):
+    id: int
+    kind: str
+    kind_label: str
+    description: str
+    occurred_on: dt.date
+    report_due: dt.date
+    due_provisional: bool
+    status: str
+    status_label: str
+    reported_on: dt.date | None
+    reported_by: str | None
+    from_version: int | None
+    to_version: int | None
+    days_left: int | None
+    metrics: dict[str, Any]
+    zone_code: str | None = None
+    zone_name: str | None = None
+    city: str | None = None
+
+
+class ChangesPublic(BaseModel):
+    data: list[ChangePublic]
+    count: int
+
+
+class TransitionResult(BaseModel):
+    code: str
+    version: int
+    state: str
+    decided_by: str
+    decided_by_name: str
+    change_event: ChangePublic | None
+
+
+# Lifecycle (生命周期)
+class ActionRequest(BaseModel):
+    on: RegistryDate | None = None  # the day it happened (not in the future); today when omitted
+    # result (pass/fail or 合格/不合格), grade (excellent/pass/fail or 优秀/合格/不合格), reason (1–6),
+    # rectification_months, period_reason, outcome (upheld/dismissed), decision, text, by (a name to add) …
+    data: dict[str, Any] = {}
+
+
+class ActionResult(BaseModel):
+    code: str
+    state: str
+    state_label: str
+    dates: dict[str, Any]
+    note: str
+    proposal: dict[str, Any] | None
+    record: dict[str, Any]
+    allowed_next: list[str]
+
+
+class LifecycleEventPublic(Open):
+    id: int
+    action: str
+    on: dt.date
+    from_state: str = Field(alias="from")
+    to_state: str = Field(alias="to")
+    actor: str
+    role: str
+
+
+class LifecycleEventsPublic(BaseModel):
+    data: list[LifecycleEventPublic]
+
+
+class RevocationPublic(BaseModel):
+    code: str
+    proposal: dict[str, Any] | None
+
+
+class AnnualReportCreate(BaseModel):
+    year: int
+    on: RegistryDate | None = None
+
+
+AnnualReport = AnnualReportCreate  # the name the routes used before
+
+
+class AnnualReportPublic(BaseModel):
+    year: int
+    due: dt.date
+    nominal_due: dt.date
+    late: bool
+    provisional: bool
+
+
+class WorklistItem(BaseModel):
+    zone_code: str
+    zone_name: str
+    city: str
+    what: str
+    due: dt.date
+    role: str
+    overdue: bool
+    days_left: int
+    kind: str
+    provisional: bool
+
+
+class WorklistPublic(BaseModel):
+    data: list[WorklistItem]
+    count: int
+
+
+# Materials (申报材料)
+class AttachmentPublic(BaseModel):
+    id: int
+    kind: str
+    kind_label: str
+    filename: str
+    sha256: str
+    size: int
+    uploaded_by: str
+
+
+class AttachmentsPublic(BaseModel):
+    data: list[AttachmentPublic]
+
+
+# Experts and reviews (专家评审、需人工审核)
+class ExpertAssign(BaseModel):
+    expert: str
+
+
+class ExpertAssigned(BaseModel):
+    code: str
+    expert: str
+
+
+class OpinionRequest(BaseModel):
+    opinion: str
+    recommend: bool
+    site_visit: bool = False  # 现场答辩/实地考察
+
+
+class OpinionCreated(BaseModel):
+    id: int
+    on: dt.date
+
+
+class ReviewRequest(BaseModel):
+    item: str  # an id of the rules file's [[manual_review]] items
+    result: str  # 符合 / 不符合 / 需补充 (meets / fails / needs_more)
+    note: str = ""
+
+
+class ReviewRecordPublic(BaseModel):
+    id: int
+    item: str
+    title: str
+    result: str
+    result_label: str
+    note: str
+    reviewer: str
+    role: str
+    date: dt.date
+
+
+class ReviewItemStatus(ReviewItemPublic):
+    result: str | None
+    result_label: str
+    records: list[ReviewRecordPublic]
+
+
+class ReviewOverview(BaseModel):
+    code: str
+    items: list[ReviewItemStatus]
+    records: list[ReviewRecordPublic]
+    recorded: int
+    total: int
+    complete: bool
+
+
+# Audit log (审计日志)
+class AuditEntryPublic(Open):
+    id: int
+    at: str
+    actor: str
+    role: str
+    action: str
+    object: str
+    before: Any
+    after: Any
+
+
+class AuditEntries(BaseModel):
+    data: list[AuditEntryPublic]
+
+
+# Web sessions of a user (routes/auth.py)
+class WebSessionPublic(BaseModel):
+    id: int
+    username: str
+    created_at: str
+    last_seen_at: str
+    expires_at: str
+    ended_at: str | None
+    ended_by: str | None
+    address: str | None
+    user_agent: str | None
+    active: bool
+
+
+class WebSessionsPublic(BaseModel):
+    data: list[WebSessionPublic]
+
+
+class SessionsEnded(BaseModel):
+    ended: int

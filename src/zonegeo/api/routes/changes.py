@@ -9,13 +9,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from zonegeo.api.deps import Bureau, CalendarDep, RulesDep, SessionDep, Writer
-from zonegeo.api.schemas import ChangeCreate, ChangeReport, ORJSONResponse
+from zonegeo.api.schemas import ChangeCreate, ChangePublic, ChangeReport, ChangesPublic, ORJSONResponse, documented
 from zonegeo.services import access, changes
 
 router = APIRouter(tags=["变更事项"])
 
 
-@router.get("/api/changes", response_class=ORJSONResponse, summary="变更事项（status=pending|overdue|reported|late）")
+@router.get("/api/changes", response_class=ORJSONResponse, responses=documented(ChangesPublic),
+            summary="变更事项（status=pending|overdue|reported|late）")
 def list_changes(session: SessionDep, user: Bureau, status: str | None = None, city: str | None = None) -> Response:
     rows = changes.list_changes(session=session, today=dt.date.today(), status_filter=status,
                                 city=access.city_scope(user, city))
@@ -23,6 +24,7 @@ def list_changes(session: SessionDep, user: Bureau, status: str | None = None, c
 
 
 @router.post("/api/zones/{code}/changes", status_code=201, response_class=ORJSONResponse,
+             responses=documented(ChangePublic, 201),
              summary="登记非空间变更（运营管理机构、性质或功能、运行机制、其他重大事项）")
 def record_change(code: str, body: ChangeCreate, session: SessionDep, rules: RulesDep, calendar: CalendarDep,
                   user: Writer) -> Any:
@@ -33,6 +35,7 @@ def record_change(code: str, body: ChangeCreate, session: SessionDep, rules: Rul
 
 
 @router.post("/api/zones/{code}/changes/{change_id}/report", response_class=ORJSONResponse,
+             responses=documented(ChangePublic),
              summary="登记变更报告（报告人、报告日期）；逾期报告照常登记并标记为逾期")
 def file_report(code: str, change_id: int, body: ChangeReport, session: SessionDep, user: Writer) -> Response:
     zone = access.writable_zone(session, user, code)

@@ -7,12 +7,32 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel
 
-from zonegeo.api.bounds import RegistryDate, ZoneCode
 from zonegeo.api.csrf import check_csrf, csrf_token
 from zonegeo.api.deps import CalendarDep, Expert, LoggedIn, Province, RulesDep, SessionDep, SettingsDep, Writer, require
-from zonegeo.api.schemas import ORJSONResponse
+from zonegeo.api.schemas import (
+    ActionRequest,
+    ActionResult,
+    AnnualReportCreate,
+    AnnualReportPublic,
+    AttachmentPublic,
+    AttachmentsPublic,
+    AuditEntries,
+    ExpertAssign,
+    ExpertAssigned,
+    LifecycleEventsPublic,
+    OpinionCreated,
+    OpinionRequest,
+    ORJSONResponse,
+    ReviewOverview,
+    ReviewRecordPublic,
+    ReviewRequest,
+    RevocationPublic,
+    WorklistPublic,
+    ZoneCreate,
+    ZoneCreated,
+    documented,
+)
 from zonegeo.domain.lifecycle import STATES
 from zonegeo.errors import ConflictError, InputError
 from zonegeo.services import access, audit, lifecycle, reviews
@@ -22,50 +42,16 @@ Reviewer = Annotated[Any, Depends(require(*access.REVIEW_WRITE_ROLES))]  # assig
 ReviewReader = Annotated[Any, Depends(require(*access.REVIEW_READ_ROLES))]
 
 
-class ApplicationCreate(BaseModel):
-    code: ZoneCode
-    name: str
-    city: str
-    builder: str
-    operator: str = ""
-
-
-class ActionRequest(BaseModel):
-    on: RegistryDate | None = None  # the day it happened (not in the future); today when omitted
-    # result (pass/fail or 合格/不合格), grade (excellent/pass/fail or 优秀/合格/不合格), reason (1–6),
-    # rectification_months, period_reason, outcome (upheld/dismissed), decision, text, by (a name to add) …
-    data: dict[str, Any] = {}
-
-
-class ReviewRequest(BaseModel):
-    item: str  # an id of the rules file's [[manual_review]] items
-    result: str  # 符合 / 不符合 / 需补充 (meets / fails / needs_more)
-    note: str = ""
-
-
-class OpinionRequest(BaseModel):
-    opinion: str
-    recommend: bool
-    site_visit: bool = False  # 现场答辩/实地考察
-
-
-class ExpertAssign(BaseModel):
-    expert: str
-
-
-class AnnualReport(BaseModel):
-    year: int
-    on: RegistryDate | None = None
-
-
-@router.post("/api/zones", status_code=201, response_class=ORJSONResponse, summary="创建申报（草稿）")
-def create_application(body: ApplicationCreate, session: SessionDep, user: Writer) -> Response:
+@router.post("/api/zones", status_code=201, response_class=ORJSONResponse,
+             responses=documented(ZoneCreated, 201), summary="创建申报（草稿）")
+def create_application(body: ZoneCreate, session: SessionDep, user: Writer) -> Response:
     zone = lifecycle.create_application(session=session, user=user, code=body.code, name=body.name, city=body.city,
                                         builder=body.builder, operator=body.operator)
     return ORJSONResponse({"code": zone.code, "state": zone.status}, status_code=201)
 
 
 @router.post("/api/zones/{code}/attachments", status_code=201, response_class=ORJSONResponse,
+             responses=documented(AttachmentPublic, 201),
              summary="上传申报材料（申报表、创建工作方案、真实性承诺书、推荐函、其他）")
 def add_attachment(code: str, session: SessionDep, settings: SettingsDep, user: Writer,
                    file: Annotated[UploadFile, File()], kind: Annotated[str, Form()]) -> Response:
@@ -76,19 +62,22 @@ def add_attachment(code: str, session: SessionDep, settings: SettingsDep, user: 
     return ORJSONResponse(row, status_code=201)
 
 
-@router.get("/api/zones/{code}/attachments", response_class=ORJSONResponse, summary="申报材料清单（含SHA-256）")
+@router.get("/api/zones/{code}/attachments", response_class=ORJSONResponse,
+            responses=documented(AttachmentsPublic), summary="申报材料清单（含SHA-256）")
 def list_attachments(code: str, session: SessionDep, user: LoggedIn) -> Response:
     zone = access.visible_zone(session, user, code)
     return ORJSONResponse({"data": [lifecycle.attachment_dict(a) for a in lifecycle.attachments(session, zone)]})
 
 
-@router.post("/api/zones/{code}/experts", status_code=201, response_class=ORJSONResponse, summary="指派评审专家")
+@router.post("/api/zones/{code}/experts", status_code=201, response_class=ORJSONResponse,
+             responses=documented(ExpertAssigned, 201), summary="指派评审专家")
 def assign_expert(code: str, body: ExpertAssign, session: SessionDep, user: Province) -> Response:
     lifecycle.assign_expert(session=session, user=user, code=code, expert=body.expert)
     return ORJSONResponse({"code": code, "expert": body.expert}, status_code=201)
 
 
-@router.post("/api/zones/{code}/opinions", status_code=201, response_class=ORJSONResponse, summary="提交专家评审意见")
+@router.post("/api/zones/{code}/opinions", status_code=201, response_class=ORJSONResponse,
+             responses=documented(OpinionCreated, 201), summary="提交专家评审意见")
 def add_opinion(code: str, body: OpinionRequest, session: SessionDep, user: Expert) -> Response:
     row = lifecycle.add_opinion(session=session, user=user, code=code, opinion=body.opinion, recommend=body.recommend,
                                 site_visit=body.site_visit)
@@ -96,6 +85,7 @@ def add_opinion(code: str, body: OpinionRequest, session: SessionDep, user: Expe
 
 
 @router.post("/api/zones/{code}/lifecycle/{action}", response_class=ORJSONResponse,
+             responses=documented(ActionResult),
              summary="生命周期操作：submit、return、recommend、start_review、start_notice、approve、reject、accept、"
                      "evaluate、close_rectification、propose_revocation、confirm_revocation、decline_revocation、"
                      "revoke、objection、resolve_objection、decide_objection；不允许时返回409并说明当前状态和可执行的操作")
@@ -105,12 +95,14 @@ def act(code: str, action: str, body: ActionRequest, session: SessionDep, calend
                                         on=body.on or dt.date.today(), data=body.data, calendar=calendar, rules=rules))
 
 
-@router.get("/api/zones/{code}/revocation", response_class=ORJSONResponse, summary="待确认的拟取消称号（理由、日期）")
+@router.get("/api/zones/{code}/revocation", response_class=ORJSONResponse,
+            responses=documented(RevocationPublic), summary="待确认的拟取消称号（理由、日期）")
 def pending_revocation(code: str, session: SessionDep, user: LoggedIn) -> Response:
     return ORJSONResponse({"code": code, "proposal": lifecycle.revocation(session=session, user=user, code=code)})
 
 
 @router.post("/api/zones/{code}/reviews", status_code=201, response_class=ORJSONResponse,
+             responses=documented(ReviewRecordPublic, 201),
              summary="记录一项需人工审核事项的结果（符合、不符合、需补充）：指派的评审专家或省知识产权局")
 def record_review(code: str, body: ReviewRequest, session: SessionDep, rules: RulesDep, user: Reviewer) -> Response:
     row = reviews.record(session=session, user=user, code=code, item=body.item, result=body.result, note=body.note,
@@ -119,25 +111,29 @@ def record_review(code: str, body: ReviewRequest, session: SessionDep, rules: Ru
 
 
 @router.get("/api/zones/{code}/reviews", response_class=ORJSONResponse,
+            responses=documented(ReviewOverview),
             summary="需人工审核事项及其记录（审核人、日期、结果、说明）")
 def list_reviews(code: str, session: SessionDep, rules: RulesDep, user: ReviewReader) -> Response:
     return ORJSONResponse(reviews.overview(session=session, user=user, code=code, rules=rules))
 
 
-@router.get("/api/zones/{code}/lifecycle", response_class=ORJSONResponse, summary="生命周期记录")
+@router.get("/api/zones/{code}/lifecycle", response_class=ORJSONResponse,
+            responses=documented(LifecycleEventsPublic), summary="生命周期记录")
 def history(code: str, session: SessionDep, user: LoggedIn) -> Response:
     return ORJSONResponse({"data": lifecycle.history(session=session, user=user, code=code)})
 
 
 @router.post("/api/zones/{code}/annual-reports", status_code=201, response_class=ORJSONResponse,
+             responses=documented(AnnualReportPublic, 201),
              summary="登记设区市报送的年度总结报告（每年一季度末前）")
-def annual_report(code: str, body: AnnualReport, session: SessionDep, calendar: CalendarDep, user: Writer) -> Response:
+def annual_report(code: str, body: AnnualReportCreate, session: SessionDep, calendar: CalendarDep, user: Writer) -> Response:
     row = lifecycle.record_annual_report(session=session, user=user, code=code, year=body.year,
                                          on=body.on or dt.date.today(), calendar=calendar)
     return ORJSONResponse(row, status_code=201)
 
 
-@router.get("/api/worklist", response_class=ORJSONResponse, summary="待办事项（按截止日期由近到远，逾期标出）")
+@router.get("/api/worklist", response_class=ORJSONResponse,
+            responses=documented(WorklistPublic), summary="待办事项（按截止日期由近到远，逾期标出）")
 def worklist(session: SessionDep, calendar: CalendarDep, user: LoggedIn, city: str | None = None) -> Response:
     rows = lifecycle.worklist(session=session, user=user, today=dt.date.today(), city=city, calendar=calendar)
     return ORJSONResponse({"data": rows, "count": len(rows)})
@@ -149,7 +145,8 @@ def worklist_page(request: Request, session: SessionDep, calendar: CalendarDep, 
     return request.app.state.templates.TemplateResponse(request, "worklist.html", {"rows": rows, "user": user})
 
 
-@router.get("/api/audit", response_class=ORJSONResponse, summary="审计日志（仅省知识产权局）")
+@router.get("/api/audit", response_class=ORJSONResponse,
+            responses=documented(AuditEntries), summary="审计日志（仅省知识产权局）")
 def audit_log(session: SessionDep, user: Province, object: str | None = None,
               limit: Annotated[int, Query(ge=1, le=1000, description="条数（1–1000）")] = 200) -> Response:
     return ORJSONResponse({"data": audit.entries(session=session, obj=object, limit=limit)})

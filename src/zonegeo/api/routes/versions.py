@@ -8,7 +8,14 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
 from zonegeo.api.deps import CalendarDep, LoggedIn, Province, RulesDep, SessionDep, SettingsDep, Writer
-from zonegeo.api.schemas import ORJSONResponse, TransitionRequest, VersionsPublic
+from zonegeo.api.schemas import (
+    ORJSONResponse,
+    TransitionRequest,
+    TransitionResult,
+    VersionDiffPublic,
+    VersionsPublic,
+    documented,
+)
 from zonegeo.services import access, changes, mapping, zones
 
 router = APIRouter(tags=["版本"])
@@ -21,7 +28,8 @@ def list_versions(code: str, session: SessionDep, user: LoggedIn) -> dict[str, A
     return {"data": rows, "count": len(rows)}
 
 
-@router.get("/api/zones/{code}/versions/{a}/diff/{b}", response_class=ORJSONResponse, summary="比较两个版本")
+@router.get("/api/zones/{code}/versions/{a}/diff/{b}", response_class=ORJSONResponse,
+            responses=documented(VersionDiffPublic), summary="比较两个版本")
 def diff_versions(code: str, a: int, b: int, session: SessionDep, rules: RulesDep, user: LoggedIn,
                   geometries: bool = False) -> Response:
     zone = access.visible_zone(session, user, code)
@@ -36,14 +44,15 @@ def _transition(session, code: str, number: int, action: str, body: TransitionRe
                                              effective_on=body.effective_on, user=user))
 
 
-@router.post("/api/zones/{code}/versions/{number}/submit", response_class=ORJSONResponse, summary="提交草稿版本")
+@router.post("/api/zones/{code}/versions/{number}/submit", response_class=ORJSONResponse,
+             responses=documented(TransitionResult), summary="提交草稿版本")
 def submit_version(code: str, number: int, body: TransitionRequest, session: SessionDep, rules: RulesDep,
                    calendar: CalendarDep, user: Writer) -> Response:
     return _transition(session, code, number, "submit", body, rules, calendar, user)
 
 
 @router.post("/api/zones/{code}/versions/{number}/approve", response_class=ORJSONResponse,
-             summary="批准已提交的版本：替代原批准版本；空间布局有实质变化则登记变更事项")
+             responses=documented(TransitionResult), summary="批准已提交的版本：替代原批准版本；空间布局有实质变化则登记变更事项")
 def approve_version(code: str, number: int, body: TransitionRequest, session: SessionDep, rules: RulesDep,
                     calendar: CalendarDep, user: Province) -> Response:
     return _transition(session, code, number, "approve", body, rules, calendar, user)

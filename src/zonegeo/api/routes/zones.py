@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from zonegeo.api.deps import RulesDep, SessionDep, Viewer
-from zonegeo.api.schemas import ORJSONResponse, ZonePublic, ZonesPublic
+from zonegeo.api.schemas import ORJSONResponse, ReportPublic, ZonePublic, ZonesPublic, documented
 from zonegeo.services import access, checking, disclosure, zones
 
 router = APIRouter(prefix="/api/zones", tags=["集聚区"])
@@ -27,7 +27,8 @@ def get_zone(code: str, session: SessionDep, user: Viewer) -> dict[str, Any]:
     return zones.get_zone(session=session, code=code, policy=disclosure.for_user(user))
 
 
-@router.get("/{code}/report", response_class=ORJSONResponse, summary="申报条件核验报告（与 zonegeo report 相同）")
+@router.get("/{code}/report", response_class=ORJSONResponse, responses=documented(ReportPublic),
+            summary="申报条件核验报告（与 zonegeo report 相同；公众所见依公开规则）")
 def zone_report(code: str, session: SessionDep, rules: RulesDep, user: Viewer) -> Response:
     access.visible_zone(session, user, code)
     return ORJSONResponse(checking.disclosed_report(session=session, code=code, rules=rules,
