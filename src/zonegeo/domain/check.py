@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from zonegeo.domain import credit_code
 from zonegeo.domain.measure import distances_m, geodesic_area_m2, geodesic_areas_m2, largest_gap_m
@@ -87,7 +89,7 @@ class Report:
         }
 
 
-def _outside_areas(area, geoms: np.ndarray) -> np.ndarray:
+def _outside_areas(area: BaseGeometry, geoms: np.ndarray) -> np.ndarray:
     """Geodesic area of each geometry outside ``area``; only those not covered are measured."""
     out = np.zeros(len(geoms))
     if len(geoms) == 0:
@@ -99,7 +101,7 @@ def _outside_areas(area, geoms: np.ndarray) -> np.ndarray:
     return out
 
 
-def _core_shares(core, geoms: np.ndarray, footprint_m2: np.ndarray) -> np.ndarray:
+def _core_shares(core: BaseGeometry | None, geoms: np.ndarray, footprint_m2: np.ndarray) -> np.ndarray:
     shares = np.zeros(len(geoms))
     if core is None or core.is_empty or len(geoms) == 0:
         return shares
@@ -126,9 +128,10 @@ def core_within_boundary(plan: ZonePlan, rules: RuleSet) -> tuple[Any, float | N
     return shapely.intersection(plan.core, plan.boundary), outside
 
 
-def _declared_warnings(buildings, declared, computed, rules: RuleSet) -> list[Warning_]:
+def _declared_warnings(buildings: Sequence[Building], declared: np.ndarray, computed: np.ndarray,
+                       rules: RuleSet) -> list[Warning_]:
     warnings = []
-    for i in np.flatnonzero(~np.isnan(declared)):
+    for i in np.flatnonzero(~np.isnan(declared)).tolist():
         rel = abs(declared[i] - computed[i]) / computed[i] if computed[i] > 0 else float("inf")
         if rel > rules.declared_floor_area_rel:
             name = buildings[i].name
@@ -141,7 +144,8 @@ def _declared_warnings(buildings, declared, computed, rules: RuleSet) -> list[Wa
     return warnings
 
 
-def measure_buildings(plan: ZonePlan, rules: RuleSet, core=None) -> tuple[list[BuildingMeasure], list[Warning_]]:
+def measure_buildings(plan: ZonePlan, rules: RuleSet,
+                      core: BaseGeometry | None = None) -> tuple[list[BuildingMeasure], list[Warning_]]:
     """Each building's 建筑面积 and the share of it inside the 四至 (集聚区内建筑面积) and inside ``core``.
 
     A building cut by the boundary counts its inside share: footprint clipped to the boundary × floors used,
@@ -181,7 +185,7 @@ def _cut_buildings_warning(buildings: list[BuildingMeasure]) -> Warning_ | None:
     if not cut:
         return None
     left_out = math.fsum(b.floor_full_m2 - b.floor_m2 for b in cut)
-    items = [{"name": b.name, "inside_share": b.inside_share, "floor_full_m2": b.floor_full_m2,
+    items: list[dict[str, Any]] = [{"name": b.name, "inside_share": b.inside_share, "floor_full_m2": b.floor_full_m2,
               "floor_counted_m2": b.floor_m2, "floor_excluded_m2": round(b.floor_full_m2 - b.floor_m2, 2)}
              for b in cut]
     def where(share: float) -> str:
@@ -245,8 +249,8 @@ def _institution_summary(plan: ZonePlan, rules: RuleSet) -> tuple[dict[str, Any]
     # Counted: inside, valid, not a platform, and each credit code once.
     candidates = np.flatnonzero(inside & valid & ~is_platform)
     first: dict[str, int] = {}
-    for k in candidates.tolist():
-        first.setdefault(codes[k], k)
+    for j in candidates.tolist():
+        first.setdefault(codes[j], j)
     counted = np.fromiter(first.values(), dtype=np.intp, count=len(first))
     duplicates = [insts[i].name for i in np.setdiff1d(candidates, counted)]
     chain = {link.value: int(np.count_nonzero(bits[counted] & bit)) for link, bit in _CHAIN_BITS.items()}
@@ -281,9 +285,10 @@ def _institution_summary(plan: ZonePlan, rules: RuleSet) -> tuple[dict[str, Any]
     return summary, excluded, warnings
 
 
-def _tolerance_warning(insts, by_tolerance: np.ndarray, dist: np.ndarray, tol_m: float) -> list[Warning_]:
-    idx = np.flatnonzero(by_tolerance)
-    if not len(idx):
+def _tolerance_warning(insts: Sequence[Institution], by_tolerance: np.ndarray, dist: np.ndarray,
+                       tol_m: float) -> list[Warning_]:
+    idx = np.flatnonzero(by_tolerance).tolist()
+    if not idx:
         return []
     points = [{"name": insts[i].name, "kind": insts[i].kind.value, "distance_m": round(float(dist[i]), 4)}
               for i in idx]
@@ -293,10 +298,11 @@ def _tolerance_warning(insts, by_tolerance: np.ndarray, dist: np.ndarray, tol_m:
                      {"points": points, "edge_tolerance_m": tol_m})]
 
 
-def _reviewer_flags(insts, codes: np.ndarray, is_platform: np.ndarray, rules: RuleSet) -> list[Warning_]:
+def _reviewer_flags(insts: Sequence[Institution], codes: np.ndarray, is_platform: np.ndarray,
+                    rules: RuleSet) -> list[Warning_]:
     """What a reviewer should look at: counted, but doubtful (事业单位 codes, branch offices, other kinds)."""
     warnings = []
-    public = [{"name": insts[i].name, "credit_code": codes[i]} for i in np.flatnonzero(~is_platform)
+    public = [{"name": insts[i].name, "credit_code": codes[i]} for i in np.flatnonzero(~is_platform).tolist()
               if credit_code.is_public_institution_code(codes[i])]
     if public:
         warnings.append(Warning_(
@@ -306,7 +312,7 @@ def _reviewer_flags(insts, codes: np.ndarray, is_platform: np.ndarray, rules: Ru
             {"institutions": public}))
     markers = tuple(rules.flags.get("branch_markers", ("分公司", "分所", "分中心", "办事处", "分部")))
     branches = [{"name": insts[i].name, "marker": next(m for m in markers if m in insts[i].name)}
-                for i in np.flatnonzero(~is_platform) if any(m in insts[i].name for m in markers)]
+                for i in np.flatnonzero(~is_platform).tolist() if any(m in insts[i].name for m in markers)]
     if branches:
         warnings.append(Warning_(
             "branch_office", "以下机构名称显示为分支机构，请核实其在集聚区内实际开展业务："

@@ -74,7 +74,7 @@ def valid_mask(codes: Sequence[str]) -> np.ndarray:
     ok &= (31 - (values[:, :17] @ WEIGHTS) % 31) % 31 == values[:, 17]
     ok &= (values[:, 2:8] < 10).all(axis=1)  # region code: six digits
     ok &= _PREFIX_OK[raw[:, 0], raw[:, 1]]  # authority and type codes
-    return ok
+    return np.asarray(ok, dtype=bool)
 
 
 def is_natural_person_code(code: str) -> bool:

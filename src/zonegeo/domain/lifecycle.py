@@ -118,6 +118,12 @@ class LifecycleError(ZonegeoError):
         self.allowed, self.state = allowed, state
 
 
+# What a step handler is given: the action's input, the zone's recorded dates, its past lifecycle events.
+Data = dict[str, Any]
+Dates = dict[str, dt.date]
+History = list[dict[str, Any]]
+
+
 def add_months(day: dt.date, months: int) -> dt.date:
     month = day.month - 1 + months
     year, month = day.year + month // 12, month % 12 + 1
@@ -238,12 +244,12 @@ def _late(on: dt.date, dates: dict[str, dt.date]) -> dict[str, Any]:
             "late_note": f"整改期已于{end:%Y年%m月%d日}届满，复核晚了{(on - end).days}天"}
 
 
-def _start_notice(state, on, data, dates, calendar, history) -> Step:
+def _start_notice(state: str, on: dt.date, data: Data, dates: Dates, calendar: WorkCalendar, history: History) -> Step:
     due = calendar.add_working_days(on - dt.timedelta(days=1), NOTICE_WORKING_DAYS)  # the notice day counts
     return Step("noticed", {"notice_start": on, "notice_end": due.due})
 
 
-def _approve(state, on, data, dates, calendar, history) -> Step:
+def _approve(state: str, on: dt.date, data: Data, dates: Dates, calendar: WorkCalendar, history: History) -> Step:
     blockers = approval_blockers(on, data, dates, history)
     if blockers:
         text = "；".join(f"{k}. {b['message']}" for k, b in enumerate(blockers, 1))
@@ -252,7 +258,7 @@ def _approve(state, on, data, dates, calendar, history) -> Step:
     return Step("construction", {"approved_on": on, **ends}, deadlines=deadlines)
 
 
-def _accept(state, on, data, dates, calendar, history) -> Step:
+def _accept(state: str, on: dt.date, data: Data, dates: Dates, calendar: WorkCalendar, history: History) -> Step:
     result = parse_choice(data.get("result"), RESULTS, "验收结果（data.result）")
     if state == "construction":
         ends = _date(dates, "construction_ends", "建设期届满日期", state)
@@ -280,7 +286,7 @@ def _propose(reason: int, on: dt.date, return_to: str, record: dict[str, Any], l
                 record=record | {"proposal": proposal})
 
 
-def _evaluate(state, on, data, dates, calendar, history) -> Step:
+def _evaluate(state: str, on: dt.date, data: Data, dates: Dates, calendar: WorkCalendar, history: History) -> Step:
     value = data.get("grade", data.get("result"))
     grade = parse_choice(value, GRADES, "评价结果（data.grade）")
     if grade == "fail":
@@ -291,7 +297,7 @@ def _evaluate(state, on, data, dates, calendar, history) -> Step:
     return Step("operating", record={"grade": grade})
 
 
-def _close_rectification(state, on, data, dates, calendar, history) -> Step:
+def _close_rectification(state: str, on: dt.date, data: Data, dates: Dates, calendar: WorkCalendar, history: History) -> Step:
     result = parse_choice(data.get("result"), RESULTS, "整改复核结果（data.result）")
     late = _late(on, dates)
     record = {"result": result, **late}
@@ -304,7 +310,7 @@ def _close_rectification(state, on, data, dates, calendar, history) -> Step:
     return Step("operating", note=note, record=record | {"consecutive_failed_evaluations": run})
 
 
-def _propose_revocation(state, on, data, dates, calendar, history) -> Step:
+def _propose_revocation(state: str, on: dt.date, data: Data, dates: Dates, calendar: WorkCalendar, history: History) -> Step:
     reason = parse_reason(data.get("reason"))
     if reason != 1:
         raise LifecycleError("bad_reason", "登记拟取消称号只适用于第1项（连续两年无正当理由不参加绩效评价）；"
@@ -317,7 +323,7 @@ def _propose_revocation(state, on, data, dates, calendar, history) -> Step:
     return _propose(1, on, state, {"reason": 1}, {})
 
 
-def _confirm_revocation(state, on, data, dates, calendar, history) -> Step:
+def _confirm_revocation(state: str, on: dt.date, data: Data, dates: Dates, calendar: WorkCalendar, history: History) -> Step:
     proposal = pending_proposal(history)
     if proposal is None:
         raise LifecycleError("no_proposal", "没有待确认的拟取消称号记录", [], state)
@@ -325,7 +331,7 @@ def _confirm_revocation(state, on, data, dates, calendar, history) -> Step:
     return Step("revoked", {"revoked_on": on}, note=REVOCATION_REASONS[reason], record={"reason": reason})
 
 
-def _decline_revocation(state, on, data, dates, calendar, history) -> Step:
+def _decline_revocation(state: str, on: dt.date, data: Data, dates: Dates, calendar: WorkCalendar, history: History) -> Step:
     proposal = pending_proposal(history)
     if proposal is None:
         raise LifecycleError("no_proposal", "没有待确认的拟取消称号记录", [], state)
@@ -334,7 +340,7 @@ def _decline_revocation(state, on, data, dates, calendar, history) -> Step:
                 record={"declined_reason": int(proposal["reason"])})
 
 
-def _revoke(state, on, data, dates, calendar, history) -> Step:
+def _revoke(state: str, on: dt.date, data: Data, dates: Dates, calendar: WorkCalendar, history: History) -> Step:
     reason = parse_reason(_need(data, "reason", "请给出取消称号的理由编号（data.reason，1–6）"))
     if reason in PROPOSED_REASONS:
         raise LifecycleError("bad_reason", f"第{reason}项（{REVOCATION_REASONS[reason]}）由系统依记录提出拟取消，"
@@ -343,30 +349,30 @@ def _revoke(state, on, data, dates, calendar, history) -> Step:
     return Step("revoked", {"revoked_on": on}, note=REVOCATION_REASONS[reason], record={"reason": reason})
 
 
-def _recommend(state, on, data, dates, calendar, history) -> Step:
+def _recommend(state: str, on: dt.date, data: Data, dates: Dates, calendar: WorkCalendar, history: History) -> Step:
     if "recommendation_letter" not in data.get("materials", ()):
         raise LifecycleError("missing_material", "推荐须附设区市知识产权局推荐函", [], state)
     return Step("recommended")
 
 
-def _submit(state, on, data, dates, calendar, history) -> Step:
+def _submit(state: str, on: dt.date, data: Data, dates: Dates, calendar: WorkCalendar, history: History) -> Step:
     missing = [MATERIALS[m] for m in APPLICANT_MATERIALS if m not in data.get("materials", ())]
     if missing:
         raise LifecycleError("missing_material", "申报材料不全：缺少" + "、".join(missing), [], state)
     return Step("submitted", {"submitted_on": on})
 
 
-def _return(state, on, data, dates, calendar, history) -> Step:
+def _return(state: str, on: dt.date, data: Data, dates: Dates, calendar: WorkCalendar, history: History) -> Step:
     _need(data, "reason", "退回须说明理由（data.reason）")
     return Step("draft")
 
 
-def _objection(state, on, data, dates, calendar, history) -> Step:
+def _objection(state: str, on: dt.date, data: Data, dates: Dates, calendar: WorkCalendar, history: History) -> Step:
     _need(data, "text", "请填写异议内容（data.text）")
     return Step(state)
 
 
-def _resolve_objection(state, on, data, dates, calendar, history) -> Step:
+def _resolve_objection(state: str, on: dt.date, data: Data, dates: Dates, calendar: WorkCalendar, history: History) -> Step:
     if objections(history)["open"] <= 0:
         raise LifecycleError("no_open_objection", "没有待处理的公示异议", [], state)
     outcome = parse_choice(data.get("outcome"), OBJECTION_OUTCOMES, "异议处理结论（data.outcome）")
@@ -374,14 +380,14 @@ def _resolve_objection(state, on, data, dates, calendar, history) -> Step:
     return Step(state, record={"outcome": outcome})
 
 
-def _decide_objection(state, on, data, dates, calendar, history) -> Step:
+def _decide_objection(state: str, on: dt.date, data: Data, dates: Dates, calendar: WorkCalendar, history: History) -> Step:
     if objections(history)["upheld_undecided"] <= 0:
         raise LifecycleError("no_upheld_objection", "没有待省知识产权局决定的成立异议", [], state)
     _need(data, "decision", "请填写省知识产权局的决定（data.decision），例如所涉问题已纠正、不影响批复")
     return Step(state)
 
 
-def _reject(state, on, data, dates, calendar, history) -> Step:
+def _reject(state: str, on: dt.date, data: Data, dates: Dates, calendar: WorkCalendar, history: History) -> Step:
     _need(data, "reason", "不予批准须说明理由（data.reason）")
     return Step("rejected")
 

@@ -69,7 +69,8 @@ def pending_proposal(history: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The revocation proposal the zone is waiting on: the last event that moved it to revocation_proposed."""
     for h in reversed(history):
         if h.get("to") == "revocation_proposed" and h.get("proposal"):
-            return h["proposal"]
+            proposal: dict[str, Any] = h["proposal"]
+            return proposal
         if h.get("from") == "revocation_proposed":
             return None
     return None

@@ -52,7 +52,7 @@ class Due:
     provisional: bool  # some day of the count lies in a year with no published arrangement
     provisional_years: tuple[int, ...] = ()
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"from": self.start.isoformat(), "working_days": self.working_days, "due": self.due.isoformat(),
                 "provisional": self.provisional, "provisional_years": list(self.provisional_years)}
 
@@ -66,7 +66,7 @@ class Deadline:
     due: dt.date
     provisional: bool
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"nominal": self.nominal.isoformat(), "due": self.due.isoformat(), "provisional": self.provisional}
 
 
@@ -105,7 +105,7 @@ class WorkCalendar:
                 return False
             return day in arrangement.workdays or day.weekday() < 5
         if day.year in _chinesecalendar_years():
-            return chinese_calendar.is_workday(day)
+            return bool(chinese_calendar.is_workday(day))
         return day.weekday() < 5 and day not in statutory_holidays(day.year)
 
     def add_working_days(self, start: dt.date, n: int) -> Due:
