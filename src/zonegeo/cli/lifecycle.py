@@ -17,13 +17,12 @@ deadlines_app = typer.Typer(help="截止日期", no_args_is_help=True)
 def due_list(city: Annotated[str | None, typer.Option("--city", help="设区市，如 南京市")] = None,
              as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """全部集聚区的待办事项和截止日期（省局视角），逾期标出。"""
-    from types import SimpleNamespace
-
+    from zonegeo.db.models import User
     from zonegeo.services.lifecycle import worklist
 
+    province = User(username="cli", role="province", city=None)  # the province's view; not stored
     with _session() as session:
-        rows = worklist(session=session, user=SimpleNamespace(role="province", city=None), today=dt.date.today(),
-                        city=city, calendar=_calendar())
+        rows = worklist(session=session, user=province, today=dt.date.today(), city=city, calendar=_calendar())
     if as_json:
         _dump(rows)
         return

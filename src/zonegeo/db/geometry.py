@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import overload
+
 from geoalchemy2.elements import WKBElement
 from geoalchemy2.shape import from_shape as _from_shape
 from geoalchemy2.shape import to_shape as _to_shape
@@ -14,5 +16,9 @@ def to_db(geom: BaseGeometry | None) -> WKBElement | None:
     return None if geom is None else _from_shape(geom, srid=SRID)
 
 
+@overload
+def from_db(element: WKBElement) -> BaseGeometry: ...
+@overload
+def from_db(element: None) -> None: ...
 def from_db(element: WKBElement | None) -> BaseGeometry | None:
     return None if element is None else _to_shape(element)

@@ -131,13 +131,13 @@ def sync_institutions(session: Session, zone: Zone, institutions: tuple[model.In
     session.flush()
     for key, inst in wanted.items():
         values = _institution_values(inst)
-        row = current.get(key)
-        if row is None:
+        stored = current.get(key)
+        if stored is None:
             session.add(Institution(zone=zone, entered_on=today, **values))
             counts["entered"] += 1
-        elif to_domain_institution(row) != inst:
+        elif to_domain_institution(stored) != inst:
             for k, v in values.items():
-                setattr(row, k, v)
+                setattr(stored, k, v)
             counts["updated"] += 1
     session.flush()
     return counts

@@ -8,13 +8,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from zonegeo.domain.lifecycle_history import (  # re-exported: the services and tests read them from here
-    approval_blockers,
-    automatic_revocation,
-    consecutive_failed_evaluations,
-    objections,
-    pending_proposal,
-)
+# Re-exported (`x as x`): the services and tests read these history readings from here.
+from zonegeo.domain.lifecycle_history import approval_blockers as approval_blockers
+from zonegeo.domain.lifecycle_history import automatic_revocation as automatic_revocation
+from zonegeo.domain.lifecycle_history import consecutive_failed_evaluations as consecutive_failed_evaluations
+from zonegeo.domain.lifecycle_history import objections as objections
+from zonegeo.domain.lifecycle_history import pending_proposal as pending_proposal
 from zonegeo.domain.workdays import Deadline, WorkCalendar
 from zonegeo.errors import ZonegeoError
 

@@ -72,10 +72,10 @@ def crs_label(crs: CRS | None) -> str:
 
 
 def _with_datum_warning(choice: CrsChoice, file: str) -> CrsChoice:
-    name = (choice.crs.name if choice.crs else "").lower()
-    if any(k in name for k in ("xian", "beijing", "1980", "1954")):
+    name = choice.crs.name if choice.crs else ""
+    if any(k in name.lower() for k in ("xian", "beijing", "1980", "1954")):
         choice.warnings.append({"code": "datum_shift_unknown",
-                                "message": f"{file}使用{choice.crs.name}：PROJ中该坐标系与CGCS2000之间没有精确的"
+                                "message": f"{file}使用{name}：PROJ中该坐标系与CGCS2000之间没有精确的"
                                            "转换参数，换算结果可能有数米偏差，请尽量提供CGCS2000坐标",
                                 "detail": {"file": file, "crs": choice.label}})
     return choice

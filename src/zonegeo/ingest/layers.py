@@ -180,9 +180,9 @@ def _rings_to_polygons(parts: dict[str, dict[str, list[tuple[float, float, int]]
     for part, rings in parts.items():
         built = []
         for points in rings.values():
-            ring = list(zip(lon[k : k + len(points)], lat[k : k + len(points)], strict=True))
+            coords = list(zip(lon[k : k + len(points)], lat[k : k + len(points)], strict=True))
             k += len(points)
-            built.append(ring)
+            built.append(coords)
         geoms.append(Polygon(built[0], built[1:]))
         layers.append(part)
     polys = polygons.extract(geoms, layers, file=file, role=role, fmt=fmt, repair=repair)

@@ -158,22 +158,24 @@ def read_frames(source: Source, *, role: str, layer: str | None) -> tuple[list[t
         how = dxf_encoding(source.path)
         pyogrio.set_gdal_config_options({**_DXF_CONFIG, "DXF_ENCODING": how})
     names = choose_layers(source, role, layer)
-    frames = [(name or source.path.stem, _read(source, name, encoding)) for name in (names or [None])]
+    wanted: list[str | None] = list(names) if names else [None]  # None: the file's only (or first) layer
+    frames = [(name or source.path.stem, _read(source, name, encoding)) for name in wanted]
     return frames, how
 
 
 def read_vector(source: Source, *, role: str, crs: str | None = None, layer: str | None = None) -> VectorLayer:
     frames, encoding = read_frames(source, role=role, layer=layer)
     file = source.name
-    geoms, tables, layers = [], [], []
+    parts: list[np.ndarray] = []
+    tables, layers = [], []
     for name, df in frames:
-        geoms.append(np.asarray(df.geometry.values, dtype=object))
+        parts.append(np.asarray(df.geometry.values, dtype=object))
         tables.append(pd.DataFrame(df.drop(columns="geometry")))
         if source.format == "dxf" and "Layer" in df.columns:
             layers.extend(df["Layer"].astype(str))
         else:
             layers.extend([name] * len(df))
-    geoms = np.concatenate(geoms) if geoms else np.empty(0, dtype=object)
+    geoms = np.concatenate(parts) if parts else np.empty(0, dtype=object)
     table = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0].reset_index(drop=True)
     if not len(geoms):
         raise InputError("empty_layer", f"{file}：图层中没有要素", {"file": file, "role": role})

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import html
+from typing import Any, cast
 
 import folium
 import shapely
-from branca.element import Element
+from branca.element import Element, Figure
 
 from zonegeo.domain.diff import LayoutDiff
 from zonegeo.domain.model import ZonePlan
@@ -42,10 +43,10 @@ def render_diff(before: ZonePlan, after: ZonePlan, diff: LayoutDiff, *, title: s
             if geom is not None and not geom.is_empty:
                 _layer(label, [_feature(geom, {"名称": label, **metrics})], COLOURS[colour],
                        ["名称", *metrics]).add_to(m)
-    building_features = {"added": [], "removed": []}
+    building_features: dict[str, list[dict[str, Any]]] = {"added": [], "removed": []}
     for change in diff.buildings:
-        if change.kind in ("added", "removed"):
-            b_ = change.after if change.kind == "added" else change.before
+        b_ = change.after if change.kind == "added" else change.before
+        if change.kind in ("added", "removed") and b_ is not None:
             building_features[change.kind].append(_feature(b_.footprint, {
                 "名称": change.name, "变化": "新增建筑" if change.kind == "added" else "减少建筑",
                 "层数": b_.floors, "使用层数": b_.floors_used}))
@@ -56,7 +57,7 @@ def render_diff(before: ZonePlan, after: ZonePlan, diff: LayoutDiff, *, title: s
     verdict = "无实质变化（在数字化误差范围内）"
     if diff.material:
         verdict = "有实质变化，需在15个工作日内报告：" + "；".join(diff.reasons())
-    m.get_root().html.add_child(Element(
+    cast(Figure, m.get_root()).html.add_child(Element(
         '<div style="position:absolute;z-index:1000;top:10px;left:54px;right:54px;max-width:560px;background:#fff;'
         'padding:6px 10px;border-radius:6px;box-shadow:0 1px 5px rgba(0,0,0,.4);font:13px sans-serif">'
         f'<b>{html.escape(title)}</b><br>{html.escape(subtitle)}<br>{html.escape(verdict)}<br>'

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import Any, cast
 
 import folium
 import shapely
-from branca.element import Element
+from branca.element import Element, Figure
 
 from zonegeo.maps.basemaps import add_base_layers
 from zonegeo.maps.controls import PRINT_AND_PHONE_CSS
@@ -33,7 +33,7 @@ def province_map(zones: list[dict[str, Any]], *, tiles: str, asset_base: str, ti
                 ).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
     PageScript(gcj).add_to(m)
-    m.get_root().html.add_child(Element(PRINT_AND_PHONE_CSS + (
+    cast(Figure, m.get_root()).html.add_child(Element(PRINT_AND_PHONE_CSS + (
         '<div style="position:absolute;z-index:1000;top:10px;left:54px;background:#fff;padding:6px 10px;'
         'border-radius:6px;box-shadow:0 1px 5px rgba(0,0,0,.4);font:14px sans-serif">'
         f'<b>江苏省知识产权服务业集聚发展区</b><br>已公布 {len(zones)} 个</div>')))

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import folium
-from branca.element import Element
+from branca.element import Element, Figure
 
 from zonegeo.domain.check import Report
 from zonegeo.domain.model import ZonePlan
@@ -131,7 +131,7 @@ def render(plan: ZonePlan, report: Report, *, title: str, subtitle: str = "", ti
     folium.LayerControl(collapsed=True).add_to(m)
     PageScript(gcj_layers).add_to(m)
     add_site_controls(m, asset_base=asset_base, minimap=bool(tiles))
-    m.get_root().html.add_child(Element(PRINT_AND_PHONE_CSS + _legend(title, subtitle, report, policy)))
+    cast(Figure, m.get_root()).html.add_child(Element(PRINT_AND_PHONE_CSS + _legend(title, subtitle, report, policy)))
     m.fit_bounds([[south, west], [north, east]], padding=(20, 20))
     return m
 

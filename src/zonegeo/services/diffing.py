@@ -29,8 +29,9 @@ def diff_files(*, old: Path, new: Path, layer: str, changed_on: dt.date | None, 
         raise InputError("bad_layer", f"--layer 应为 {'、'.join(LAYERS)}", {"layer": layer})
     before, after = _plan(old, layer, crs.get("old")), _plan(new, layer, crs.get("new"))
     diff = compare_plans(before, after, Tolerances.from_rules(rules.change), layers=(layer,))
+    area = diff.boundary or diff.core  # the one area layer compared, None for buildings
     result = {"layer": layer, "layer_label": ROLE_LABELS[layer], **diff.to_dict(),
-              "area": (diff.boundary or diff.core).to_dict() if layer != "buildings" else None,
+              "area": area.to_dict() if area is not None else None,
               "basis": rules.change.get("basis", "")}
     if changed_on is not None and diff.material:
         result["due"] = calendar.add_working_days(changed_on, int(rules.change["report_within_working_days"])).to_dict()

@@ -68,11 +68,15 @@ def upload_version(*, session: Session, code: str, files: list[UploadedFile], ru
         raise InputError("upload_invalid", f"上传的文件未通过检查：{exc.message}", {"findings": findings}) from exc
     current = repo.latest_version(session, zone)  # carry over from the newest layout, a draft included
     base = repo.to_domain_plan(current, []) if current is not None else None
-    if "boundary" not in reads and base is None:
+    if "boundary" in reads:
+        boundary = reads["boundary"].value
+    elif base is not None:
+        boundary = base.boundary
+    else:
         raise InputError("missing_boundary", "该集聚区还没有四至范围，首次上传必须包含四至范围（boundary）文件",
                          {"code": code})
     plan = ZonePlan(
-        boundary=reads["boundary"].value if "boundary" in reads else base.boundary,
+        boundary=boundary,
         core=reads["core"].value if "core" in reads else (base.core if base else None),
         buildings=tuple(reads["buildings"].value) if "buildings" in reads else (base.buildings if base else ()),
     )

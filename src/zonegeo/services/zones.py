@@ -137,6 +137,7 @@ def import_zone(*, session: Session, folder: Path, uploaded_by: str = "cli", tod
                                    effective_on=today)
         if rules is not None and calendar is not None:
             event = changes.on_approved(session, zone, current, previous, rules, calendar)
+    assert current is not None  # a zone with no approved layout always gets a new version above
     counts = repo.sync_institutions(session, zone, plan.institutions, today)
     audit.record(session, None, "import_zone", f"zone/{info.code}", actor=uploaded_by,
                  after={"version": current.number, "new_version": new_version, "institutions": counts,

@@ -20,8 +20,8 @@ from zonegeo.services.auth import User
 router = APIRouter(tags=["上传"])
 FilesField = Annotated[list[UploadFile], File(description="一个或多个文件")]
 RolesField = Annotated[list[str], Form(description="每个文件的用途：boundary、core、buildings、institutions")]
-CrsField = Annotated[list[str], Form(description="每个文件的坐标系（可空）：EPSG:4549、gcj02、bd09…")]
-LayersField = Annotated[list[str], Form(description="每个文件要读取的图层（可空）")]
+CrsField = Annotated[list[str] | None, Form(description="每个文件的坐标系（可空）：EPSG:4549、gcj02、bd09…")]
+LayersField = Annotated[list[str] | None, Form(description="每个文件要读取的图层（可空）")]
 CRS_CHOICES = [
     ("", "自动识别（文件自带或可判断的坐标系）"),
     ("EPSG:4490", "测量/GPS经纬度（CGCS2000或WGS84）"),
