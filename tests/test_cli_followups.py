@@ -35,3 +35,21 @@ def test_setting_publication_to_what_it_is_writes_no_audit_entry(session, demo_z
     assert entries() == once
     set_published(session=session, code=demo_zone, published=False)
     assert entries() == once + 1
+
+
+def test_every_command_module_uses_the_one_cached_settings_and_engine():
+    """tests/conftest.py drops zonegeo.cli.settings and zonegeo.cli._uow between invocations: a command module
+    with a cache of its own would keep a previous test's database."""
+    import pkgutil
+    from importlib import import_module
+
+    import zonegeo.cli as package
+
+    modules = [import_module(f"zonegeo.cli.{m.name}") for m in pkgutil.iter_modules(package.__path__)]
+    assert len(modules) >= 7
+    for module in modules:
+        for name in ("settings", "_uow", "_session", "_rules", "_calendar"):
+            if hasattr(module, name):
+                assert getattr(module, name) is getattr(package, name), f"{module.__name__}.{name}"
+        cached = [n for n, v in vars(module).items() if hasattr(v, "cache_clear") and v.__module__ == module.__name__]
+        assert cached == [], f"{module.__name__} caches {cached} that the tests cannot drop"
