@@ -15,11 +15,13 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from zonegeo import __version__
 from zonegeo.api.body_limit import BodyLimitMiddleware
+from zonegeo.api.csrf import CsrfMiddleware, csrf_token
 from zonegeo.api.deps import SessionDep, Viewer
 from zonegeo.api.errors import add_exception_handlers
 from zonegeo.api.input_guard import InputGuardMiddleware
 from zonegeo.api.request_id import RequestIdMiddleware
 from zonegeo.api.routes import auth, changes, lifecycle, pages, uploads, versions, zones
+from zonegeo.api.security_headers import SecurityHeadersMiddleware
 from zonegeo.config import Settings
 from zonegeo.ingest.holidays import load_calendar
 from zonegeo.ingest.rules_file import load_rules
@@ -50,14 +52,17 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.rules = load_rules(settings.rules_file)
     app.state.calendar = load_calendar(settings.holidays_dir)
     app.state.templates = Jinja2Templates(directory=TEMPLATES)
+    app.state.templates.env.globals["csrf_token"] = csrf_token  # the logout form in every page's header
     add_exception_handlers(app)
+    app.add_middleware(CsrfMiddleware)  # inside the session middleware: it reads the decoded session
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key or secrets.token_hex(32),
                        session_cookie="zonegeo_session", same_site="lax", max_age=8 * 3600,
                        https_only=settings.cookie_secure)
     app.add_middleware(InputGuardMiddleware)  # inside the body limit: it reads bounded bodies only
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_mb * 1024 * 1024,
                        session_cookie="zonegeo_session")
-    app.add_middleware(RequestIdMiddleware)  # outermost: every response, errors included, names its request
+    app.add_middleware(RequestIdMiddleware)  # every response, errors included, names its request
+    app.add_middleware(SecurityHeadersMiddleware, session_cookie="zonegeo_session", hsts=settings.cookie_secure)
     app.mount("/assets", StaticFiles(directory=ASSET_DIR), name="assets")
     # The public site written by `zonegeo publish`; any static web server can serve the same folder.
     app.mount("/public", StaticFiles(directory=settings.maps_dir, html=True, check_dir=False), name="public")
@@ -67,6 +72,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(changes.router)
     app.include_router(lifecycle.router)
     app.include_router(auth.router)
+    app.include_router(auth.api)
     app.include_router(pages.router)
 
     @app.get("/healthz", tags=["运维"], summary="健康检查（含数据库连接）")

@@ -18,7 +18,8 @@ from zonegeo.domain.rules import RuleSet
 from zonegeo.domain.workdays import WorkCalendar
 from zonegeo.errors import AuthenticationError, PermissionDeniedError
 from zonegeo.services import access
-from zonegeo.services.auth import User, user_by_id, user_for_token
+from zonegeo.services import sessions as web_sessions
+from zonegeo.services.auth import User, user_for_token
 
 ALL_ROLES = ("public", *ROLES)
 
@@ -53,9 +54,9 @@ def get_current_user(request: Request, session: SessionDep) -> User | None:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return user_for_token(session, header[7:].strip())
-    user_id = request.session.get("user_id") if "session" in request.scope else None
-    if user_id is not None:
-        return user_by_id(session, user_id)
+    token = request.session.get("sid") if "session" in request.scope else None
+    if token:  # a web session kept on the server: ended at logout, so a replayed cookie is refused
+        return web_sessions.user_for(session, token)
     return None
 
 

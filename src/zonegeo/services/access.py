@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from zonegeo.db import repo
 from zonegeo.db.models import User, Zone, ZoneMember
 from zonegeo.errors import InputError, NotFoundError, PermissionDeniedError
-from zonegeo.services import disclosure
+from zonegeo.services import audit, disclosure
 
 MEMBER_RELATIONS = ("applicant", "expert")
 
@@ -79,7 +79,10 @@ def visible_zones(session: Session, user: User | None) -> list[Zone]:
     return [z for z in repo.list_zones(session) if can_see(session, user, z)]
 
 
-def add_member(*, session: Session, code: str, username: str, relation_: str) -> None:
+def add_member(*, session: Session, code: str, username: str, relation_: str, by: User | None = None,
+               actor: str = "cli") -> None:
+    """Grant ``username`` a zone (as its applicant or its expert); a new grant is audited (``by`` the logged-in
+    user, else ``actor``, e.g. the CLI)."""
     from zonegeo.services.auth import get_user
 
     if relation_ not in MEMBER_RELATIONS:
@@ -91,3 +94,5 @@ def add_member(*, session: Session, code: str, username: str, relation_: str) ->
     if relation(session, user, zone) is None:
         session.add(ZoneMember(zone_id=zone.id, user_id=user.id, relation=relation_))
         session.flush()
+        audit.record(session, by, "member_added", f"zone/{code}", actor=actor,
+                     after={"username": username, "relation": relation_})

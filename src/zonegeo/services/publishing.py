@@ -43,7 +43,8 @@ def public_zones(session: Session) -> list[tuple[Zone, Any]]:
     return out
 
 
-def publish(*, session: Session, rules: RuleSet, out_dir: Path, tiles: str, tianditu_key: str = "") -> dict[str, Any]:
+def publish(*, session: Session, rules: RuleSet, out_dir: Path, tiles: str, tianditu_key: str = "",
+            actor: str = "cli") -> dict[str, Any]:
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale in (out_dir / "zones", out_dir / "assets"):
         shutil.rmtree(stale, ignore_errors=True)
@@ -70,4 +71,6 @@ def publish(*, session: Session, rules: RuleSet, out_dir: Path, tiles: str, tian
     (out_dir / "province.html").write_text(to_html(province, asset_base="assets"), encoding="utf-8")
     (out_dir / "index.html").write_text(index_page(summaries, generated), encoding="utf-8")
     (out_dir / "zones.geojson").write_bytes(orjson.dumps({"type": "FeatureCollection", "features": features}))
-    return {"zones": [s["code"] for s in summaries], "out_dir": str(out_dir)}
+    result = {"zones": [s["code"] for s in summaries], "out_dir": str(out_dir)}
+    audit.record(session, None, "publish", "site", actor=actor, after=result)
+    return result
