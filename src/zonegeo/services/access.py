@@ -66,6 +66,12 @@ def city_scope(user: User, city: str | None) -> str | None:
     return user.city if user.role == "city" else city
 
 
+def review_rights(session: Session, user: User, zone: Zone) -> dict[str, bool]:
+    """What the review page offers ``user`` on this zone: recording results, deciding a proposed revocation."""
+    return {"can_record": can_record_reviews(session, user, zone), "is_reviewer": user.role in REVIEW_WRITE_ROLES,
+            "can_decide_revocation": user.role in PROVINCE_ROLES}
+
+
 def can_record_reviews(session: Session, user: User | None, zone: Zone) -> bool:
     """Whether ``user`` may record 需人工审核 results on this zone now (an assigned expert or the province)."""
     from zonegeo.services import reviews

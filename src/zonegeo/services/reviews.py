@@ -26,7 +26,7 @@ def _reviewable_zone(session: Session, user: User, code: str) -> Zone:
     zone = access.visible_zone(session, user, code)
     if user.role == "expert" and access.relation(session, user, zone) != "expert":
         raise PermissionDeniedError("not_assigned", "只有指派给本集聚区的评审专家和省知识产权局可以记录审核结果", {"code": code})
-    if user.role not in ("expert", "province"):
+    if user.role not in access.REVIEW_WRITE_ROLES:
         raise PermissionDeniedError("not_a_reviewer", "只有评审专家和省知识产权局可以记录审核结果", {"role": user.role})
     return zone
 
@@ -80,7 +80,7 @@ def latest(session: Session, zone: Zone) -> dict[str, str]:
 def overview(*, session: Session, user: User, code: str, rules: RuleSet) -> dict[str, Any]:
     """Each item with its basis, the result that counts and every record (reviewer, date, result, note)."""
     zone = access.visible_zone(session, user, code)
-    if user.role not in ("expert", "province", "city"):
+    if user.role not in access.REVIEW_READ_ROLES:
         raise PermissionDeniedError("not_a_reviewer", "审核记录仅供评审专家、设区市和省知识产权局查看", {"role": user.role})
     items = {i.id: i for i in rules.manual_review}
     records = [_row(r, items) for r in rows(session, zone)]

@@ -158,9 +158,7 @@ def _review_page(request: Request, session, rules, user, code: str, *, message: 
     zone = access.visible_zone(session, user, code)
     context = {"zone": zone, "state_label": STATES.get(zone.status, zone.status), "overview": overview,
                "proposal": lifecycle.revocation(session=session, user=user, code=code), "user": user,
-               "can_record": access.can_record_reviews(session, user, zone),
-               "can_decide_revocation": user.role in access.PROVINCE_ROLES,
-               "is_reviewer": user.role in access.REVIEW_WRITE_ROLES,
+               **access.review_rights(session, user, zone),
                "results": reviews.RESULTS, "csrf": csrf_token(request), "message": message, "error": error}
     return request.app.state.templates.TemplateResponse(request, "review.html", context, status_code=status_code)
 
