@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
 from zonegeo.db import repo
-from zonegeo.db.models import Zone, ZoneVersion
+from zonegeo.db.models import User, Zone, ZoneVersion
 from zonegeo.domain import versions
 from zonegeo.domain.credit_code import is_natural_person_code, is_valid
 from zonegeo.domain.lifecycle import PUBLIC_HIDDEN_STATES
@@ -89,6 +89,31 @@ def shown_version(session: Session, zone: Zone, policy: Disclosure) -> ZoneVersi
 def visible_versions(policy: Disclosure, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Version dicts (``zones.version_dict``) this audience may see."""
     return [v for v in rows if policy.sees_version(v["state"])]
+
+
+# Who acted, as the public sees it: an organisation, never an account's username (issue 11).
+ORGANISATIONS = {"province": "江苏省知识产权局", "expert": "评审专家组"}
+ACTOR_FIELDS = ("uploaded_by", "decided_by", "decided_by_name")
+
+
+def organisation(session: Session, zone: Zone, username: str) -> str:
+    if not username:
+        return ""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:  # the command line ("cli") or the system at start-up
+        return "系统导入"
+    if user.role == "applicant":
+        return zone.builder or "建设主体"
+    if user.role == "city":
+        return f"{user.city}知识产权局"
+    return ORGANISATIONS.get(user.role, "")
+
+
+def public_actors(policy: Disclosure, session: Session, zone: Zone, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Version dicts with each actor field named by its organisation when ``policy`` is the public's."""
+    if not policy.public:
+        return rows
+    return [v | {k: organisation(session, zone, v[k]) for k in ACTOR_FIELDS if k in v} for v in rows]
 
 
 # ---- reports -----------------------------------------------------------------------------------------------

@@ -167,6 +167,7 @@ def get_zone(*, session: Session, code: str, policy: disclosure.Disclosure = dis
     zone = repo.get_zone(session, code)
     version = disclosure.shown_version(session, zone, policy)
     rows = disclosure.visible_versions(policy, [version_dict(v) for v in repo.list_versions(session, zone)])
+    rows = disclosure.public_actors(policy, session, zone, rows)
     return zone_summary(zone) | {"version": version.number if version else None, "versions": rows}
 
 
