@@ -100,7 +100,7 @@ def add_version(session: Session, zone: Zone, plan: model.ZonePlan, *, state: st
     versions.check_creatable(state)
     last = session.scalar(select(func.max(ZoneVersion.number)).where(ZoneVersion.zone_id == zone.id)) or 0
     version = ZoneVersion(
-        zone=zone, number=last + 1, state="draft", boundary=to_db(plan.boundary), core=to_db(plan.core),
+        zone=zone, number=last + 1, state=versions.INITIAL, boundary=to_db(plan.boundary), core=to_db(plan.core),
         source_files=source_files, ingest_warnings=ingest_warnings, content_sha256=plan_content_sha256(plan),
         uploaded_by=uploaded_by, effective_on=effective_on,
         buildings=[Building(name=b.name, footprint=to_db(b.footprint), floors=b.floors, floors_used=b.floors_used,

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from zonegeo.errors import ConflictError, InputError
 
 STATES = {"draft": "草稿", "submitted": "已提交", "approved": "已批准", "superseded": "已被替代"}
+INITIAL = "draft"
 APPROVED = "approved"
 SUPERSEDED = "superseded"
 # States a version may be created in: uploads make drafts; a file import (`zonegeo import`, an administrative
 # act of the province) records the layout in force directly as approved.
-CREATABLE = ("draft", APPROVED)
+CREATABLE = (INITIAL, APPROVED)
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class Transition:
 
 
 TRANSITIONS = {t.action: t for t in (
-    Transition("submit", "提交", "draft", "submitted"),
+    Transition("submit", "提交", INITIAL, "submitted"),
     Transition("approve", "批准", "submitted", APPROVED),
 )}
 

@@ -235,7 +235,7 @@ def obligations(zone: Zone, today: dt.date, events: list[dict[str, Any]],
                 today, "province", "proposal")
     decisions = [e for e in events if e["action"] in lifecycle.TRANSITIONS]
     last = decisions[-1] if decisions else None
-    if last is not None and last.get("late") and zone.status != "revoked":  # flagged until the next decision
+    if last is not None and last.get("late") and zone.status not in lifecycle.REVOKED_STATES:  # flagged until the next decision
         due(f"{lifecycle.TRANSITIONS[last['action']].label}晚于整改期限（{last.get('period_end')}届满）", last["on"],
             "province", "flag")
     if zone.status == "operating":
