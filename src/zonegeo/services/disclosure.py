@@ -52,9 +52,12 @@ OFFLINE = Disclosure("offline", public=False)
 PUBLIC = Disclosure("public", public=True, invalid_codes=False, warnings=False, evidence=False)
 
 
-def for_user(user: Any) -> Disclosure:
-    """The policy for a caller: the public without a login, the full view with one."""
-    return PUBLIC if user is None else REVIEWER
+def for_user(user: Any, *, offline: bool = False) -> Disclosure:
+    """The policy for a caller: the public without a login, the full view with one (``offline``: the site-visit
+    file)."""
+    if user is None:
+        return PUBLIC
+    return OFFLINE if offline else REVIEWER
 
 
 def for_audience(audience: str) -> Disclosure:

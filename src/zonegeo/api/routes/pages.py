@@ -35,7 +35,7 @@ def zone_page(code: str, request: Request, session: SessionDep, rules: RulesDep,
 def zone_map(code: str, session: SessionDep, rules: RulesDep, settings: SettingsDep, user: Viewer) -> HTMLResponse:
     access.visible_zone(session, user, code)
     page = mapping.zone_map_html(session=session, code=code, rules=rules, tiles=settings.tiles,
-                                 tianditu_key=settings.tianditu_key, audience="reviewer" if user else "public")
+                                 tianditu_key=settings.tianditu_key, audience=disclosure.for_user(user).audience)
     return HTMLResponse(page)
 
 
@@ -45,7 +45,8 @@ def zone_map_offline(code: str, session: SessionDep, rules: RulesDep, settings: 
     """One self-contained file for a site visit: opens from a phone's storage with no network."""
     access.visible_zone(session, user, code)
     page = mapping.zone_map_html(session=session, code=code, rules=rules, tiles=settings.tiles, self_contained=True,
-                                 audience="offline" if user else "public", tianditu_key=settings.tianditu_key)
+                                 audience=disclosure.for_user(user, offline=True).audience,
+                                 tianditu_key=settings.tianditu_key)
     name = quote(f"{code}-现场核查地图.html")
     return HTMLResponse(page, headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"})
 
