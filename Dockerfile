@@ -6,8 +6,11 @@ COPY pyproject.toml README.md alembic.ini ./
 COPY src ./src
 COPY migrations ./migrations
 COPY data ./data
+COPY scripts ./scripts
 RUN pip install --no-cache-dir -e . && mkdir -p maps
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=5s --retries=6 \
   CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz').status == 200 else 1)"
-CMD ["sh", "-c", "zonegeo db upgrade && zonegeo import data/demo && zonegeo set-published NJ-DEMO-01 && zonegeo publish && zonegeo serve"]
+# Migrations run with the administrator's URL (ZONEGEO_DATABASE_URL as given); use_app_role (scripts/lib.sh) then
+# switches to the least-privilege role zonegeo_app for everything else, the server included.
+CMD ["bash", "-c", "source scripts/lib.sh && zonegeo db upgrade && use_app_role && zonegeo import data/demo && zonegeo set-published NJ-DEMO-01 && zonegeo publish && exec zonegeo serve"]

@@ -134,3 +134,50 @@ ensure_browser() {
     apt_install fonts-wqy-microhei || true
   fi
 }
+
+# use_app_role: from here on connect as zonegeo_app, the least-privilege role made by the migrations (the usual
+# reads and writes; on the audit log only INSERT and SELECT; no DDL, not a superuser). The administrator's URL stays
+# in ZONEGEO_ADMIN_DATABASE_URL for migrations. The role's password is ZONEGEO_APP_DB_PASSWORD, else one generated
+# once and kept (mode 600) in $VENV/zonegeo-app-db-password; it is set on the role at every call.
+use_app_role() {
+  local py="$VENV/bin/python" pwfile="$VENV/zonegeo-app-db-password"
+  [ -x "$py" ] || py="$(command -v python3)"
+  export ZONEGEO_ADMIN_DATABASE_URL="${ZONEGEO_ADMIN_DATABASE_URL:-$ZONEGEO_DATABASE_URL}"
+  if [ -z "${ZONEGEO_APP_DB_PASSWORD:-}" ]; then
+    if [ ! -s "$pwfile" ]; then
+      (umask 077; "$py" -c 'import secrets; print(secrets.token_hex(16))' > "$pwfile")
+    fi
+    ZONEGEO_APP_DB_PASSWORD="$(cat "$pwfile")"
+  fi
+  export ZONEGEO_APP_DB_PASSWORD
+  ZONEGEO_DATABASE_URL="$("$py" - <<'PY'
+import os
+import sys
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from zonegeo.config import normalise_database_url
+
+admin = make_url(normalise_database_url(os.environ["ZONEGEO_ADMIN_DATABASE_URL"]))
+password = os.environ["ZONEGEO_APP_DB_PASSWORD"]
+engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+try:
+    with engine.connect() as conn:
+        if not conn.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = 'zonegeo_app'")):
+            sys.exit("错误：数据库角色 zonegeo_app 不存在，请先以管理员身份运行 zonegeo db upgrade")
+        conn.execute(text(conn.scalar(text("SELECT format('ALTER ROLE zonegeo_app PASSWORD %L', :p)"),
+                                      {"p": password})))
+except SQLAlchemyError as exc:
+    sys.exit(f"错误：无法设置数据库角色 zonegeo_app 的密码（{exc.__class__.__name__}）")
+finally:
+    engine.dispose()
+# The app role logs in with its password over TCP (a Unix-socket URL may allow only peer logins).
+app = admin.set(username="zonegeo_app", password=password, host=admin.host or "127.0.0.1", port=admin.port or 5432,
+                query={})
+print(app.render_as_string(hide_password=False))
+PY
+)"
+  export ZONEGEO_DATABASE_URL
+}
