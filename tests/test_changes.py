@@ -117,7 +117,7 @@ def test_non_spatial_changes_reports_and_lateness(client, zone_code):
     assert again.status_code == 409
     bad = client.post(f"/api/zones/{zone_code}/changes", json={"kind": "spatial_layout", "occurred_on": "2025-01-25"})
     assert bad.status_code == 422 and bad.json()["code"] == "unknown_change_kind"
-    on_time = client.post(f"/api/zones/{zone_code}/changes", json={"kind": "mechanism", "occurred_on": "2099-01-05"})
+    on_time = client.post(f"/api/zones/{zone_code}/changes", json={"kind": "mechanism", "occurred_on": "2028-01-05"})
     assert on_time.json()["status"] == "pending" and on_time.json()["due_provisional"] is True
     listed = client.get("/api/changes?status=late").json()["data"]
     assert event["id"] in [row["id"] for row in listed]
