@@ -7,11 +7,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from typing import Any
+from typing import Any, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import case, func, select
+from sqlalchemy import Table, case, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -109,7 +109,7 @@ def _lock(session: Session, username: str, address: str) -> LoginLockedError | N
 
 def _note_failure(session: Session, scope: str, key: str, limit: int) -> int:
     """One more consecutive failure (atomic: several workers may count at once); locks past the limit."""
-    table = LoginThrottle.__table__
+    table = cast(Table, LoginThrottle.__table__)  # a mapped class's table (typed as any FromClause)
     stmt = insert(table).values(scope=scope, key=key, failures=1, last_failure_at=func.now())
     failures = session.execute(stmt.on_conflict_do_update(
         index_elements=[table.c.scope, table.c.key],
@@ -139,8 +139,8 @@ def login(*, session: Session, username: str, password: str, address: str = "", 
         audit.record(session, None, "login_failed", f"user/{username}", actor="anonymous",
                      after={"address": address, "consecutive_failures": failures})
         raise
-    session.execute(LoginThrottle.__table__.delete().where(LoginThrottle.scope == "account",
-                                                           LoginThrottle.key == username))
+    session.execute(cast(Table, LoginThrottle.__table__).delete()
+                    .where(LoginThrottle.scope == "account", LoginThrottle.key == username))
     token = sessions.start(session=session, user=user, address=address, user_agent=user_agent)
     audit.record(session, user, "login", f"user/{user.username}", after={"address": address})
     return user, token
