@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import reference
 from zonegeo.domain.workdays import WorkCalendar, statutory_holidays
-from zonegeo.errors import ConfigError
+from zonegeo.errors import ConfigError, InputError
 from zonegeo.ingest.holidays import load_arrangements, load_calendar
 
 REF = json.loads(reference("workdays.json").read_text(encoding="utf-8"))
@@ -73,3 +73,9 @@ def test_chinesecalendar_find_workday_counts_differently_on_holidays():
 
     start = dt.date(2025, 1, 25)  # a Saturday
     assert chinese_calendar.find_workday(5, start) != CAL.add_working_days(start, 5).due
+
+
+def test_a_negative_count_is_an_input_error_not_a_crash():
+    with pytest.raises(InputError) as e:
+        CAL.add_working_days(dt.date(2025, 3, 3), -1)
+    assert e.value.code == "negative_working_days" and e.value.detail == {"working_days": -1}

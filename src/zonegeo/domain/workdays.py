@@ -17,7 +17,7 @@ from typing import Any
 import chinese_calendar
 from lunardate import LunarDate
 
-from zonegeo.errors import ConfigError
+from zonegeo.errors import ConfigError, InputError
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ class WorkCalendar:
     def add_working_days(self, start: dt.date, n: int) -> Due:
         """The ``n``-th working day strictly after ``start`` (the event day is never counted)."""
         if n < 0:
-            raise ValueError("n must not be negative")
+            raise InputError("negative_working_days", f"工作日数（{n}）不能为负数", {"working_days": n})
         day, counted = start, 0
         provisional: set[int] = set()
         while counted < n:
