@@ -93,3 +93,11 @@ def test_every_page_form_route_checks_a_csrf_field(settings):
             if "csrf" not in {p.name for p in route.dependant.body_params}:
                 unchecked.append(route.path)
     assert forms >= 5 and unchecked == []
+
+
+def test_behind_a_proxy_the_forwarded_host_counts_as_this_site(browser):
+    body = {"code": "CSRF-PROXY-1", "name": "代理测试", "city": "南京市", "builder": "甲", "operator": "乙"}
+    headers = {"Origin": "https://zonegeo.example", "X-Forwarded-Host": "zonegeo.example", "X-CSRF-Token": browser.csrf}
+    assert browser.post("/api/zones", json=body, headers=headers).status_code == 201
+    foreign = headers | {"X-Forwarded-Host": "other.example"}
+    assert browser.post("/api/zones", json=body | {"code": "CSRF-PROXY-2"}, headers=foreign).status_code == 403

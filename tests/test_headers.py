@@ -58,3 +58,8 @@ def test_the_session_cookie_is_secure_over_https(settings, tokens):
                        follow_redirects=False)
             cookie = r.headers["set-cookie"]
             assert cookie.startswith("zonegeo_session=") and ("; secure" in cookie.lower()) is secure
+
+
+def test_only_the_api_docs_may_load_their_viewer_from_the_cdn(anon):
+    assert "https://cdn.jsdelivr.net" in csp(anon.get("/docs"))["script-src"]
+    assert "https://cdn.jsdelivr.net" not in csp(anon.get("/"))["script-src"]

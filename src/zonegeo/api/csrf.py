@@ -69,7 +69,10 @@ class CsrfMiddleware:
         headers = Headers(scope=scope)
         origin = _origin_netloc(headers)
         host = headers.get("host", "").lower()
-        if origin is not None and origin != host:
+        # Behind a reverse proxy the public host may arrive as X-Forwarded-Host: a cross-site form cannot set that
+        # header, and a cross-site script may not without CORS, which this app does not grant.
+        forwarded = headers.get("x-forwarded-host", "").split(",")[0].strip().lower()
+        if origin is not None and origin not in (host, forwarded or host):
             await _refuse(send, "csrf_origin", "请求来自其他网站，已拒绝（跨站请求伪造防护）",
                           {"origin": headers.get("origin") or headers.get("referer", ""), "host": host})
             return

@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 # An inline script: a <script> element without src; its text runs to the first </script (HTML's own rule).
 _INLINE_SCRIPT = re.compile(rb"<script\b(?![^>]*\ssrc\s*=)[^>]*>(.*?)</script", re.IGNORECASE | re.DOTALL)
 # Tiles come from OpenStreetMap, 天地图 (http) or Amap: images from anywhere, nothing else from outside.
-_HTML_POLICY = ("default-src 'self'; script-src 'self'{hashes}; style-src 'self' 'unsafe-inline'; "
+_HTML_POLICY = ("default-src 'self'; script-src 'self'{hashes}; style-src 'self' 'unsafe-inline'{styles}; "
                 "img-src 'self' data: blob: https: http:; font-src 'self' data:; connect-src 'self'; "
                 "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'")
 _OTHER_POLICY = "default-src 'none'; frame-ancestors 'self'; sandbox"
@@ -31,13 +31,21 @@ def script_hashes(html: bytes) -> list[str]:
     return out
 
 
-def html_policy(html: bytes) -> str:
+# FastAPI's /docs and /redoc pages load their viewers from this CDN (until the app serves them itself).
+DOCS_PATHS = ("/docs", "/redoc")
+DOCS_CDN = "https://cdn.jsdelivr.net"
+
+
+def html_policy(html: bytes, path: str = "") -> str:
     hashes = script_hashes(html)
+    if path in DOCS_PATHS:
+        hashes.append(DOCS_CDN)
     # leaflet-measure (the reviewer map's 测距 tool) compiles its lodash templates with Function(): only a page
     # that carries it may evaluate strings.
     if b"leaflet-measure" in html:
         hashes.append("'unsafe-eval'")
-    return _HTML_POLICY.format(hashes="".join(" " + h for h in hashes))
+    return _HTML_POLICY.format(hashes="".join(" " + h for h in hashes),
+                               styles=f" {DOCS_CDN}" if path in DOCS_PATHS else "")
 
 
 class SecurityHeadersMiddleware:
@@ -74,7 +82,7 @@ class SecurityHeadersMiddleware:
             if message.get("more_body", False):
                 return
             body = b"".join(chunks)
-            start["headers"].append((b"content-security-policy", html_policy(body).encode()))
+            start["headers"].append((b"content-security-policy", html_policy(body, scope.get("path", "")).encode()))
             await send(start)
             await send({"type": "http.response.body", "body": body})
 
