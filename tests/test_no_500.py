@@ -122,3 +122,23 @@ def test_floors_of_1e308(client, zone_code):
            '"geometry":{"type":"Polygon","coordinates":[[[118.78,32.04],[118.7801,32.04],[118.7801,32.0401],'
            '[118.78,32.04]]]}}]}')
     assert_4xx(upload(client, zone_code, "建筑.geojson", doc.encode(), "buildings"), field="层数")
+
+
+def test_a_saturated_pool_answers_503_with_retry_after_not_500(settings, demo_zone):
+    """Every connection held (pool 1, no overflow): a request waits db_pool_timeout_s, then 503 database_busy."""
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from zonegeo.api.app import create_app
+
+    tight = settings.model_copy(update={"db_pool_size": 1, "db_max_overflow": 0, "db_pool_timeout_s": 0.5})
+    with TestClient(create_app(tight)) as c:
+        with c.app.state.uow.engine.connect():  # the only connection, held
+            started = time.monotonic()
+            r = c.get("/api/zones")
+            waited = time.monotonic() - started
+        assert r.status_code == 503, r.text
+        assert r.json()["code"] == "database_busy" and r.headers["Retry-After"]
+        assert 0.4 < waited < 5
+        assert c.get("/api/zones").status_code == 200  # released: served again

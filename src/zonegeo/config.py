@@ -61,7 +61,14 @@ class Settings(BaseSettings):
     holidays_dir: Path = PROJECT_ROOT / "data" / "holidays"  # State Council arrangements beyond chinesecalendar
     host: str = "127.0.0.1"
     port: int = 8000
-    db_pool_size: int = 5
+    # The pool and the worker threads are sized together: each request thread can hold one connection, so the
+    # threads are pool size + overflow, and a request that finds no connection within db_pool_timeout_s answers
+    # 503 database_busy with Retry-After instead of waiting 30 s (SQLAlchemy's default) and failing with a 500.
+    db_pool_size: int = 10
+    db_max_overflow: int = 5
+    db_pool_timeout_s: float = 3.0
+    worker_threads: int = 0  # threads for synchronous routes per worker process; 0: db_pool_size + db_max_overflow
+    workers: int = 1  # uvicorn worker processes (`zonegeo serve`, scripts/demo, Docker): ZONEGEO_WORKERS
     max_upload_mb: int = 50  # one uploaded file
     max_attachment_mb: int = 20  # one application material (申报材料)
     max_request_mb: int = 210  # one request body (an upload of several files); checked before it is read

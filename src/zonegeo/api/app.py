@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -35,6 +36,10 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.uow = UnitOfWork.from_settings(settings)
+        # Synchronous routes run in anyio's thread pool (40 threads by default, behind a pool of 5 + 10
+        # connections): as many threads as connections, so requests queue for a thread, in order, not for a connection.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = (
+            settings.worker_threads or settings.db_pool_size + settings.db_max_overflow)
         from zonegeo.services.uploads import sweep_upload_folders  # left by uploads a killed server was reading
 
         sweep_upload_folders(settings.upload_temp_max_age_s)

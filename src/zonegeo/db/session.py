@@ -16,6 +16,8 @@ def make_engine(settings: Settings) -> Engine:
     return create_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_s,  # fail fast: services.unit_of_work maps the timeout to a 503
         pool_pre_ping=True,
         connect_args={"options": "-c jit=off"},
     )

@@ -13,6 +13,7 @@ from contextlib import AbstractContextManager, contextmanager
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
 from zonegeo.config import Settings
@@ -56,6 +57,9 @@ def database_error(exc: SQLAlchemyError) -> ZonegeoError:
     """The error a user sees for a database failure; the original is kept for the log."""
     if isinstance(exc, DisconnectionError):
         return UnavailableError("database_unavailable", UNREACHABLE, {})
+    if isinstance(exc, PoolTimeoutError):  # every pooled connection in use past pool_timeout: saturated, not broken
+        return UnavailableError("database_busy", "系统繁忙（数据库连接已全部占用），未保存任何内容，请稍后重试",
+                                {"reason": "pool_timeout"})
     if not isinstance(exc, DBAPIError):
         return InternalError("database_error", "数据库处理出错，请稍后重试或联系管理员", {})
     sqlstate = getattr(exc.orig, "pgcode", None) or ""
