@@ -13,4 +13,4 @@ HEALTHCHECK --interval=10s --timeout=5s --retries=6 \
   CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz').status == 200 else 1)"
 # Migrations run with the administrator's URL (ZONEGEO_DATABASE_URL as given); use_app_role (scripts/lib.sh) then
 # switches to the least-privilege role zonegeo_app for everything else, the server included.
-CMD ["bash", "-c", "source scripts/lib.sh && zonegeo db upgrade && use_app_role && zonegeo import data/demo && zonegeo set-published NJ-DEMO-01 && zonegeo publish && exec zonegeo serve"]
+CMD ["bash", "-c", "source scripts/lib.sh && zonegeo db upgrade && use_app_role && zonegeo import data/demo && zonegeo set-published NJ-DEMO-01 && zonegeo publish && export ZONEGEO_WORKERS=${ZONEGEO_WORKERS:-$(( $(nproc) > 4 ? 4 : $(nproc) ))} && exec zonegeo serve"]

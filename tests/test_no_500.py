@@ -142,3 +142,50 @@ def test_a_saturated_pool_answers_503_with_retry_after_not_500(settings, demo_zo
         assert r.json()["code"] == "database_busy" and r.headers["Retry-After"]
         assert 0.4 < waited < 5
         assert c.get("/api/zones").status_code == 200  # released: served again
+
+
+def test_requests_past_the_pool_wait_in_line_then_get_503():
+    """Admission control (ASGI level): one slot; the first request works, the second waits its turn, a third
+    that cannot be served within the wait gets 503 server_busy with Retry-After; a full line refuses at once."""
+    import anyio
+
+    from zonegeo.api.admission import AdmissionMiddleware
+
+    order: list[str] = []
+
+    async def slow_app(scope, receive, send):
+        order.append(scope["path"])
+        await anyio.sleep(0.3)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    async def call(app, path, results):
+        sent = []
+
+        async def send(message):
+            sent.append(message)
+
+        async def receive():
+            return {"type": "http.request", "body": b""}
+
+        await app({"type": "http", "path": path, "method": "GET", "headers": []}, receive, send)
+        results[path] = (sent[0]["status"], dict(sent[0]["headers"]))
+
+    async def scenario(app, paths, gap=0.02):
+        results: dict = {}
+        async with anyio.create_task_group() as tg:
+            for path in paths:
+                tg.start_soon(call, app, path, results)
+                await anyio.sleep(gap)
+        return results
+
+    app = AdmissionMiddleware(slow_app, max_active=1, max_wait_s=0.45, max_waiting=10)
+    results = anyio.run(scenario, app, ["/a", "/b", "/c"])
+    assert results["/a"][0] == 200 and results["/b"][0] == 200  # /b waited ~0.3 s, within 0.45 s
+    assert results["/c"][0] == 503 and results["/c"][1][b"retry-after"] == b"2"  # would have waited ~0.6 s
+    assert order == ["/a", "/b"]  # first come, first served
+    full = AdmissionMiddleware(slow_app, max_active=1, max_wait_s=5, max_waiting=0)
+    results = anyio.run(scenario, full, ["/x", "/y"])
+    assert results["/x"][0] == 200 and results["/y"][0] == 503  # max_waiting=0: a free slot, else at once 503
+    static = anyio.run(scenario, full, ["/assets/leaflet.js"])
+    assert static["/assets/leaflet.js"][0] == 200  # static files are never held in line

@@ -67,7 +67,11 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     db_max_overflow: int = 5
     db_pool_timeout_s: float = 3.0
-    worker_threads: int = 0  # threads for synchronous routes per worker process; 0: db_pool_size + db_max_overflow
+    worker_threads: int = 0  # threads for synchronous routes per worker process; 0: pool size + overflow + 8
+    # At most pool size + overflow requests at work per process; the others wait in line (first come, first
+    # served) at most admission_wait_s, and get 503 server_busy with Retry-After when the line is full or slow.
+    admission_wait_s: float = 10.0
+    admission_queue: int = 1000
     workers: int = 1  # uvicorn worker processes (`zonegeo serve`, scripts/demo, Docker): ZONEGEO_WORKERS
     max_upload_mb: int = 50  # one uploaded file
     max_attachment_mb: int = 20  # one application material (申报材料)

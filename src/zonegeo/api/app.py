@@ -15,6 +15,7 @@ from sqlalchemy import text
 from starlette.middleware.sessions import SessionMiddleware
 
 from zonegeo import __version__
+from zonegeo.api.admission import AdmissionMiddleware
 from zonegeo.api.body_limit import BodyLimitMiddleware
 from zonegeo.api.csrf import CsrfMiddleware, csrf_token
 from zonegeo.api.deps import SessionDep, Viewer
@@ -36,10 +37,9 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.uow = UnitOfWork.from_settings(settings)
-        # Synchronous routes run in anyio's thread pool (40 threads by default, behind a pool of 5 + 10
-        # connections): as many threads as connections, so requests queue for a thread, in order, not for a connection.
-        anyio.to_thread.current_default_thread_limiter().total_tokens = (
-            settings.worker_threads or settings.db_pool_size + settings.db_max_overflow)
+        # Synchronous routes run in anyio's thread pool: sized with the pool (see api/admission.py), with room
+        # for the static files' reads, which are not held in line.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads or connections + 8
         from zonegeo.services.uploads import sweep_upload_folders  # left by uploads a killed server was reading
 
         sweep_upload_folders(settings.upload_temp_max_age_s)
@@ -59,6 +59,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.templates = Jinja2Templates(directory=TEMPLATES)
     app.state.templates.env.globals["csrf_token"] = csrf_token  # the logout form in every page's header
     add_exception_handlers(app)
+    connections = settings.db_pool_size + settings.db_max_overflow
+    # innermost: requests wait in line before they touch the database (api/admission.py says why)
+    app.add_middleware(AdmissionMiddleware, max_active=connections, max_wait_s=settings.admission_wait_s,
+                       max_waiting=settings.admission_queue)
     app.add_middleware(CsrfMiddleware)  # inside the session middleware: it reads the decoded session
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key or secrets.token_hex(32),
                        session_cookie="zonegeo_session", same_site="lax", max_age=8 * 3600,
@@ -86,3 +90,8 @@ def create_app(settings: Settings) -> FastAPI:
         return {"status": "ok"}
 
     return app
+
+
+def create_app_from_environment() -> FastAPI:
+    """The app of one uvicorn worker process (`zonegeo serve --workers N`): settings from ZONEGEO_* variables."""
+    return create_app(Settings())
