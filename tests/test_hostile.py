@@ -104,10 +104,12 @@ def test_the_parse_is_stopped_at_its_wall_time(tmp_path):
 
 def test_the_parse_is_stopped_at_its_memory_limit(tmp_path):
     path = tmp_path / "机构.csv"
-    path.write_text("名称,经度,纬度\n甲,118.78,32.04\n", encoding="utf-8")
-    with pytest.raises(InputError) as err:
-        read_roles_bounded([("institutions", path, ReadOptions(name=path.name))], Budget(memory_mb=64), tmp_path)
+    path.write_text("名称,经度,纬度\n" + "".join(f"机构{i},118.78,32.04\n" for i in range(15_000)), encoding="utf-8")
+    items = [("institutions", path, ReadOptions(name=path.name))]
+    with pytest.raises(InputError) as err:  # 8 MB on top of the loaded libraries: not enough for 15 000 rows
+        read_roles_bounded(items, Budget(memory_mb=8), tmp_path)
     assert err.value.code == "ingest_budget_exceeded" and "内存" in err.value.message
+    assert len(read_roles_bounded(items, Budget(memory_mb=512), tmp_path)["institutions"].value) == 15_000
 
 
 def test_folders_of_interrupted_uploads_are_removed_by_age(tmp_path):

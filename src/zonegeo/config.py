@@ -85,7 +85,7 @@ class Settings(BaseSettings):
     max_repair_vertices: int = 100_000  # vertices of one invalid polygon that automatic repair may work on
     ingest_cpu_seconds: int = 30
     ingest_wall_seconds: float = 60.0
-    ingest_memory_mb: int = 2048
+    ingest_memory_mb: int = 2048  # memory the parse may add to what the loaded libraries take
     upload_temp_max_age_s: int = 900  # temporary folders of uploads older than this are removed (start-up, uploads)
     secret_key: str = ""  # signs web sessions; empty: a new random key at every start (everyone logs in again)
     cookie_secure: bool = False  # set behind HTTPS so the session cookie is never sent in clear

@@ -29,7 +29,7 @@ _CONTEXT: Any = None
 class Budget:
     cpu_seconds: int = 30  # CPU time of the parse (SIGXCPU past it)
     wall_seconds: float = 60.0  # killed past it, whatever it is waiting for
-    memory_mb: int = 2048  # address space of the parsing process
+    memory_mb: int = 2048  # address space the parse may add to what the loaded libraries already take
 
 
 def _context() -> Any:
@@ -43,11 +43,21 @@ def _context() -> Any:
     return _CONTEXT
 
 
+def _address_space_bytes() -> int:
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+    return pages * resource.getpagesize()
+
+
 def _child(conn: Connection, items: list, budget: Budget, workdir: str) -> None:
     from zonegeo.ingest.plan import read_roles
 
     resource.setrlimit(resource.RLIMIT_CPU, (budget.cpu_seconds, budget.cpu_seconds + 2))
-    memory = budget.memory_mb * 1024 * 1024
+    # The budget is memory the parse may add: the libraries already mapped (GDAL, PROJ, numpy's thread buffers,
+    # which grow with the machine's cores) are not counted against it.
+    memory = _address_space_bytes() + budget.memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     tempfile.tempdir = workdir  # unpacked archives live in the upload's folder, removed with it even if killed
     try:
