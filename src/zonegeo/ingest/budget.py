@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing as mp
+import re
 import resource
 import signal
 import tempfile
@@ -23,6 +24,8 @@ from zonegeo.errors import InputError, InternalError
 
 log = logging.getLogger("zonegeo.ingest")
 _CONTEXT: Any = None
+# How C libraries report a failed allocation under the memory limit (PROJ/SQLite, GDAL, C++).
+_OUT_OF_MEMORY = re.compile(r"out of memory|cannot allocate|bad_alloc|MemoryError", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -62,14 +65,15 @@ def _child(conn: Connection, items: list, budget: Budget, workdir: str) -> None:
     tempfile.tempdir = workdir  # unpacked archives live in the upload's folder, removed with it even if killed
     try:
         result: tuple = ("ok", read_roles(items))
-    except InputError as exc:
-        result = ("input", exc.code, exc.message, exc.detail)
     except MemoryError:
         result = ("memory",)
-    except Exception as exc:  # a reader's bug: reported to the parent, which logs it and answers 500
+    except InputError as exc:  # a library's "out of memory", translated at the edge like any of its errors
+        result = ("memory",) if _OUT_OF_MEMORY.search(exc.message) else ("input", exc.code, exc.message, exc.detail)
+    except Exception as exc:  # out of memory in a library (PROJ, SQLite, GDAL say so in words), or a reader's bug
         import traceback
 
-        result = ("crash", "".join(traceback.format_exception(exc))[-4000:])
+        text = "".join(traceback.format_exception(exc))
+        result = ("memory",) if _OUT_OF_MEMORY.search(text) else ("crash", text[-4000:])
     try:
         conn.send(result)
     except MemoryError:
