@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import text
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import Scope
 
 from zonegeo import __version__
 from zonegeo.api.admission import AdmissionMiddleware
@@ -21,6 +22,7 @@ from zonegeo.api.csrf import CsrfMiddleware, csrf_token
 from zonegeo.api.deps import SessionDep, Viewer
 from zonegeo.api.errors import add_exception_handlers
 from zonegeo.api.input_guard import InputGuardMiddleware
+from zonegeo.api.public_cache import PublicCacheMiddleware
 from zonegeo.api.request_id import RequestIdMiddleware
 from zonegeo.api.routes import auth, changes, lifecycle, pages, uploads, versions, zones
 from zonegeo.api.security_headers import SecurityHeadersMiddleware
@@ -28,9 +30,16 @@ from zonegeo.config import Settings
 from zonegeo.ingest.holidays import load_calendar
 from zonegeo.ingest.rules_file import load_rules
 from zonegeo.maps.assets import ASSET_DIR
+from zonegeo.services import audit
 from zonegeo.services.unit_of_work import UnitOfWork
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def _public_state(scope: Scope) -> str:
+    """What names the state of everything public: the newest audit entry (every write appends one)."""
+    with scope["app"].state.uow() as session:
+        return str(audit.latest_id(session))
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -67,6 +76,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key or secrets.token_hex(32),
                        session_cookie="zonegeo_session", same_site="lax", max_age=8 * 3600,
                        https_only=settings.cookie_secure)
+    # anonymous public reads answered from memory (and 304s) without waiting in line or rendering again
+    app.add_middleware(PublicCacheMiddleware, state=_public_state, session_cookie="zonegeo_session",
+                       ttl_s=settings.public_cache_ttl_s, max_bytes=settings.public_cache_mb << 20)
     app.add_middleware(InputGuardMiddleware)  # inside the body limit: it reads bounded bodies only
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_mb * 1024 * 1024,
                        session_cookie="zonegeo_session")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from zonegeo.db.models import AuditEntry, User
@@ -43,3 +43,8 @@ def entries(*, session: Session, limit: int = 200, obj: str | None = None) -> li
         stmt = stmt.where(AuditEntry.object.like(f"{obj}%"))
     return [{"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "role": e.role, "action": e.action,
              "object": e.object, "before": e.before, "after": e.after} for e in session.scalars(stmt)]
+
+
+def latest_id(session: Session) -> int:
+    """The newest audit entry's id: every write appends one, so it names the state of everything stored."""
+    return session.scalar(select(func.coalesce(func.max(AuditEntry.id), 0))) or 0

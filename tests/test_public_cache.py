@@ -1,0 +1,54 @@
+"""Anonymous public reads are served from memory with an ETag until something is written; logged-in reads never."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import event
+
+from tests.conftest import bearer, import_demo_copy
+from zonegeo.api.app import create_app
+from zonegeo.db.session import session_factory, transaction
+from zonegeo.services.publishing import set_published
+
+
+def statements(app):
+    """Count the SQL statements the app's engine runs from now on."""
+    seen: list[str] = []
+    event.listen(app.state.uow.engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+    return seen
+
+
+def test_a_repeated_public_read_does_no_work_and_answers_304(settings, engine, tmp_path, tokens):
+    code = import_demo_copy(engine, tmp_path, "CACHE", published=True)
+    app = create_app(settings.model_copy(update={"public_cache_ttl_s": 60}))
+    with TestClient(app) as anon:
+        first = anon.get(f"/api/zones/{code}/report")
+        assert first.status_code == 200 and first.headers["etag"]
+        seen = statements(app)
+        again = anon.get(f"/api/zones/{code}/report")
+        assert again.content == first.content and again.headers["etag"] == first.headers["etag"]
+        assert seen == []  # no query, no check, no rendering
+        assert again.headers["x-request-id"] != first.headers["x-request-id"]
+        assert "content-security-policy" in again.headers
+        cond = anon.get(f"/api/zones/{code}/report", headers={"If-None-Match": first.headers["etag"]})
+        assert cond.status_code == 304 and cond.content == b""
+        page = anon.get(f"/zones/{code}")
+        assert page.status_code == 200 and anon.get(f"/zones/{code}").text == page.text
+
+
+def test_a_write_changes_what_the_public_sees_at_once(settings, engine, tmp_path, tokens):
+    code = import_demo_copy(engine, tmp_path, "CACHEW", published=True)
+    with TestClient(create_app(settings.model_copy(update={"public_cache_ttl_s": 0}))) as anon:
+        before = anon.get(f"/api/zones/{code}")
+        assert before.status_code == 200
+        with transaction(session_factory(engine)) as session:
+            set_published(session=session, code=code, published=False)
+        after = anon.get(f"/api/zones/{code}", headers={"If-None-Match": before.headers["etag"]})
+        assert after.status_code == 404  # unpublished: neither the cached body nor a 304
+
+
+def test_logged_in_reads_bypass_the_cache(settings, engine, tmp_path, tokens):
+    code = import_demo_copy(engine, tmp_path, "CACHEL", published=True)
+    with TestClient(create_app(settings), headers=bearer(tokens, "province")) as c:
+        r = c.get(f"/api/zones/{code}/report")
+        assert r.status_code == 200 and "etag" not in r.headers
