@@ -16,7 +16,7 @@ import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 # Static files need no database connection: never held in line.
-EXEMPT_PREFIXES = ("/assets/", "/public/", "/healthz")
+EXEMPT_PREFIXES = ("/assets/", "/public/", "/static/", "/healthz")
 
 
 class AdmissionMiddleware:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import anyio.to_thread
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import text
@@ -34,6 +36,7 @@ from zonegeo.services import audit
 from zonegeo.services.unit_of_work import UnitOfWork
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+STATIC = Path(__file__).resolve().parent / "static"  # vendored web assets of the app's own pages (Swagger UI)
 
 
 def _public_state(scope: Scope) -> str:
@@ -61,7 +64,8 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.uow.dispose()
 
     app = FastAPI(title="zonegeo 集聚区空间登记系统", version=__version__, lifespan=lifespan,
-                  description="江苏省知识产权服务业集聚发展区的四至范围、核心区、建筑和服务机构登记与核验。")
+                  description="江苏省知识产权服务业集聚发展区的四至范围、核心区、建筑和服务机构登记与核验。",
+                  docs_url=None, redoc_url=None)  # /docs below, from the app's own Swagger UI copy
     app.state.settings = settings
     app.state.rules = load_rules(settings.rules_file)
     app.state.calendar = load_calendar(settings.holidays_dir)
@@ -95,6 +99,15 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(auth.api)
     app.include_router(pages.router)
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:  # Swagger UI served by the app: works with no network
+        return get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} · 接口文档",
+                                   swagger_js_url="/static/swagger-ui/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/swagger-ui/swagger-ui.css",
+                                   swagger_favicon_url="/static/swagger-ui/favicon-32x32.png")
 
     @app.get("/healthz", tags=["运维"], summary="健康检查（含数据库连接）")
     def healthz(session: SessionDep, user: Viewer) -> dict[str, str]:

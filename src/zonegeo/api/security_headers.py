@@ -31,21 +31,13 @@ def script_hashes(html: bytes) -> list[str]:
     return out
 
 
-# FastAPI's /docs and /redoc pages load their viewers from this CDN (until the app serves them itself).
-DOCS_PATHS = ("/docs", "/redoc")
-DOCS_CDN = "https://cdn.jsdelivr.net"
-
-
 def html_policy(html: bytes, path: str = "") -> str:
     hashes = script_hashes(html)
-    if path in DOCS_PATHS:
-        hashes.append(DOCS_CDN)
     # leaflet-measure (the reviewer map's 测距 tool) compiles its lodash templates with Function(): only a page
     # that carries it may evaluate strings.
     if b"leaflet-measure" in html:
         hashes.append("'unsafe-eval'")
-    return _HTML_POLICY.format(hashes="".join(" " + h for h in hashes),
-                               styles=f" {DOCS_CDN}" if path in DOCS_PATHS else "")
+    return _HTML_POLICY.format(hashes="".join(" " + h for h in hashes), styles="")
 
 
 class SecurityHeadersMiddleware:
