@@ -27,10 +27,12 @@ INSTITUTION_COLUMNS = {
     "floor": ("楼层", "floor"),
 }
 
+# Surveyors' 界址点成果表 write X坐标(m), X(m), 纵坐标X, 北坐标X …: units in brackets are dropped before matching
+# (see ``header_key``); 序号 and 边长 columns are not read (序号 counts rows, it is not the point's name).
 BOUNDARY_POINT_COLUMNS = {
-    "point": ("点号", "point", "界址点号", "序号", "界址点"),
-    "x": ("x", "x坐标", "北坐标", "纵坐标", "x(m)"),
-    "y": ("y", "y坐标", "东坐标", "横坐标", "y(m)"),
+    "point": ("点号", "point", "界址点号", "界址点", "点名"),
+    "x": ("x", "x坐标", "北坐标", "纵坐标", "纵坐标x", "北坐标x", "x坐标(北)", "x(北)", "x（北）"),
+    "y": ("y", "y坐标", "东坐标", "横坐标", "横坐标y", "东坐标y", "y坐标(东)", "y(东)", "y（东）"),
     "lon": ("经度", "lon", "lng", "longitude"),
     "lat": ("纬度", "lat", "latitude"),
     "ring": ("圈号", "ring", "环号"),
@@ -93,9 +95,22 @@ def split_values(cell: object) -> list[str]:
     return [v for v in _SPLIT.split(str(cell).strip()) if v]
 
 
+_UNIT = re.compile(r"[(（](?:m|米|公尺|㎡|m2|m²|平方米|层|个|度|°)[)）]$")
+_BLANKS = re.compile(r"[\s\u3000]+")
+
+
+def header_key(text: object) -> str:
+    """A header cell as matched: case and blanks ignored, a trailing unit in brackets (“(m)”, “（米）”) dropped."""
+    key = _BLANKS.sub("", str(text)).lower()
+    return _UNIT.sub("", key) or key
+
+
 def match_columns(header: Iterable[str], spec: dict[str, tuple[str, ...]]) -> dict[str, str]:
     """Map each canonical field to the header column naming it (first alias that matches)."""
-    by_key = {str(h).strip().lower(): h for h in header}
+    by_key: dict[str, str] = {}
+    for h in header:
+        by_key.setdefault(str(h).strip().lower(), h)
+        by_key.setdefault(header_key(h), h)
     found: dict[str, str] = {}
     for field_name, aliases in spec.items():
         for alias in aliases:

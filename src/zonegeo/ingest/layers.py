@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,8 +18,9 @@ from zonegeo.errors import InputError
 from zonegeo.ingest import crs_resolve, institutions, polygons
 from zonegeo.ingest.columns import BUILDING_COLUMNS, match_columns
 from zonegeo.ingest.findings import Findings
-from zonegeo.ingest.redline import read_redline
+from zonegeo.ingest.redline import declared_crs, read_redline
 from zonegeo.ingest.safety import DEFAULT_LIMITS, Limits
+from zonegeo.ingest.sniff import encoding_option
 from zonegeo.ingest.sources import Source, open_source
 from zonegeo.ingest.tables import parse_float, read_point_table
 from zonegeo.ingest.vector import read_vector
@@ -26,7 +28,7 @@ from zonegeo.ingest.vector import read_vector
 ROLES = ("boundary", "core", "buildings", "institutions")
 ROLE_LABELS = {"boundary": "四至范围", "core": "核心区", "buildings": "建筑", "institutions": "机构"}
 VECTOR_FORMATS = ("geojson", "shapefile", "shapefile_zip", "kml", "kmz", "gpkg", "dxf")
-TABLE_FORMATS = ("csv", "xlsx")
+TABLE_FORMATS = ("csv", "xlsx", "xls")
 MAX_FLOORS = 300  # above the tallest building there is (163 floors); larger numbers are typing errors
 MAX_FLOOR_AREA_M2 = 1e8  # a declared floor area (建筑面积) of 10 000 ha is not one building
 
@@ -48,17 +50,19 @@ class ReadOptions:
     repair: bool = False  # make invalid polygons valid (reported) instead of refusing them
     name: str | None = None  # the user's file name when ``path`` is a temporary upload
     limits: Limits = DEFAULT_LIMITS
+    encoding: str | None = None  # 自动/UTF-8/GBK (or auto/utf-8/gbk): the text encoding of the file's attributes
 
 
 def read_role(path: Path, role: str, *, crs: str | None = None, options: ReadOptions | None = None) -> LayerRead:
     options = options or ReadOptions(crs=crs)
     if crs and not options.crs:
-        options = ReadOptions(crs=crs, layer=options.layer, repair=options.repair, name=options.name,
-                              limits=options.limits)
+        options = dataclasses.replace(options, crs=crs)
     if role not in ROLES:
         raise InputError("unknown_role", f"未知的图层角色“{role}”，应为：{'、'.join(ROLES)}", {"role": role})
     with tempfile.TemporaryDirectory(prefix="zonegeo-") as tmp:
-        source = open_source(Path(path), Path(tmp), limits=options.limits, name=options.name, role=role)
+        wanted = encoding_option(options.encoding, file=options.name or Path(path).name, role=role)
+        source = open_source(Path(path), Path(tmp), limits=options.limits, name=options.name, role=role,
+                             encoding=wanted)
         read = _read(source, role, options)
     read.input = {"role": role, "file": source.name, "format": source.format, **read.input, "sha256": source.sha256}
     return read
@@ -208,8 +212,13 @@ def _point_table(source: Source, role: str, options: ReadOptions) -> tuple[list,
     xs = np.array([p[0] for rings in parts.values() for pts in rings.values() for p in pts])
     ys = np.array([p[1] for rings in parts.values() for pts in rings.values() for p in pts])
     note = "" if lonlat else "（界址点坐标表中X为北坐标、Y为东坐标）"
-    choice = (crs_resolve.parse_crs(options.crs, file=source.name, role=role) if options.crs else
-              crs_resolve.infer(xs, ys, file=source.name, role=role, axis_note=note))
+    declared = None if options.crs or lonlat else declared_crs(table.preamble, float(xs[0]), source.name)
+    if options.crs:
+        choice = crs_resolve.parse_crs(options.crs, file=source.name, role=role)
+    elif declared is not None:  # 坐标系/带号/中央经线 written above the table, as in a red-line TXT
+        choice = declared
+    else:
+        choice = crs_resolve.infer(xs, ys, file=source.name, role=role, axis_note=note)
     polys, warnings = _rings_to_polygons(parts, choice, file=source.name, role=role, repair=options.repair,
                                          fmt=source.format)
     points = sum(len(p) for rings in parts.values() for p in rings.values())

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from pyproj import CRS
@@ -66,8 +67,38 @@ def _crs(attrs: dict[str, str], sample_easting: float, file: str) -> CrsChoice |
     return declared(CRS.from_epsg(epsg), file=file)
 
 
+_PREAMBLE_KEYS = ("坐标系", "带号", "中央经线", "几度分带")
+_NUMBER_AFTER = {key: re.compile(key + r"\s*[=:：为]?\s*(?:第\s*)?(\d{2,3})") for key in ("带号", "中央经线")}
+
+
+def preamble_attributes(lines: list[str]) -> dict[str, str]:
+    """坐标系/带号/中央经线 declared in the lines above a 界址点成果表 (“坐标系：2000国家大地坐标系 3度带 中央经线120°”,
+    “带号 40”), as the [属性描述] keys of a red-line TXT; 中央经线 stands for the zone number (zone = meridian / 3)."""
+    attrs: dict[str, str] = {}
+    for line in lines:
+        for key in _PREAMBLE_KEYS:
+            if key in line and key not in attrs:
+                attrs[key] = re.split(r"[=:：]", line.split(key, 1)[1].strip(" \t=:："), maxsplit=1)[0].strip()
+        for key, pattern in _NUMBER_AFTER.items():
+            match = pattern.search(line)
+            if match:
+                attrs[key] = match.group(1)
+        if "6度" in line:
+            attrs["几度分带"] = "6"
+    if not attrs.get("带号", "").isdigit() and attrs.get("中央经线", "").isdigit():
+        attrs["带号"] = attrs["中央经线"]  # ``_crs`` reads a multiple of 3 above 60 as a central meridian
+    if "坐标系" in attrs:
+        attrs["坐标系"] = " ".join(line for line in lines if "坐标系" in line)
+    return attrs
+
+
+def declared_crs(lines: list[str], sample_easting: float, file: str) -> CrsChoice | None:
+    """The CRS that the title rows of a coordinate table declare, read as a red-line TXT's [属性描述]."""
+    return _crs(preamble_attributes(lines), sample_easting, file)
+
+
 def read_redline(source: Source) -> RedLine:
-    text, encoding = decode_text(source.path.read_bytes())
+    text, encoding = decode_text(source.path.read_bytes(), source.encoding)
     found = Findings(file=source.name, layer="地块坐标")
     attrs: dict[str, str] = {}
     parcels: list[Parcel] = []

@@ -74,13 +74,21 @@ def _entry_problem(info: zipfile.ZipInfo) -> str | None:
 
 
 def _entry_name(info: zipfile.ZipInfo) -> str:
-    """Entry names: UTF-8 when flagged, else zip's cp437 that Chinese Windows tools wrote as GBK."""
+    """Entry names: UTF-8 when flagged; unflagged names are the raw bytes that zipfile read as cp437, written
+    as UTF-8 by macOS/Info-ZIP or as GBK by Chinese Windows. UTF-8 is tried first: GBK text is almost never
+    valid UTF-8, while UTF-8 bytes often decode (as nonsense) under GB18030."""
     if info.flag_bits & 0x800:
         return info.filename
     try:
-        return info.filename.encode("cp437").decode("gb18030")
-    except (UnicodeEncodeError, UnicodeDecodeError):
+        raw = info.filename.encode("cp437")
+    except UnicodeEncodeError:
         return info.filename
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return info.filename
 
 
 def _open_zip(archive: Path, name: str) -> zipfile.ZipFile:

@@ -11,17 +11,17 @@ from zonegeo.errors import InputError
 FORMAT_LABELS = {
     "geojson": "GeoJSON", "shapefile_zip": "Shapefile压缩包", "shapefile": "Shapefile", "kml": "KML",
     "kmz": "KMZ", "gpkg": "GeoPackage", "dxf": "DXF", "csv": "CSV表格", "xlsx": "Excel表格（.xlsx）",
-    "redline_txt": "用地红线坐标TXT",
+    "redline_txt": "用地红线坐标TXT", "xls": "Excel表格（.xls）",
 }
-SUPPORTED_TEXT = "GeoJSON、Shapefile（.zip）、KML/KMZ、GeoPackage、DXF、CSV、XLSX、用地红线坐标TXT"
+SUPPORTED_TEXT = "GeoJSON、Shapefile（.zip）、KML/KMZ、GeoPackage、DXF、CSV（UTF-8/GBK/UTF-16）、XLSX、XLS、用地红线坐标TXT"
 
+OLE2_HEADER = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old Office files (.xls, .doc)
 GEOPACKAGE_HEADER = bytes.fromhex("53514c69746520666f726d6174203300")  # the first 16 bytes of a GeoPackage file
 
 _REFUSED = (
     (b"\x89PNG", "PNG图片"),
     (b"\xff\xd8\xff", "JPEG图片"),
     (b"%PDF", "PDF文档"),
-    (b"\xd0\xcf\x11\xe0", "旧版Office文档（.xls/.doc），请另存为.xlsx"),
     (b"AC10", "DWG图纸，请在CAD中另存为DXF"),
     (b"Rar!", "RAR压缩包，请改用ZIP"),
     (b"7z\xbc\xaf", "7z压缩包，请改用ZIP"),
@@ -29,8 +29,40 @@ _REFUSED = (
 )
 
 
-def decode_text(raw: bytes) -> tuple[str, str]:
-    """Decode text as UTF-8 (with or without BOM), else GB18030 (a superset of GBK)."""
+# The encoding a user may choose for a file's text (the web form's 自动/UTF-8/GBK); None means detect it.
+ENCODING_CHOICES = {"": None, "auto": None, "自动": None, "utf-8": "utf-8", "utf8": "utf-8", "gbk": "gb18030",
+                    "gb18030": "gb18030", "gb2312": "gb18030", "cp936": "gb18030"}
+ENCODING_LABELS = {"utf-8": "UTF-8", "gb18030": "GBK/GB18030", "utf-16": "UTF-16"}
+
+
+def encoding_option(text: str | None, *, file: str = "", role: str = "") -> str | None:
+    """The Python codec for a user's encoding choice (自动/UTF-8/GBK), None for automatic detection."""
+    key = (text or "").strip().lower()
+    if key not in ENCODING_CHOICES:
+        raise InputError("bad_encoding_option", f"{file or role}：编码“{text}”无法识别，应为 自动、UTF-8 或 GBK",
+                         {"file": file, "role": role, "encoding": text, "allowed": ["自动", "UTF-8", "GBK"]})
+    return ENCODING_CHOICES[key]
+
+
+def utf16_bom(raw: bytes) -> bool:
+    """Excel's “Unicode 文本” and UTF-16 CSV start with a byte order mark."""
+    return raw.startswith((b"\xff\xfe", b"\xfe\xff"))
+
+
+def decode_text(raw: bytes, wanted: str | None = None) -> tuple[str, str]:
+    """Decode text as UTF-16 (with a BOM), UTF-8 (with or without BOM), else GB18030 (a superset of GBK);
+    ``wanted`` (a codec from :func:`encoding_option`) is the user's choice and is not second-guessed."""
+    if utf16_bom(raw):
+        try:
+            return raw.decode("utf-16"), "UTF-16"
+        except UnicodeDecodeError as exc:
+            raise InputError("unknown_encoding", "文件以UTF-16标记开头，但内容不是有效的UTF-16文字") from exc
+    if wanted:
+        try:
+            return raw.decode("utf-8-sig" if wanted == "utf-8" else wanted), f"{ENCODING_LABELS[wanted]}（按指定）"
+        except UnicodeDecodeError as exc:
+            raise InputError("wrong_encoding", f"文件不是有效的{ENCODING_LABELS[wanted]}文字；请选择“自动”或另一种编码",
+                             {"encoding": ENCODING_LABELS[wanted]}) from exc
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return raw.decode(encoding), "UTF-8" if encoding == "utf-8-sig" else "GBK/GB18030"
@@ -72,9 +104,17 @@ def sniff(path: Path, name: str | None = None) -> str:
         return "gpkg"
     if head.startswith(b"\x00\x00\x27\x0a"):
         return "shapefile"
+    if head.startswith(OLE2_HEADER):
+        return "xls"  # an old Office file; a .doc or .ppt is refused when xlrd finds no workbook in it
     for magic, label in _REFUSED:
         if head.startswith(magic):
             raise _unsupported(name, label)
+    if utf16_bom(head):  # Excel's “Unicode 文本” (tab-separated) and UTF-16 CSV; only tables are read in UTF-16
+        text = head[: len(head) - len(head) % 2].decode("utf-16", errors="ignore").lstrip("\ufeff \t\r\n")
+        first = text.splitlines()[0] if text else ""
+        if text.startswith(("<", "{", "[")) or not any(sep in first for sep in (",", "\t", "，", ";")):
+            raise _unsupported(name, "UTF-16编码的非表格文件；UTF-16只用于表格（Excel“Unicode文本”或CSV）")
+        return "csv"
     if b"\x00" in head:
         raise _unsupported(name, "二进制文件")
     text = _head_text(head).lstrip("\ufeff \t\r\n")

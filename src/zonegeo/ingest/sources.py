@@ -33,6 +33,7 @@ class Source:
     sha256: str
     notes: list[str] = field(default_factory=list)
     limits: Limits = DEFAULT_LIMITS
+    encoding: str | None = None  # the user's choice of text encoding (a codec), None to detect it
 
     @property
     def label(self) -> str:
@@ -48,14 +49,14 @@ def _sha256(path: Path) -> str:
 
 
 def open_source(path: Path, workdir: Path, *, limits: Limits = DEFAULT_LIMITS, name: str | None = None,
-                role: str = "") -> Source:
+                role: str = "", encoding: str | None = None) -> Source:
     """Check and, for archives, unpack ``path`` into ``workdir``; return what GDAL should open."""
     name = name or path.name
     if not path.is_file():
         raise InputError("file_not_found", f"找不到文件：{name}", {"file": name, "role": role})
     check_size(path, limits)
     fmt = sniff(path, name)
-    source = Source(name=name, path=path, format=fmt, sha256=_sha256(path), limits=limits)
+    source = Source(name=name, path=path, format=fmt, sha256=_sha256(path), limits=limits, encoding=encoding)
     if fmt == "kml":
         check_xml(path.read_bytes(), name)
     elif fmt == "xlsx":
@@ -73,7 +74,25 @@ def open_source(path: Path, workdir: Path, *, limits: Limits = DEFAULT_LIMITS, n
             source.path = inner[0]
         else:
             source.path = _choose_shp(inner, name, role)
+    if source.format in ("shapefile", "shapefile_zip"):
+        _check_shapefile_parts(source, role)
     return source
+
+
+_SHAPEFILE_PARTS = {".shx": "索引文件", ".dbf": "属性表"}
+
+
+def _check_shapefile_parts(source: Source, role: str) -> None:
+    """A Shapefile needs its .shx and .dbf beside the .shp; GDAL's own complaint names a server path in English."""
+    shp = source.path
+    present = {p.suffix.lower() for p in shp.parent.iterdir() if p.stem == shp.stem}
+    missing = [suffix for suffix in _SHAPEFILE_PARTS if suffix not in present]
+    if missing:
+        parts = "、".join(f"{shp.stem}{s}（{_SHAPEFILE_PARTS[s]}）" for s in missing)
+        where = "压缩包内" if source.format == "shapefile_zip" else "上传的文件中"
+        raise InputError("shapefile_part_missing", f"{source.name}：{where}缺少 {parts}；Shapefile至少需要同名的"
+                         ".shp、.shx、.dbf三个文件，请一并打包后重新上传",
+                         {"file": source.name, "role": role, "missing": [f"{shp.stem}{s}" for s in missing]})
 
 
 def _choose_shp(shps: list[Path], name: str, role: str) -> Path:

@@ -1,11 +1,12 @@
-"""Tables (CSV in UTF-8 or GBK, XLSX through GDAL): institution rows with lon/lat, and boundary point
+"""Tables (CSV in UTF-8, GBK or UTF-16 — Excel's “Unicode 文本” —, XLSX through GDAL, old .xls through
+xlrd): institution rows with lon/lat, and boundary point
 tables (界址点坐标表: 点号, X = northing, Y = easting, optional ring and parcel columns)."""
 
 from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pyogrio
@@ -14,33 +15,40 @@ from zonegeo.errors import InputError
 from zonegeo.ingest.columns import BOUNDARY_POINT_COLUMNS, INSTITUTION_COLUMNS, match_columns
 from zonegeo.ingest.findings import Findings
 from zonegeo.ingest.sniff import decode_text
-from zonegeo.ingest.sources import Source, choose_layers, gdal_reason
+from zonegeo.ingest.sources import ROLE_ALIASES, Source, choose_layers, gdal_reason
 
 
 @dataclass
 class Table:
     rows: list[dict[str, str]]  # canonical field -> cell text
-    row_numbers: list[int]  # line (CSV) or sheet row (XLSX) of each row; the header is row 1
+    row_numbers: list[int]  # line (CSV) or sheet row (XLSX) of each row
     encoding: str
     header: list[str]
+    preamble: list[str] = field(default_factory=list)  # the title and metadata rows above the header, as text
+    header_row: int = 1
 
 
-def _raw_rows(source: Source, role: str) -> tuple[list[str], list[list[str]], str]:
+HEADER_SEARCH_ROWS = 30  # title and metadata rows (界址点成果表, 宗地号, 坐标系 …) allowed above the header row
+
+
+def _raw_rows(source: Source, role: str) -> tuple[list[list[str]], str]:
+    """Every row of the table (the header is found later), and the encoding or format it was read in."""
     if source.format == "xlsx":
         sheets = choose_layers(source, role, None)
         try:
             df = pyogrio.read_dataframe(source.path, layer=sheets[0] if sheets else None, read_geometry=False,
-                                        HEADERS="FORCE", FIELD_TYPES="STRING")
+                                        HEADERS="DISABLE", FIELD_TYPES="STRING")
         except Exception as exc:  # GDAL's errors, translated at the edge
             raise InputError("unreadable_file", f"{source.name}：Excel文件无法解析（{gdal_reason(exc, source)}）",
                              {"file": source.name}) from exc
-        _check_row_count(source, len(df))
+        _check_row_count(source, len(df) - 1)
         cells = df.astype(object).where(df.notna(), "").astype(str).values.tolist()
-        header = [str(c) for c in df.columns]
-        for row_no, row in enumerate([header, *cells], start=1):
+        for row_no, row in enumerate(cells, start=1):
             _check_cells(source, row, row_no)
-        return header, cells, "XLSX"
-    text, encoding = decode_text(source.path.read_bytes())
+        return cells, "XLSX"
+    if source.format == "xls":
+        return _xls_rows(source, role), "XLS"
+    text, encoding = decode_text(source.path.read_bytes(), source.encoding)
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;，")
     except csv.Error:
@@ -55,7 +63,40 @@ def _raw_rows(source: Source, role: str) -> tuple[list[str], list[list[str]], st
     except csv.Error as exc:  # a cell past csv's own limit (128 KB), a NUL byte, a broken quote
         raise InputError("bad_table_row", f"{source.name}：第{reader.line_num}行无法解析（单元格过长或引号不配对）",
                          {"file": source.name, "row": reader.line_num}) from exc
-    return (rows[0] if rows else []), rows[1:], encoding
+    return rows, encoding
+
+
+def _xls_rows(source: Source, role: str) -> list[list[str]]:
+    """An old Excel workbook (.xls, BIFF8 as WPS and Excel 97–2003 write it) read with xlrd: the sheet named
+    like the role, else the first sheet with cells."""
+    import xlrd  # only for .xls
+
+    try:
+        book = xlrd.open_workbook(str(source.path), on_demand=True)
+    except Exception as exc:  # xlrd's errors (not a workbook, a .doc, a damaged file), translated at the edge
+        raise InputError("unsupported_format", f"{source.name}：不是可读取的Excel工作簿（.xls），"
+                         "如为Word等其他旧版Office文档请改为表格", {"file": source.name}) from exc
+    try:
+        names = book.sheet_names()
+        wanted = [n for n in names if n.strip().lower() in ROLE_ALIASES.get(role, ())]
+        sheets = [book.sheet_by_name(wanted[0])] if wanted else [book.sheet_by_index(i) for i in range(len(names))]
+        sheet = next((sh for sh in sheets if sh.nrows), sheets[0])
+        _check_row_count(source, sheet.nrows - 1)
+        rows = []
+        for r in range(sheet.nrows):
+            row = [_xls_cell(sheet.cell(r, c)) for c in range(sheet.ncols)]
+            _check_cells(source, row, r + 1)
+            rows.append(row)
+        return rows
+    finally:
+        book.release_resources()
+
+
+def _xls_cell(cell: Any) -> str:
+    value = cell.value
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    return str(value)
 
 
 def _check_row_count(source: Source, rows: int) -> None:
@@ -75,26 +116,38 @@ def _check_cells(source: Source, row: list, row_no: int) -> None:
 
 def read_table(source: Source, *, role: str, spec: dict[str, tuple[str, ...]] = INSTITUTION_COLUMNS,
                required: tuple[tuple[str, ...], ...] = (("name",), ("lon",), ("lat",))) -> Table:
-    """Rows as canonical fields. ``required`` lists alternatives: (("x", "lon"),) needs x or lon."""
-    header, cells, encoding = _raw_rows(source, role)
+    """Rows as canonical fields. ``required`` lists alternatives: (("x", "lon"),) needs x or lon. The header
+    row is the first of the top rows that names every required column; rows above it (a title, 宗地号,
+    坐标系 …) are kept as the preamble."""
+    cells = _raw_rows(source, role)
+    raw, encoding = cells
     found = Findings(file=source.name, layer=role)
-    columns = match_columns(header, spec)
+    header_at, columns = 0, match_columns(raw[0] if raw else [], spec)
+    for k, row in enumerate(raw[:HEADER_SEARCH_ROWS]):
+        matched = match_columns(row, spec)
+        if all(any(a in matched for a in alts) for alts in required):
+            header_at, columns = k, matched
+            break
+    header = [str(c) for c in raw[header_at]] if raw else []
     missing = [alts for alts in required if not any(a in columns for a in alts)]
     if missing:
         names = "、".join("或".join("/".join(spec[a][:2]) for a in alts) for alts in missing)
-        found.add("missing_columns", f"缺少必需的列：{names}", row=1, header=header)
+        seen = "、".join(h.strip() for h in header if h.strip()) or "（无）"
+        found.add("missing_columns", f"缺少必需的列：{names}（文件“{source.name}”第{header_at + 1}行找到的列：{seen}）",
+                  row=header_at + 1, header=header)
         found.raise_if_any()
     index = {f: header.index(col) for f, col in columns.items()}
     rows, numbers = [], []
-    for row_no, row in enumerate(cells, start=2):
+    for row_no, row in enumerate(raw[header_at + 1 :], start=header_at + 2):
         if not any(str(c).strip() for c in row):
             continue
         rows.append({f: (str(row[i]).strip() if i < len(row) else "") for f, i in index.items()})
         numbers.append(row_no)
     if not rows:
-        found.add("empty_layer", "表中没有数据行", row=2)
+        found.add("empty_layer", "表中没有数据行", row=header_at + 2)
     found.raise_if_any()
-    return Table(rows, numbers, encoding, header)
+    preamble = [" ".join(str(c).strip() for c in row if str(c).strip()) for row in raw[:header_at]]
+    return Table(rows, numbers, encoding, header, [p for p in preamble if p], header_at + 1)
 
 
 def read_point_table(source: Source, *, role: str) -> Table:

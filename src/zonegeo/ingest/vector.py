@@ -16,13 +16,12 @@ import shapely
 from zonegeo.errors import InputError
 from zonegeo.ingest import crs_resolve
 from zonegeo.ingest.crs_resolve import CrsChoice
+from zonegeo.ingest.sniff import ENCODING_LABELS
 from zonegeo.ingest.sources import Source, choose_layers, gdal_reason
 
 # GDAL reads closed DXF polylines as lines unless told; arcs (bulges) are densified every 1° so that their
 # area is within 0.01 % of the true arc area (GDAL's default 4° step loses about 0.05 %).
 _DXF_CONFIG = {"DXF_CLOSED_LINE_AS_POLYGON": "YES", "OGR_ARC_STEPSIZE": "1"}
-_LDID = {0x4D: "GBK（代码页936，据.dbf语言标识）", 0x7A: "GBK（代码页936，据.dbf语言标识）",
-         0x57: "ANSI（据.dbf语言标识）", 0x03: "ANSI（据.dbf语言标识）"}
 
 
 @dataclass
@@ -44,9 +43,12 @@ def _find_sibling(shp: Path, suffix: str) -> Path | None:
     return None
 
 
-def shapefile_encoding(shp: Path) -> tuple[str | None, str]:
+def shapefile_encoding(shp: Path, wanted: str | None = None) -> tuple[str | None, str]:
     """(encoding to force or None, how it was decided). GDAL reads a GBK .dbf with no .cpg and no code page
-    byte as Latin-1 without a word; decode the raw names and values ourselves and keep the one that works."""
+    byte (or with the byte that only says “ANSI”, the writer's system code page) as Latin-1 without a word:
+    decode the raw field names and text values ourselves and keep the encoding under which they are text."""
+    if wanted:
+        return wanted, f"{ENCODING_LABELS.get(wanted, wanted)}（按指定）"
     cpg = _find_sibling(shp, ".cpg")
     if cpg is not None:
         return None, f"{cpg.read_text(errors='replace').strip()}（据.cpg文件）"
@@ -54,18 +56,59 @@ def shapefile_encoding(shp: Path) -> tuple[str | None, str]:
     if dbf is None:
         return None, "无属性表"
     with dbf.open("rb") as fh:
-        head = fh.read(65536)
-    if len(head) > 29 and head[29] in _LDID:
-        return None, _LDID[head[29]]
-    if head.isascii():
+        head = fh.read(1 << 20)
+    ldid = head[29] if len(head) > 29 else 0
+    if ldid in _LDID_GBK:
+        return None, "GBK（代码页936，据.dbf语言标识）"
+    cells = _dbf_text_cells(head)
+    if all(c.isascii() for c in cells):
         return None, "ASCII"
     for encoding, label in (("utf-8", "UTF-8（自动识别）"), ("gb18030", "GBK/GB18030（自动识别）")):
-        try:
-            head[: len(head) - 4].decode(encoding)
+        if all(_is_text(c, encoding) for c in cells):
             return encoding, label
-        except UnicodeDecodeError:
-            continue
-    return None, "未知"
+    return None, "未知（按GDAL默认读取）"
+
+
+_LDID_GBK = (0x4D, 0x7A)  # code page 936 (GBK) in the .dbf language driver byte
+_CJK_TEXT = re.compile(r"[\u0020-\u007e\u00b7\u2000-\u206f\u2460-\u24ff\u3000-\u303f\u3400-\u4dbf"
+                       r"\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]*")
+
+
+def _dbf_text_cells(head: bytes) -> list[bytes]:
+    """The field names and the text (C) values of the records in ``head``, as raw bytes."""
+    if len(head) < 32:
+        return []
+    header_len = int.from_bytes(head[8:10], "little")
+    record_len = int.from_bytes(head[10:12], "little")
+    fields, offset = [], 1  # each record starts with its deletion flag
+    cells = []
+    for pos in range(32, min(header_len, len(head)) - 31, 32):
+        if head[pos] == 0x0D:
+            break
+        descriptor = head[pos : pos + 32]
+        cells.append(descriptor[:11].split(b"\0", 1)[0])
+        size = descriptor[16]
+        if descriptor[11:12] == b"C":
+            fields.append((offset, size))
+        offset += size
+    if record_len <= 0:
+        return cells
+    for start in range(header_len, len(head) - record_len + 1, record_len):
+        record = head[start : start + record_len]
+        cells.extend(record[a : a + n].rstrip(b" \0") for a, n in fields)
+    return [c for c in cells if c]
+
+
+def _is_text(cell: bytes, encoding: str) -> bool:
+    """Whether ``cell`` decodes under ``encoding`` to Chinese text; a character cut at the end of a field
+    (a .dbf name is at most 10 bytes) is forgiven."""
+    try:
+        text = cell.decode(encoding)
+    except UnicodeDecodeError as exc:
+        if exc.start < len(cell) - 3 or exc.reason != "unexpected end of data":
+            return False
+        text = cell[: exc.start].decode(encoding, errors="strict")
+    return _CJK_TEXT.fullmatch(text) is not None
 
 
 def dxf_encoding(path: Path) -> str:
@@ -153,9 +196,11 @@ def read_frames(source: Source, *, role: str, layer: str | None) -> tuple[list[t
     """(layer name, GeoDataFrame) for each layer to read, and the attribute encoding used."""
     encoding, how = None, None
     if source.format in ("shapefile", "shapefile_zip"):
-        encoding, how = shapefile_encoding(source.path)
+        encoding, how = shapefile_encoding(source.path, source.encoding)
+    elif source.encoding and source.format == "dxf":
+        how = "UTF-8" if source.encoding == "utf-8" else "CP936"
     if source.format == "dxf":
-        how = dxf_encoding(source.path)
+        how = how or dxf_encoding(source.path)
         pyogrio.set_gdal_config_options({**_DXF_CONFIG, "DXF_ENCODING": how})
     names = choose_layers(source, role, layer)
     wanted: list[str | None] = list(names) if names else [None]  # None: the file's only (or first) layer
@@ -207,6 +252,10 @@ def read_vector(source: Source, *, role: str, crs: str | None = None, layer: str
                          {"file": file, "role": role, "feature": feature, "layer": layers[feature - 1]})
     choice = _choose_crs(source, frames[0][1].crs, coords, role=role, given=crs)
     warnings.extend(choice.warnings)
+    if encoding and ("自动识别" in encoding or "按指定" in encoding):
+        warnings.append({"code": "encoding_chosen", "message": f"{file}：属性表未声明文字编码，按{encoding}读取"
+                         if "自动识别" in encoding else f"{file}：属性表按{encoding}读取",
+                         "detail": {"file": file, "role": role, "encoding": encoding}})
     lon, lat = crs_resolve.to_storage(coords[:, 0], coords[:, 1], choice)
     crs_resolve.check_in_jiangsu(lon, lat, file=file, role=role, crs=choice.label)
     geoms_arr = shapely.set_coordinates(geoms_arr.copy(), np.column_stack([lon, lat]))
