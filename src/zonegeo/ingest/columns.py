@@ -118,3 +118,61 @@ def match_columns(header: Iterable[str], spec: dict[str, tuple[str, ...]]) -> di
                 found[field_name] = by_key[alias.lower()]
                 break
     return found
+
+
+# 层数 as people write them: 18, 18层, 5F, 十二层, 地上12层，地下2层, 地上12/地下2. Basements are not counted
+# (see data/rules/jiangsu-2024.toml, [rules.floor_area] basements): 层数 and 使用层数 are above-ground floors.
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_NUMBER = r"[零〇一二两三四五六七八九十百]+"
+_FLOOR_NUMBER = rf"(\d+(?:\.0+)?|{_CN_NUMBER})"
+_BELOW = re.compile(rf"(?:地下|负)\s*(?:室\s*)?{_FLOOR_NUMBER}\s*(?:层|f|F)?|[bB]\s*(\d+)")
+_ABOVE = re.compile(rf"地上\s*{_FLOOR_NUMBER}\s*(?:层|f|F)?")
+_PLAIN = re.compile(rf"^\s*(?:[fF]\s*)?{_FLOOR_NUMBER}\s*(?:层|楼|f|F|fl)?\s*$")
+
+
+def chinese_number(text: str) -> int | None:
+    """十二 → 12, 二十三 → 23, 一百零五 → 105, 两 → 2; None when ``text`` is not a Chinese numeral."""
+    if not text or any(c not in _CN_DIGITS and c not in "十百" for c in text):
+        return None
+    total, digit = 0, 0
+    for c in text:
+        if c == "百":
+            total += (digit or 1) * 100
+            digit = 0
+        elif c == "十":
+            total += (digit or 1) * 10
+            digit = 0
+        else:
+            digit = _CN_DIGITS[c]
+    return total + digit
+
+
+def _floor_number(text: str) -> float | None:
+    if text[0].isdigit():
+        return float(text)
+    value = chinese_number(text)
+    return None if value is None else float(value)
+
+
+def parse_floors(cell: object) -> tuple[float | None, float]:
+    """(above-ground floors, basement floors) of a 层数 cell; (None, 0) when it cannot be read or is empty."""
+    if cell is None:
+        return None, 0.0
+    if isinstance(cell, (int, float)):
+        return (None, 0.0) if cell != cell else (float(cell), 0.0)
+    text = str(cell).strip().replace(",", "")
+    if not text or text.lower() in ("nan", "none", "null"):
+        return None, 0.0
+    try:
+        return float(text), 0.0
+    except ValueError:
+        pass
+    below = sum((_floor_number(m.group(1) or m.group(2)) or 0.0) for m in _BELOW.finditer(text))
+    above = _ABOVE.search(text)
+    if above:
+        return _floor_number(above.group(1)), below
+    rest = re.sub(r"[(（]\s*[)）]", "", _BELOW.sub("", text)).strip(" ，,、；;/+")
+    plain = _PLAIN.match(rest) if rest else None
+    if plain:
+        return _floor_number(plain.group(1)), below
+    return None, below

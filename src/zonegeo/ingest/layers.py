@@ -16,7 +16,7 @@ from zonegeo.domain.measure import geodesic_area_m2
 from zonegeo.domain.model import Building
 from zonegeo.errors import InputError
 from zonegeo.ingest import crs_resolve, institutions, polygons
-from zonegeo.ingest.columns import BUILDING_COLUMNS, match_columns
+from zonegeo.ingest.columns import BUILDING_COLUMNS, match_columns, parse_floors
 from zonegeo.ingest.findings import Findings
 from zonegeo.ingest.redline import declared_crs, read_redline
 from zonegeo.ingest.safety import DEFAULT_LIMITS, Limits
@@ -118,8 +118,8 @@ def _buildings(source: Source, options: ReadOptions) -> LayerRead:
         found.add("missing_columns", "建筑图层缺少“层数/floors”属性", feature=1)
         found.raise_if_any()
     numbers = polys.indices + 1
-    floors = _numbers(table, columns.get("floors"))
-    used = _numbers(table, columns.get("floors_used"))
+    floors, basements = _floors(table, columns.get("floors"))
+    used, _ = _floors(table, columns.get("floors_used"))
     used = np.where(np.isnan(used), floors, used)  # 使用层数 defaults to 层数
     declared = _numbers(table, columns.get("floor_area"))
     declared_text = _texts(table, columns.get("floor_area"))
@@ -132,8 +132,11 @@ def _buildings(source: Source, options: ReadOptions) -> LayerRead:
         i, name = int(numbers[k]), names[k]
         if bad_floors[k]:
             raw = table.iloc[k][columns["floors"]]
-            found.add("bad_floors", f"第{i}个要素（{name}）的层数“{raw}”应为1到{MAX_FLOORS}之间的整数", feature=i,
-                      field="层数")
+            if raw is None or raw != raw or not str(raw).strip():
+                found.add("missing_floors", f"第{i}个要素（{name}）缺少层数", feature=i, field="层数")
+            else:
+                found.add("bad_floors", f"第{i}个要素（{name}）的层数“{str(raw).strip()}”无法识别或不在1到{MAX_FLOORS}"
+                          "之间（可写作 18、18层、5F、十二层、地上12层，地下2层）", feature=i, field="层数")
         elif bad_used[k]:
             found.add("bad_floors_used", f"第{i}个要素（{name}）的使用层数应为0到{int(floors[k])}之间的整数", feature=i)
         else:
@@ -145,7 +148,27 @@ def _buildings(source: Source, options: ReadOptions) -> LayerRead:
            for n, g, f, u, d in zip(names.tolist(), polys.polygons, floors.tolist(), used.tolist(), declared.tolist(),
                                     strict=True)]
     record = {"crs": vector.crs, "features": len(out), "encoding": vector.encoding}
-    return LayerRead("buildings", out, record, vector.warnings + polys.warnings)
+    warnings = vector.warnings + polys.warnings
+    with_basements = np.flatnonzero(basements > 0)
+    if len(with_basements):
+        k = int(with_basements[0])
+        warnings.append({"code": "basements_not_counted",
+                         "message": f"{source.name}：{len(with_basements)}栋建筑写有地下层（如第{int(numbers[k])}个要素"
+                                    f"“{names[k]}”地下{int(basements[k])}层）；按规则文件的口径，层数只计地上层，"
+                                    "地下层不计入集聚区服务空间的建筑面积",
+                         "detail": {"file": source.name, "buildings": [str(names[j]) for j in with_basements],
+                                    "basement_floors": [int(basements[j]) for j in with_basements]}})
+    return LayerRead("buildings", out, record, warnings)
+
+
+def _floors(table: pd.DataFrame, column: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """(above-ground floors, basement floors) of a 层数 column: NaN where empty or unreadable. Basements are
+    not counted (data/rules/jiangsu-2024.toml, [rules.floor_area] basements = "excluded")."""
+    if column is None:
+        return np.full(len(table), np.nan), np.zeros(len(table))
+    read = [parse_floors(v) for v in table[column].tolist()]
+    above = np.array([np.nan if a is None else a for a, _ in read], dtype=float)
+    return above, np.array([b for _, b in read], dtype=float)
 
 
 def _numbers(table: pd.DataFrame, column: str | None) -> np.ndarray:

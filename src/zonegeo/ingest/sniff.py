@@ -111,8 +111,8 @@ def sniff(path: Path, name: str | None = None) -> str:
             raise _unsupported(name, label)
     if utf16_bom(head):  # Excel's “Unicode 文本” (tab-separated) and UTF-16 CSV; only tables are read in UTF-16
         text = head[: len(head) - len(head) % 2].decode("utf-16", errors="ignore").lstrip("\ufeff \t\r\n")
-        first = text.splitlines()[0] if text else ""
-        if text.startswith(("<", "{", "[")) or not any(sep in first for sep in (",", "\t", "，", ";")):
+        lines = text.splitlines()[:HEADER_LINES]
+        if text.startswith(("<", "{", "[")) or not any(sep in line for line in lines for sep in (",", "\t", "，", ";")):
             raise _unsupported(name, "UTF-16编码的非表格文件；UTF-16只用于表格（Excel“Unicode文本”或CSV）")
         return "csv"
     if b"\x00" in head:
@@ -128,10 +128,13 @@ def sniff(path: Path, name: str | None = None) -> str:
         return "dxf"
     if "[属性描述]" in text or "[地块坐标]" in text:
         return "redline_txt"
-    first_line = text.splitlines()[0] if text else ""
-    if any(sep in first_line for sep in (",", "\t", "，", ";")):
+    # a 界址点成果表 may start with a title line (界址点成果表) and metadata lines before its header row
+    if any(sep in line for line in text.splitlines()[:HEADER_LINES] for sep in (",", "\t", "，", ";")):
         return "csv"
     raise _unsupported(name, "无法识别的文本")
+
+
+HEADER_LINES = 10  # the lines in which a table's first separator must appear
 
 
 def _head_text(head: bytes) -> str:

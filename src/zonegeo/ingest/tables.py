@@ -119,15 +119,16 @@ def read_table(source: Source, *, role: str, spec: dict[str, tuple[str, ...]] = 
     """Rows as canonical fields. ``required`` lists alternatives: (("x", "lon"),) needs x or lon. The header
     row is the first of the top rows that names every required column; rows above it (a title, 宗地号,
     坐标系 …) are kept as the preamble."""
-    cells = _raw_rows(source, role)
-    raw, encoding = cells
+    raw, encoding = _raw_rows(source, role)
     found = Findings(file=source.name, layer=role)
-    header_at, columns = 0, match_columns(raw[0] if raw else [], spec)
-    for k, row in enumerate(raw[:HEADER_SEARCH_ROWS]):
-        matched = match_columns(row, spec)
-        if all(any(a in matched for a in alts) for alts in required):
-            header_at, columns = k, matched
-            break
+    top = [match_columns(row, spec) for row in raw[:HEADER_SEARCH_ROWS]]
+    complete = [k for k, matched in enumerate(top) if all(any(a in matched for a in alts) for alts in required)]
+    if complete:
+        header_at = complete[0]
+    else:  # the row most like a header, to name the columns that were found
+        header_at = max(range(len(top)), key=lambda k: (len(top[k]), sum(bool(str(c).strip()) for c in raw[k]), -k),
+                        default=0)
+    columns = top[header_at] if top else {}
     header = [str(c) for c in raw[header_at]] if raw else []
     missing = [alts for alts in required if not any(a in columns for a in alts)]
     if missing:
