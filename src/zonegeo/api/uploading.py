@@ -19,7 +19,7 @@ def _safe_name(name: str | None, index: int) -> str:
 
 
 def save_uploads(files: list[UploadFile], roles: list[str], crs: list[str], layers: list[str], folder: Path,
-                 max_bytes: int) -> list[UploadedFile]:
+                 max_bytes: int, encodings: list[str] | None = None) -> list[UploadedFile]:
     files = [f for f in files if f.filename]
     if not files:
         raise InputError("no_files", "没有选择任何文件", {})
@@ -28,8 +28,10 @@ def save_uploads(files: list[UploadFile], roles: list[str], crs: list[str], laye
                          {"files": len(files), "roles": len(roles)})
     crs = (crs + [""] * len(files))[: len(files)]
     layers = (layers + [""] * len(files))[: len(files)]
+    encodings = (list(encodings or []) + [""] * len(files))[: len(files)]
     saved = []
-    for i, (upload, role, crs_i, layer_i) in enumerate(zip(files, roles, crs, layers, strict=True)):
+    for i, (upload, role, crs_i, layer_i, encoding_i) in enumerate(zip(files, roles, crs, layers, encodings,
+                                                                       strict=True)):
         name = _safe_name(upload.filename, i)
         (folder / str(i)).mkdir()
         target = folder / str(i) / name  # keep the user's name: GDAL and messages see it
@@ -42,5 +44,5 @@ def save_uploads(files: list[UploadFile], roles: list[str], crs: list[str], laye
                                      {"file": name, "limit": max_bytes})
                 out.write(chunk)
         saved.append(UploadedFile(path=target, name=name, role=role.strip(), crs=crs_i.strip() or None,
-                                  layer=layer_i.strip() or None))
+                                  layer=layer_i.strip() or None, encoding=encoding_i.strip() or None))
     return saved

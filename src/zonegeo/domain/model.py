@@ -74,6 +74,7 @@ class Institution:
     floor: str = ""
     kind_label: str = ""  # the kind as written in the file, for OTHER_PLATFORM (e.g. 知识产权信息公共服务网点)
     chain_other: tuple[str, ...] = ()  # chain links outside the four named ones (“全链条” ends with “等”)
+    located_by: str = "coordinates"  # how lon/lat were obtained: "coordinates" (the file's) or "building" (楼栋)
 
     @property
     def label(self) -> str:

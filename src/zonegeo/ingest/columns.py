@@ -23,8 +23,9 @@ INSTITUTION_COLUMNS = {
     "chain": ("链条环节", "chain"),
     "kind": ("类型", "kind"),
     "address": ("地址", "address"),
-    "building": ("楼栋", "building"),
-    "floor": ("楼层", "floor"),
+    "building": ("楼栋", "building", "所在楼栋", "楼宇", "楼号", "栋号"),
+    "floor": ("楼层", "floor", "所在楼层"),
+    "room": ("房间", "房间号", "房号", "room"),
 }
 
 # Surveyors' 界址点成果表 write X坐标(m), X(m), 纵坐标X, 北坐标X …: units in brackets are dropped before matching

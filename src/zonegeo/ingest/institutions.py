@@ -1,14 +1,17 @@
-"""Institutions and platforms from a table (CSV/XLSX rows with lon/lat) or a point layer."""
+"""Institutions and platforms from a table (CSV/XLSX/XLS rows with lon/lat, or with a 楼栋 of the layout) or a
+point layer."""
 
 from __future__ import annotations
 
+import dataclasses
+import unicodedata
 from typing import Any
 
 import numpy as np
 import shapely
 
 from zonegeo.domain.crs import inside_jiangsu
-from zonegeo.domain.model import Institution, InstitutionKind
+from zonegeo.domain.model import Building, Institution, InstitutionKind
 from zonegeo.ingest import crs_resolve
 from zonegeo.ingest.columns import INSTITUTION_COLUMNS, match_columns, read_chain, read_kind, split_values
 from zonegeo.ingest.findings import Findings
@@ -52,30 +55,93 @@ def _build(rows: list[dict[str, str]], numbers: list[int], lons: np.ndarray, lat
     return out, warnings
 
 
-def from_table(source: Source, crs: str | None) -> tuple[list[Institution], dict[str, Any], list[dict]]:
-    table = read_table(source, role="institutions")
+def from_table(source: Source, crs: str | None, *, buildings: tuple[Building, ...] = (),
+               boundary: Any = None) -> tuple[list[Institution], dict[str, Any], list[dict]]:
+    """Institutions from a table. 经度/纬度 are optional: a 入驻机构名录 usually gives 楼栋/楼层/房间 instead, and a
+    row whose 楼栋 names a building of the layout is placed at that building (located_by "building")."""
+    table = read_table(source, role="institutions", required=(("name",), ("lon", "building"), ("lat", "building")))
     found = Findings(file=source.name, layer="institutions")
-    kept_rows, kept_numbers, xs, ys = [], [], [], []
+    by_building = _building_points(buildings, boundary)
+    kept_rows, kept_numbers, xs, ys, placed = [], [], [], [], []
     for number, row in zip(table.row_numbers, table.rows, strict=True):
         x, y = parse_float(row.get("lon")), parse_float(row.get("lat"))
-        if x is None or y is None:
+        if x is not None and y is not None:
+            kept_rows.append(row)
+            kept_numbers.append(number)
+            xs.append(x)
+            ys.append(y)
+            continue
+        written = f"{row.get('lon', '')}{row.get('lat', '')}".strip()
+        point = by_building.get(building_key(row.get("building", "")))
+        if point is not None and not written:
+            placed.append((number, row, point))
+            continue
+        if written:
             found.add("bad_coordinate", f"第{number}行（{row.get('name', '')}）的经纬度“{row.get('lon')}, "
                       f"{row.get('lat')}”无法识别", row=number)
-            continue
-        kept_rows.append(row)
-        kept_numbers.append(number)
-        xs.append(x)
-        ys.append(y)
+        else:
+            found.add("institution_not_located", _not_located(number, row, buildings), row=number,
+                      building=row.get("building", ""))
     _check_values(table.rows, table.row_numbers, found, "第")
     found.raise_if_any()
-    xs_arr, ys_arr = np.array(xs), np.array(ys)
-    choice = (crs_resolve.parse_crs(crs, file=source.name, role="institutions") if crs else
-              _infer_rows(xs_arr, ys_arr, source.name))
-    lons, lats = crs_resolve.to_storage(xs_arr, ys_arr, choice)
-    _check_rows(source.name, kept_rows, kept_numbers, lons, lats, choice.label)
-    record = {"crs": choice.label, "features": len(kept_rows), "encoding": table.encoding}
-    built, warnings = _build(kept_rows, kept_numbers, lons, lats, source.name)
-    return built, record, [*choice.warnings, *warnings]
+    lons, lats, label, warnings = np.empty(0), np.empty(0), "按楼栋定位", []
+    if kept_rows:
+        xs_arr, ys_arr = np.array(xs), np.array(ys)
+        choice = (crs_resolve.parse_crs(crs, file=source.name, role="institutions") if crs else
+                  _infer_rows(xs_arr, ys_arr, source.name))
+        lons, lats = crs_resolve.to_storage(xs_arr, ys_arr, choice)
+        _check_rows(source.name, kept_rows, kept_numbers, lons, lats, choice.label)
+        label, warnings = choice.label, list(choice.warnings)
+    built, more = _build(kept_rows, kept_numbers, lons, lats, source.name)
+    by_row, more_placed = _build([r for _, r, _ in placed], [n for n, _, _ in placed],
+                                 np.array([p.x for _, _, p in placed]), np.array([p.y for _, _, p in placed]),
+                                 source.name)
+    by_row = [dataclasses.replace(i, located_by="building") for i in by_row]
+    order = {n: k for k, n in enumerate(table.row_numbers)}
+    numbered = sorted([*zip(kept_numbers, built, strict=True), *zip([n for n, _, _ in placed], by_row, strict=True)],
+                      key=lambda pair: order[pair[0]])
+    located = [{"row": n, "name": i.name, "located_by": i.located_by, "building": i.building} for n, i in numbered]
+    if placed:
+        names = "、".join(f"第{n}行（{r['name']}，{r.get('building')}）" for n, r, _ in placed[:5])
+        more_text = f"等{len(placed)}家" if len(placed) > 5 else ""
+        warnings.append({"code": "located_by_building", "message": f"{source.name}：{names}{more_text}没有经纬度，"
+                         "按楼栋定位（置于所填楼栋的建筑内）", "detail": {"file": source.name,
+                                                          "rows": [n for n, _, _ in placed]}})
+    record = {"crs": label, "features": len(numbered), "encoding": table.encoding, "located": located}
+    return [i for _, i in numbered], record, [*warnings, *more, *more_placed]
+
+
+def building_key(text: object) -> str:
+    """A 楼栋 as compared with building names: width, case and blanks ignored, “#” read as 号 (1#楼 = 1号楼)."""
+    key = unicodedata.normalize("NFKC", str(text or "")).lower()
+    return "".join(key.split()).replace("#", "号")
+
+
+def _building_points(buildings: tuple[Building, ...], boundary: Any) -> dict[str, Any]:
+    """Each building's representative point, taken in its part inside the boundary when it has one, so an
+    institution placed by 楼栋 is inside the zone exactly when its building is."""
+    points: dict[str, Any] = {}
+    for b in buildings:
+        shape = b.footprint
+        if boundary is not None and shape.intersects(boundary):
+            inside = shape.intersection(boundary)
+            if inside.area > 0:
+                shape = inside
+        points.setdefault(building_key(b.name), shape.representative_point())
+    return points
+
+
+def _not_located(number: int, row: dict[str, str], buildings: tuple[Building, ...]) -> str:
+    where = f"第{number}行（{row.get('name', '')}）"
+    building = row.get("building", "").strip()
+    known = "、".join(b.name for b in buildings[:8]) + ("等" if len(buildings) > 8 else "")
+    if not buildings:
+        return (f"{where}没有经度/纬度，无法定位；请填写经度/纬度，或同时上传含该楼栋的建筑图层后按楼栋定位"
+                + (f"（所填楼栋“{building}”）" if building else ""))
+    if building:
+        return (f"{where}没有经度/纬度，所填楼栋“{building}”不是布局中的建筑（布局中的建筑：{known}）；"
+                "请填写经度/纬度或布局中的楼栋名称")
+    return f"{where}没有经度/纬度，也没有楼栋；请填写经度/纬度，或填写布局中的楼栋名称（{known}）"
 
 
 def _infer_rows(xs: np.ndarray, ys: np.ndarray, file: str) -> crs_resolve.CrsChoice:

@@ -51,6 +51,10 @@ class ReadOptions:
     name: str | None = None  # the user's file name when ``path`` is a temporary upload
     limits: Limits = DEFAULT_LIMITS
     encoding: str | None = None  # 自动/UTF-8/GBK (or auto/utf-8/gbk): the text encoding of the file's attributes
+    # The layout an institution list is placed in when a row has no coordinates but names its 楼栋: the
+    # buildings (and boundary) of the same upload, or of the zone's newest version.
+    buildings: tuple[Building, ...] = ()
+    boundary: Any = None
 
 
 def read_role(path: Path, role: str, *, crs: str | None = None, options: ReadOptions | None = None) -> LayerRead:
@@ -71,7 +75,8 @@ def read_role(path: Path, role: str, *, crs: str | None = None, options: ReadOpt
 def _read(source: Source, role: str, options: ReadOptions) -> LayerRead:
     if role == "institutions":
         if source.format in TABLE_FORMATS:
-            value, record, warnings = institutions.from_table(source, options.crs)
+            value, record, warnings = institutions.from_table(source, options.crs, buildings=options.buildings,
+                                                              boundary=options.boundary)
         elif source.format in VECTOR_FORMATS:
             value, record, warnings = institutions.from_vector(source, options.crs, options.layer)
         else:

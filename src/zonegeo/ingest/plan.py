@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,8 +51,12 @@ def read_roles(items: list[tuple[str, Path, ReadOptions]]) -> dict[str, LayerRea
     for role in sorted({r for r in roles if roles.count(r) > 1}):
         findings.append({"code": "duplicate_role", "message": f"同一次提交中有多个{ROLE_LABELS.get(role, role)}文件",
                          "role": role})
-    for role, path, options in items:
+    # institutions last: a row without coordinates is placed at its 楼栋 among the buildings read before it
+    for role, path, options in sorted(items, key=lambda item: item[0] == "institutions"):
         name = options.name or Path(path).name
+        if role == "institutions" and "buildings" in reads:
+            boundary = reads["boundary"].value if "boundary" in reads else options.boundary
+            options = dataclasses.replace(options, buildings=tuple(reads["buildings"].value), boundary=boundary)
         if role not in ROLES:
             findings.append({"code": "unknown_role", "message": f"{name}：未知的用途“{role}”，应为：{'、'.join(ROLES)}",
                              "file": name})

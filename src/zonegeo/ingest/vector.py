@@ -185,7 +185,11 @@ def _redecode(df: pd.DataFrame, encoding: str) -> pd.DataFrame:
             return text
         return text.encode("latin1", errors="replace").decode(encoding, errors="ignore")
 
-    df = df.rename(columns={c: fix(c) for c in df.columns if c != "geometry"})
+    names: list[str] = []
+    for c in df.columns:  # names decoded under a wrong encoding may collide (or vanish): keep them distinct
+        name = c if c == "geometry" else (fix(c) or f"field{len(names) + 1}")
+        names.append(name if name not in names else f"{name}_{len(names) + 1}")
+    df = df.set_axis(names, axis=1)
     for column in df.columns:
         if column != "geometry" and (df[column].dtype == object or pd.api.types.is_string_dtype(df[column])):
             df[column] = df[column].map(fix)

@@ -33,6 +33,7 @@ class UploadedFile:
     role: str
     crs: str | None = None
     layer: str | None = None
+    encoding: str | None = None  # 自动/UTF-8/GBK: the text encoding of the file's attributes
 
 
 @dataclass(frozen=True)
@@ -57,17 +58,21 @@ def upload_version(*, session: Session, code: str, files: list[UploadedFile], ru
     if not files:
         raise InputError("no_files", "没有上传任何文件", {})
     zone = repo.get_zone(session, code)
+    current = repo.latest_version(session, zone)  # carry over from the newest layout, a draft included
+    base = repo.to_domain_plan(current, []) if current is not None else None
+    # institutions without coordinates are placed at their 楼栋: the buildings of this upload (plan.read_roles
+    # passes them) or else of the newest layout
+    layout = {"buildings": tuple(base.buildings), "boundary": base.boundary} if base is not None else {}
     try:
         items = [(f.role, f.path, ReadOptions(crs=f.crs, layer=f.layer, repair=repair, name=f.name,
-                                              limits=limits or Limits())) for f in files]
+                                              limits=limits or Limits(), encoding=f.encoding,
+                                              **(layout if f.role == "institutions" else {}))) for f in files]
         # with a budget, the files (which share the upload's folder) are read in a child process within it
         reads = (read_roles_bounded(items, budget, files[0].path.parent.parent) if budget is not None
                  else read_roles(items))
     except InputError as exc:  # one code for the API, with every finding in the detail
         findings = exc.detail.get("findings") or [exc.to_dict()]
         raise InputError("upload_invalid", f"上传的文件未通过检查：{exc.message}", {"findings": findings}) from exc
-    current = repo.latest_version(session, zone)  # carry over from the newest layout, a draft included
-    base = repo.to_domain_plan(current, []) if current is not None else None
     if "boundary" in reads:
         boundary = reads["boundary"].value
     elif base is not None:

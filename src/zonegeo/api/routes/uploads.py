@@ -22,6 +22,7 @@ FilesField = Annotated[list[UploadFile], File(description="一个或多个文件
 RolesField = Annotated[list[str], Form(description="每个文件的用途：boundary、core、buildings、institutions")]
 CrsField = Annotated[list[str] | None, Form(description="每个文件的坐标系（可空）：EPSG:4549、gcj02、bd09…")]
 LayersField = Annotated[list[str] | None, Form(description="每个文件要读取的图层（可空）")]
+EncodingsField = Annotated[list[str] | None, Form(description="每个文件属性文字的编码（可空，默认自动识别）：自动、UTF-8、GBK")]
 CRS_CHOICES = [
     ("", "自动识别（文件自带或可判断的坐标系）"),
     ("EPSG:4490", "测量/GPS经纬度（CGCS2000或WGS84）"),
@@ -37,12 +38,12 @@ CRS_CHOICES = [
 
 
 def _process(session, rules, settings, code: str, files, roles, crs, layers, repair: bool,
-             user: User) -> uploads.UploadResult:
+             user: User, encodings: list[str] | None = None) -> uploads.UploadResult:
     access.writable_zone(session, user, code)
     limits, budget = uploads.limits_from(settings)
     uploads.sweep_upload_folders(settings.upload_temp_max_age_s)
     with tempfile.TemporaryDirectory(prefix=uploads.UPLOAD_PREFIX) as tmp:
-        saved = save_uploads(files, roles, crs, layers, Path(tmp), limits.max_file_bytes)
+        saved = save_uploads(files, roles, crs, layers, Path(tmp), limits.max_file_bytes, encodings)
         return uploads.upload_version(session=session, code=code, files=saved, rules=rules, uploaded_by=user.username,
                                       repair=repair, limits=limits, user=user, budget=budget)
 
@@ -52,8 +53,10 @@ def _process(session, rules, settings, code: str, files, roles, crs, layers, rep
              summary="上传四至、核心区、建筑、机构文件，生成草稿版本和核验报告")
 def upload_files(code: str, session: SessionDep, rules: RulesDep, settings: SettingsDep, user: Writer,
                  files: FilesField, roles: RolesField, crs: CrsField = None, layers: LayersField = None,
-                 repair: Annotated[bool, Form(description="自动修复无效几何（会在报告中说明）")] = False) -> Any:
-    result = _process(session, rules, settings, code, files, roles, crs or [], layers or [], repair, user)
+                 repair: Annotated[bool, Form(description="自动修复无效几何（会在报告中说明）")] = False,
+                 encodings: EncodingsField = None) -> Any:
+    result = _process(session, rules, settings, code, files, roles, crs or [], layers or [], repair, user,
+                      encodings or [])
     return ORJSONResponse(result.to_dict(), status_code=201)
 
 
