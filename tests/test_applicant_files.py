@@ -4,6 +4,7 @@ institution lists without coordinates. Every file is generated here, in tmp_path
 
 from __future__ import annotations
 
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from shapely.geometry import Polygon, box
 
 from tests import formats
+from tests.conftest import DEMO
 from zonegeo.domain.measure import geodesic_area_m2
 from zonegeo.errors import InputError
 from zonegeo.ingest.layers import ReadOptions, read_role
@@ -313,3 +315,24 @@ def test_an_empty_floors_cell_says_missing_floors_and_names_the_row(tmp_path):
     assert first["message"] == "第2个要素（2号楼）缺少层数"
     assert second["code"] == "bad_floors" and "abc" in second["message"]
     assert "nan" not in str(e.value.to_dict()).lower()
+
+
+def test_a_zone_folder_can_choose_the_encoding_per_role(tmp_path):
+    """zone.toml [encoding] buildings = "GBK", like [crs] and [layer]; a wrong choice is refused by name."""
+    from zonegeo.ingest.plan import read_zone_dir
+
+    folder = tmp_path / "某集聚区"
+    folder.mkdir()
+    for name in ("boundary.geojson", "core.geojson"):
+        shutil.copy(DEMO / name, folder / name)
+    shp = write_shapefile(tmp_path / "src", "buildings", encoding="GBK", ldid=0x57)
+    zip_folder(shp.parent, folder / "buildings.zip", name_encoding="gbk")
+    toml = 'code = "T-1"\nname = "测试集聚区"\ncity = "南京市"\n[encoding]\nbuildings = "{}"\n'
+    (folder / "zone.toml").write_text(toml.format("GBK"), encoding="utf-8")
+    read = read_zone_dir(folder).read
+    (record,) = [i for i in read.inputs if i["role"] == "buildings"]
+    assert record["encoding"] == "GBK/GB18030（按指定）"
+    (folder / "zone.toml").write_text(toml.format("Big5"), encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        read_zone_dir(folder)
+    assert e.value.code == "bad_encoding_option"

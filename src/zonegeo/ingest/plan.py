@@ -76,12 +76,13 @@ def read_roles(items: list[tuple[str, Path, ReadOptions]]) -> dict[str, LayerRea
 
 
 def read_plan(files: dict[str, Path], crs: dict[str, str] | None = None, *, layers: dict[str, str] | None = None,
-              repair: bool = False) -> PlanRead:
-    """Read each role's file; a boundary is required."""
-    crs, layers = crs or {}, layers or {}
+              repair: bool = False, encodings: dict[str, str] | None = None) -> PlanRead:
+    """Read each role's file; a boundary is required. ``encodings``: 自动/UTF-8/GBK per role."""
+    crs, layers, encodings = crs or {}, layers or {}, encodings or {}
     if "boundary" not in files:
         raise InputError("missing_boundary", "缺少四至范围（boundary）文件", {"roles": sorted(files)})
-    reads = read_roles([(role, path, ReadOptions(crs=crs.get(role), layer=layers.get(role), repair=repair))
+    reads = read_roles([(role, path, ReadOptions(crs=crs.get(role), layer=layers.get(role), repair=repair,
+                                                 encoding=encodings.get(role)))
                         for role, path in files.items()])
     plan = ZonePlan(
         boundary=reads["boundary"].value,
@@ -131,6 +132,7 @@ def read_zone_info(folder: Path) -> tuple[ZoneInfo, dict[str, Any]]:
                     extra={str(k): str(v) for k, v in data.get("dates", {}).items()})
     options = {"crs": {str(k): str(v) for k, v in data.get("crs", {}).items()},
                "layer": {str(k): str(v) for k, v in data.get("layer", {}).items()},
+               "encoding": {str(k): str(v) for k, v in data.get("encoding", {}).items()},
                "repair": bool(data.get("repair", False))}
     return info, options
 
@@ -141,4 +143,5 @@ def read_zone_dir(folder: Path) -> ZoneBundle:
         raise InputError("not_a_folder", f"找不到集聚区文件夹：{folder}", {"folder": str(folder)})
     info, options = read_zone_info(folder)
     files = find_role_files(folder)
-    return ZoneBundle(info, read_plan(files, options["crs"], layers=options["layer"], repair=options["repair"]), files)
+    return ZoneBundle(info, read_plan(files, options["crs"], layers=options["layer"], repair=options["repair"],
+                                      encodings=options["encoding"]), files)
