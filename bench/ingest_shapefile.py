@@ -56,7 +56,7 @@ def raw_read(path: Path) -> int:
 
 
 def zonegeo_read_and_clip(path: Path, n: int) -> int:
-    from zonegeo.ingest.layers import read_role
+    from zonegeo.ingest.role_files import read_role
 
     buildings = read_role(path, "buildings").value
     boundary = zone_boundary(n)

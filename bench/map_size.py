@@ -21,7 +21,7 @@ from zonegeo.config import PROJECT_ROOT
 from zonegeo.domain.check import check_plan
 from zonegeo.domain.rules import RuleSet
 from zonegeo.ingest.rules_file import load_rules
-from zonegeo.maps.layers import DECIMALS
+from zonegeo.maps.overlays import DECIMALS
 from zonegeo.maps.render import render, to_html
 
 

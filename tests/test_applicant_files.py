@@ -17,7 +17,7 @@ from tests import formats
 from tests.conftest import DEMO
 from zonegeo.domain.measure import geodesic_area_m2
 from zonegeo.errors import InputError
-from zonegeo.ingest.layers import ReadOptions, read_role
+from zonegeo.ingest.role_files import ReadOptions, read_role
 
 LON, LAT = 118.78, 32.04  # Nanjing
 BUILDING_COLUMNS = {"名称": ["一号楼", "二号楼"], "层数": [18, 5], "使用层数": [6, 5], "建筑面积": [12000.0, 3000.0]}

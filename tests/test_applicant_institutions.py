@@ -13,8 +13,8 @@ from shapely.geometry import Point, box
 from tests.conftest import import_demo_copy
 from tests.test_applicant_files import write_csv, write_shapefile, zip_folder
 from zonegeo.errors import InputError
-from zonegeo.ingest.layers import ReadOptions
 from zonegeo.ingest.plan import read_roles
+from zonegeo.ingest.role_files import ReadOptions
 
 LON, LAT = 118.78, 32.04
 HEADER = ["序号", "机构名称", "统一社会信用代码", "地址", "楼栋", "楼层", "房间"]

@@ -19,7 +19,7 @@ from zonegeo.db.models import Base, Institution, Zone, ZoneVersion
 from zonegeo.domain.measure import geodesic_area_m2
 from zonegeo.errors import InputError
 from zonegeo.ingest.plan import read_plan, read_zone_dir
-from zonegeo.services.checking import check_read, zone_report
+from zonegeo.services.eligibility import check_read, zone_report
 from zonegeo.services.zones import import_zone
 
 

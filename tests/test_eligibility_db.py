@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from tests.conftest import import_demo_copy
 from zonegeo.db.models import Institution, Zone
 from zonegeo.services import disclosure
-from zonegeo.services.checking import zone_report
+from zonegeo.services.eligibility import zone_report
 
 
 def _claims(report) -> list[dict]:

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from tests.conftest import DEMO
 from zonegeo.cli import app
 from zonegeo.domain.model import ChainLink, InstitutionKind
-from zonegeo.ingest.layers import read_role
+from zonegeo.ingest.role_files import read_role
 
 HEADER = "名称,统一社会信用代码,经度,纬度,链条环节,类型\n"
 ROWS = ("甲代理所,91110000600037341L,118.7805,32.0405,创造,服务机构\n"

@@ -11,7 +11,7 @@ from shapely.geometry import Polygon
 from tests import formats
 from zonegeo.domain.measure import geodesic_area_m2
 from zonegeo.errors import InputError
-from zonegeo.ingest.layers import ReadOptions, read_role
+from zonegeo.ingest.role_files import ReadOptions, read_role
 
 REF_AREA = formats.reference_area_m2()
 

@@ -19,7 +19,7 @@ from zonegeo.api.app import create_app
 from zonegeo.db.models import AuditEntry, Institution, Zone, ZoneVersion
 from zonegeo.errors import InputError
 from zonegeo.ingest.budget import Budget, read_roles_bounded
-from zonegeo.ingest.layers import ReadOptions
+from zonegeo.ingest.role_files import ReadOptions
 from zonegeo.services.uploads import UPLOAD_PREFIX, sweep_upload_folders
 
 SECONDS_PER_FILE = 15.0  # the review saw 74 s (GeoPackage view) and 70 s (CSV); the budget's wall time is 20 s here

@@ -13,8 +13,8 @@ from shapely.geometry import shape
 from tests.conftest import DEMO
 from zonegeo.domain.measure import geodesic_area_m2
 from zonegeo.errors import InputError
-from zonegeo.ingest.layers import read_role
 from zonegeo.ingest.plan import parse_role_options, read_zone_dir
+from zonegeo.ingest.role_files import read_role
 
 
 def write_geojson(path: Path, coords: list, props: dict | None = None, crs: str | None = None) -> Path:

@@ -14,7 +14,7 @@ from tests.conftest import real
 from zonegeo.domain.chinacoords import gcj02_to_wgs84
 from zonegeo.domain.measure import geodesic_area_m2
 from zonegeo.errors import InputError
-from zonegeo.ingest.layers import ReadOptions, read_role
+from zonegeo.ingest.role_files import ReadOptions, read_role
 
 
 @pytest.fixture(scope="module")

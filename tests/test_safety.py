@@ -9,7 +9,7 @@ import pytest
 
 from tests import formats
 from zonegeo.errors import InputError
-from zonegeo.ingest.layers import ReadOptions, read_role
+from zonegeo.ingest.role_files import ReadOptions, read_role
 from zonegeo.ingest.safety import Limits
 
 

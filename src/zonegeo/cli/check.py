@@ -27,7 +27,7 @@ def check(
     """核验申报文件是否符合申报条件（不需要数据库）。支持GeoJSON、Shapefile(.zip)、KML/KMZ、GeoPackage、DXF、
     界址点坐标表(CSV/XLSX)、用地红线坐标TXT；机构为CSV/XLSX或点图层。"""
     from zonegeo.ingest.plan import parse_role_options, read_plan
-    from zonegeo.services.checking import check_read
+    from zonegeo.services.eligibility import check_read
 
     files = {role: path for role, path in (("boundary", boundary), ("core", core), ("buildings", buildings),
                                            ("institutions", institutions)) if path is not None}

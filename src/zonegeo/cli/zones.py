@@ -48,7 +48,7 @@ def zones(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 @handles_errors
 def report(code: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """按数据库中的当前版本生成申报条件核验报告（与 check 相同）。"""
-    from zonegeo.services.checking import zone_report
+    from zonegeo.services.eligibility import zone_report
 
     with _session() as session:
         result = zone_report(session=session, code=code, rules=_rules())

@@ -11,7 +11,7 @@ from typing import Any
 from zonegeo.domain.lifecycle import STATES
 from zonegeo.domain.model import JIANGSU_CITIES, ZoneInfo, ZonePlan
 from zonegeo.errors import InputError
-from zonegeo.ingest.layers import ROLE_LABELS, ROLES, LayerRead, ReadOptions, read_role
+from zonegeo.ingest.role_files import ROLE_LABELS, ROLES, LayerRead, ReadOptions, read_role
 
 
 @dataclass

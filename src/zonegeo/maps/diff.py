@@ -12,7 +12,7 @@ from branca.element import Element, Figure
 from zonegeo.domain.diff import LayoutDiff
 from zonegeo.domain.model import ZonePlan
 from zonegeo.maps.basemaps import add_base_layers
-from zonegeo.maps.layers import feature as _feature
+from zonegeo.maps.overlays import feature as _feature
 from zonegeo.maps.render import ZoneMap
 
 COLOURS = {"added": "#1a9850", "removed": "#d73027", "unchanged": "#888888", "core": "#ff9800"}

@@ -11,7 +11,7 @@ from branca.element import Element, Figure
 
 from zonegeo.maps.basemaps import add_base_layers
 from zonegeo.maps.controls import PRINT_AND_PHONE_CSS
-from zonegeo.maps.layers import Overlay, PageScript, feature
+from zonegeo.maps.overlays import Overlay, PageScript, feature
 from zonegeo.maps.render import ZoneMap
 
 

@@ -15,7 +15,7 @@ from zonegeo.domain.model import ZonePlan
 from zonegeo.maps import assets
 from zonegeo.maps.basemaps import add_base_layers
 from zonegeo.maps.controls import PRINT_AND_PHONE_CSS, add_site_controls
-from zonegeo.maps.layers import Overlay, PageScript, feature, point
+from zonegeo.maps.overlays import Overlay, PageScript, feature, point
 
 FLOOR_CLASSES = [(3, "#fee5d9"), (6, "#fcae91"), (10, "#fb6a4a"), (20, "#de2d26"), (10**6, "#a50f15")]
 COLOURS = {"boundary": "#d7301f", "core": "#ff9800", "inside": "#1a9850", "outside": "#d73027",

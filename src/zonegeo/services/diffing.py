@@ -11,7 +11,7 @@ from zonegeo.domain.model import ZonePlan
 from zonegeo.domain.rules import RuleSet
 from zonegeo.domain.workdays import WorkCalendar
 from zonegeo.errors import InputError
-from zonegeo.ingest.layers import ROLE_LABELS, ReadOptions, read_role
+from zonegeo.ingest.role_files import ROLE_LABELS, ReadOptions, read_role
 
 LAYERS = ("boundary", "core", "buildings")
 

@@ -20,8 +20,8 @@ from zonegeo.domain.model import ZonePlan
 from zonegeo.domain.rules import RuleSet
 from zonegeo.errors import InputError
 from zonegeo.ingest.budget import Budget, read_roles_bounded
-from zonegeo.ingest.layers import ReadOptions
 from zonegeo.ingest.plan import read_roles
+from zonegeo.ingest.role_files import ReadOptions
 from zonegeo.ingest.safety import Limits
 from zonegeo.services import audit
 

@@ -21,7 +21,7 @@ from zonegeo.domain.workdays import WorkCalendar
 from zonegeo.errors import ConflictError, InputError, NotFoundError
 from zonegeo.ingest.plan import ZoneBundle, read_zone_dir
 from zonegeo.services import audit, changes, disclosure
-from zonegeo.services.checking import zone_summary
+from zonegeo.services.eligibility import zone_summary
 
 
 @dataclass(frozen=True)

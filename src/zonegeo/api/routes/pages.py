@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from zonegeo.api.deps import LoggedIn, RulesDep, SessionDep, SettingsDep, Viewer
 from zonegeo.domain.lifecycle import STATES
-from zonegeo.services import access, checking, disclosure, mapping, zones
+from zonegeo.services import access, disclosure, eligibility, mapping, zones
 
 router = APIRouter(include_in_schema=False)
 
@@ -24,7 +24,7 @@ def index(request: Request, session: SessionDep, user: Viewer) -> HTMLResponse:
 def zone_page(code: str, request: Request, session: SessionDep, rules: RulesDep, user: Viewer) -> HTMLResponse:
     found = access.visible_zone(session, user, code)
     policy = disclosure.for_user(user)
-    report = checking.disclosed_report(session=session, code=code, rules=rules, policy=policy)
+    report = eligibility.disclosed_report(session=session, code=code, rules=rules, policy=policy)
     zone = zones.get_zone(session=session, code=code, policy=policy)
     return request.app.state.templates.TemplateResponse(
         request, "zone.html", {"zone": zone, "report": report, "user": user, "states": STATES,

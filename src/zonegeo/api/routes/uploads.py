@@ -11,8 +11,8 @@ from fastapi.responses import HTMLResponse
 
 from zonegeo.api.csrf import check_csrf, csrf_token
 from zonegeo.api.deps import RulesDep, SessionDep, SettingsDep, Writer
+from zonegeo.api.multipart import save_uploads
 from zonegeo.api.schemas import ORJSONResponse, UploadResultPublic, documented
-from zonegeo.api.uploading import save_uploads
 from zonegeo.errors import InputError
 from zonegeo.services import access, uploads, zones
 from zonegeo.services.auth import User

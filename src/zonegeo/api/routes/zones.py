@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from zonegeo.api.deps import RulesDep, SessionDep, Viewer
 from zonegeo.api.schemas import ORJSONResponse, ReportPublic, ZonePublic, ZonesPublic, documented
-from zonegeo.services import access, checking, disclosure, zones
+from zonegeo.services import access, disclosure, eligibility, zones
 
 router = APIRouter(prefix="/api/zones", tags=["集聚区"])
 
@@ -31,5 +31,5 @@ def get_zone(code: str, session: SessionDep, user: Viewer) -> dict[str, Any]:
             summary="申报条件核验报告（与 zonegeo report 相同；公众所见依公开规则）")
 def zone_report(code: str, session: SessionDep, rules: RulesDep, user: Viewer) -> Response:
     access.visible_zone(session, user, code)
-    return ORJSONResponse(checking.disclosed_report(session=session, code=code, rules=rules,
+    return ORJSONResponse(eligibility.disclosed_report(session=session, code=code, rules=rules,
                                                     policy=disclosure.for_user(user)))

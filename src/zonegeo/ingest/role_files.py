@@ -156,10 +156,10 @@ def _buildings(source: Source, options: ReadOptions) -> LayerRead:
     warnings = vector.warnings + polys.warnings
     with_basements = np.flatnonzero(basements > 0)
     if len(with_basements):
-        k = int(with_basements[0])
+        first = int(with_basements[0])
         warnings.append({"code": "basements_not_counted",
-                         "message": f"{source.name}：{len(with_basements)}栋建筑写有地下层（如第{int(numbers[k])}个要素"
-                                    f"“{names[k]}”地下{int(basements[k])}层）；按规则文件的口径，层数只计地上层，"
+                         "message": f"{source.name}：{len(with_basements)}栋建筑写有地下层（如第{int(numbers[first])}个要素"
+                                    f"“{names[first]}”地下{int(basements[first])}层）；按规则文件的口径，层数只计地上层，"
                                     "地下层不计入集聚区服务空间的建筑面积",
                          "detail": {"file": source.name, "buildings": [str(names[j]) for j in with_basements],
                                     "basement_floors": [int(basements[j]) for j in with_basements]}})
