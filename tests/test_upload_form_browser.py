@@ -71,3 +71,23 @@ def test_a_refused_upload_keeps_every_choice(browser, server, engine, tmp_path):
     assert tab.page.input_value("#crs-institutions") == "gcj02"
     assert tab.page.is_checked("input[name=repair]")
     tab.close()
+
+
+def test_refreshing_after_an_upload_makes_no_second_draft(browser, server, engine, tmp_path):  # noqa: F811
+    code = import_demo_copy(engine, tmp_path, "PRG")
+    tab = Offline(browser, viewport=SIZES["desktop"])
+    login(tab.page, server)
+    tab.page.goto(f"{server}/zones/{code}/upload", wait_until="load")
+    tab.page.set_input_files("#file-core", str(DEMO / "core.geojson"))
+    tab.page.click("#submit")
+    tab.page.wait_for_selector("#result")
+    assert tab.page.url.endswith(f"/zones/{code}/upload?draft=2")  # Post/Redirect/Get
+    tab.page.reload(wait_until="load")
+    assert "草稿版本 2" in tab.page.locator("#result").inner_text()
+    # the same file chosen again and sent again: the draft it made, not a third version
+    tab.page.set_input_files("#file-core", str(DEMO / "core.geojson"))
+    tab.page.click("#submit")
+    tab.page.wait_for_selector("#result")
+    assert tab.page.url.endswith("?draft=2")
+    assert newest_version(engine, code).number == 2
+    tab.close()

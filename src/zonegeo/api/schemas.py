@@ -169,6 +169,7 @@ class UploadResultPublic(BaseModel):
     code: str
     version: int
     state: str
+    created: bool = True  # False: the same files were uploaded before; their draft is returned (200)
     institutions: dict[str, int] | None
     report: ReportPublic
 

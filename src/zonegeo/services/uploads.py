@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import shutil
 import tempfile
 import time
@@ -43,10 +44,40 @@ class UploadResult:
     state: str
     report: Report
     institutions: dict[str, int] | None
+    created: bool = True  # False: the same files were uploaded before, and that draft is returned
 
     def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "version": self.version, "state": self.state,
+        return {"code": self.code, "version": self.version, "state": self.state, "created": self.created,
                 "institutions": self.institutions, "report": self.report.to_dict()}
+
+
+def upload_key(files: list[UploadedFile], repair: bool) -> str:
+    """What makes two uploads the same: every file's role, name, SHA-256 and options, and the repair flag."""
+    h = hashlib.sha256(b"repair" if repair else b"as-is")
+    for f in sorted(files, key=lambda f: (f.role, f.name)):
+        digest = hashlib.sha256()
+        with f.path.open("rb") as data:
+            while chunk := data.read(1 << 20):
+                digest.update(chunk)
+        h.update("\0".join((f.role, f.name, digest.hexdigest(), f.crs or "", f.layer or "", f.encoding or "")).encode())
+    return h.hexdigest()
+
+
+def _draft_result(session: Session, zone: Any, version: Any, rules: RuleSet, *, created: bool,
+                  counts: dict[str, int] | None = None) -> UploadResult:
+    """The result of an upload as stored: the draft's layout with the zone's active institutions, checked."""
+    plan = repo.to_domain_plan(version, repo.active_institutions(session, zone))
+    warnings = [Warning_(w["code"], w["message"], w.get("detail", {})) for w in version.ingest_warnings]
+    report = check_plan(plan, rules, inputs=version.source_files, warnings=warnings,
+                        zone={"code": zone.code, "name": zone.name, "version": version.number,
+                              "version_state": version.state})
+    return UploadResult(zone.code, version.number, version.state, report, counts, created)
+
+
+def stored_upload(*, session: Session, code: str, number: int, rules: RuleSet) -> UploadResult:
+    """A draft (or any version) shown again after the upload that made it: the page a browser is sent to."""
+    zone = repo.get_zone(session, code)
+    return _draft_result(session, zone, repo.get_version(session, zone, number), rules, created=False)
 
 
 def upload_version(*, session: Session, code: str, files: list[UploadedFile], rules: RuleSet, uploaded_by: str,
@@ -58,7 +89,12 @@ def upload_version(*, session: Session, code: str, files: list[UploadedFile], ru
     if not files:
         raise InputError("no_files", "没有上传任何文件", {})
     zone = repo.get_zone(session, code)
-    current = repo.latest_version(session, zone)  # carry over from the newest layout, a draft included
+    key = upload_key(files, repair)
+    newest = repo.latest_version(session, zone)
+    if newest is not None and newest.state == "draft" and any(i.get("upload_key") == key for i in newest.source_files):
+        # the same files again (a refreshed page, a double click, a retried request): the draft they made
+        return _draft_result(session, zone, newest, rules, created=False)
+    current = newest  # carry over from the newest layout, a draft included
     base = repo.to_domain_plan(current, []) if current is not None else None
     # institutions without coordinates are placed at their 楼栋: the buildings of this upload (plan.read_roles
     # passes them) or else of the newest layout
@@ -85,7 +121,7 @@ def upload_version(*, session: Session, code: str, files: list[UploadedFile], ru
         core=reads["core"].value if "core" in reads else (base.core if base else None),
         buildings=tuple(reads["buildings"].value) if "buildings" in reads else (base.buildings if base else ()),
     )
-    inputs = [r.input for r in reads.values()]
+    inputs = [r.input | {"upload_key": key} for r in reads.values()]
     if current is not None:
         inputs += [dict(i, carried_from_version=current.number) for i in current.source_files
                    if i.get("role") not in reads and i.get("role") != "institutions"]
@@ -99,12 +135,7 @@ def upload_version(*, session: Session, code: str, files: list[UploadedFile], ru
     audit.record(session, user, "upload_version", f"zone/{code}/version/{version.number}", actor=uploaded_by,
                  after={"files": [{"role": i["role"], "file": i["file"], "sha256": i.get("sha256")} for i in inputs],
                         "institutions": counts})
-    plan = ZonePlan(plan.boundary, plan.core, plan.buildings,
-                    tuple(repo.to_domain_institution(r) for r in repo.active_institutions(session, zone)))
-    report = check_plan(plan, rules, inputs=inputs,
-                        warnings=[Warning_(w["code"], w["message"], w.get("detail", {})) for w in warnings],
-                        zone={"code": code, "name": zone.name, "version": version.number, "version_state": "draft"})
-    return UploadResult(code, version.number, version.state, report, counts)
+    return _draft_result(session, zone, version, rules, created=True, counts=counts)
 
 
 UPLOAD_PREFIX = "zonegeo-upload-"  # the temporary folder of one upload (its files, and what the parse unpacks)

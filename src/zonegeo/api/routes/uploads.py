@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from zonegeo.api.csrf import check_csrf, csrf_token
 from zonegeo.api.deps import RulesDep, SessionDep, SettingsDep, Writer
@@ -57,7 +57,7 @@ def upload_files(code: str, session: SessionDep, rules: RulesDep, settings: Sett
                  encodings: EncodingsField = None) -> Any:
     result = _process(session, rules, settings, code, files, roles, crs or [], layers or [], repair, user,
                       encodings or [])
-    return ORJSONResponse(result.to_dict(), status_code=201)
+    return ORJSONResponse(result.to_dict(), status_code=201 if result.created else 200)
 
 
 UPLOAD_ROLES = (("boundary", "四至范围"), ("core", "核心区"), ("buildings", "建筑（含层数）"),
@@ -75,10 +75,14 @@ def _upload_context(request: Request, zone: Any, user: User, choices: dict[str, 
 
 
 @router.get("/zones/{code}/upload", response_class=HTMLResponse, include_in_schema=False)
-def upload_page(code: str, request: Request, session: SessionDep, user: Writer) -> HTMLResponse:
+def upload_page(code: str, request: Request, session: SessionDep, rules: RulesDep, user: Writer,
+                draft: int | None = None) -> HTMLResponse:
     access.writable_zone(session, user, code)
     zone = zones.get_zone(session=session, code=code)
-    return request.app.state.templates.TemplateResponse(request, "upload.html", _upload_context(request, zone, user))
+    context = _upload_context(request, zone, user)
+    if draft is not None:  # where a successful upload sends the browser (Post/Redirect/Get)
+        context["result"] = uploads.stored_upload(session=session, code=code, number=draft, rules=rules)
+    return request.app.state.templates.TemplateResponse(request, "upload.html", context)
 
 
 @router.post("/zones/{code}/upload", response_class=HTMLResponse, include_in_schema=False)
@@ -86,7 +90,7 @@ def upload_form(code: str, request: Request, session: SessionDep, rules: RulesDe
                 user: Writer, csrf: FormText = "", file_boundary: FormFile = None, file_core: FormFile = None,
                 file_buildings: FormFile = None, file_institutions: FormFile = None, crs_boundary: FormText = "",
                 crs_core: FormText = "", crs_buildings: FormText = "", crs_institutions: FormText = "",
-                repair: Annotated[bool, Form()] = False) -> HTMLResponse:
+                repair: Annotated[bool, Form()] = False) -> Response:
     check_csrf(request, csrf)
     access.writable_zone(session, user, code)
     zone = zones.get_zone(session=session, code=code)
@@ -96,9 +100,10 @@ def upload_form(code: str, request: Request, session: SessionDep, rules: RulesDe
     rows = [(role, f, c) for role, (f, c) in given.items() if getattr(f, "filename", None)]
     context = _upload_context(request, zone, user, {role: c for role, (_, c) in given.items()}, repair)
     try:
-        context["result"] = _process(session, rules, settings, code, [f for _, f, _ in rows], [r for r, _, _ in rows],
-                                     [c for _, _, c in rows], [], repair, user)
+        result = _process(session, rules, settings, code, [f for _, f, _ in rows], [r for r, _, _ in rows],
+                          [c for _, _, c in rows], [], repair, user)
     except InputError as exc:  # raised before anything is written; the form keeps every choice
         context["error"] = exc.to_dict()
         return request.app.state.templates.TemplateResponse(request, "upload.html", context, status_code=422)
-    return request.app.state.templates.TemplateResponse(request, "upload.html", context, status_code=201)
+    # Post/Redirect/Get: a refresh of the page shows the draft again and never uploads a second time
+    return RedirectResponse(f"/zones/{code}/upload?draft={result.version}", status_code=303)
