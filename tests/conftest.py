@@ -121,7 +121,9 @@ def database_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(_env_file=None, database_url=database_url, tiles="OpenStreetMap")
+    # Tests write through one app (or the services) and read through another at once: the public cache asks
+    # for the state on every read here (tests/test_public_cache.py covers the TTL a deployment runs with).
+    return Settings(_env_file=None, database_url=database_url, tiles="OpenStreetMap", public_cache_ttl_s=0)
 
 
 @pytest.fixture(scope="session")

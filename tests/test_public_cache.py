@@ -52,3 +52,16 @@ def test_logged_in_reads_bypass_the_cache(settings, engine, tmp_path, tokens):
     with TestClient(create_app(settings), headers=bearer(tokens, "province")) as c:
         r = c.get(f"/api/zones/{code}/report")
         assert r.status_code == 200 and "etag" not in r.headers
+
+
+def test_within_the_ttl_a_write_through_the_same_process_still_shows_at_once(settings, engine, tmp_path, tokens):
+    code = import_demo_copy(engine, tmp_path, "CACHET", published=True)
+    app = create_app(settings.model_copy(update={"public_cache_ttl_s": 3600}))
+    with TestClient(app) as c:
+        assert c.get(f"/api/zones/{code}").status_code == 200  # cached, state trusted for an hour
+        r = c.post(f"/api/zones/{code}/changes", json={"kind": "other", "occurred_on": "2026-03-02"},
+                   headers=bearer(tokens, "province"))
+        assert r.status_code == 201
+        seen = statements(app)
+        c.get(f"/api/zones/{code}")
+        assert any("audit_log" in s for s in seen)  # the write made this process ask for the state again

@@ -76,7 +76,7 @@ class Settings(BaseSettings):
     max_upload_mb: int = 50  # one uploaded file
     max_attachment_mb: int = 20  # one application material (申报材料)
     max_request_mb: int = 210  # one request body (an upload of several files); checked before it is read
-    public_cache_ttl_s: float = 0.0  # how long the public state (newest audit id) is trusted; 0: read per request
+    public_cache_ttl_s: float = 1.0  # how long the public state (newest audit id) is trusted; 0: read per request
     public_cache_mb: int = 64  # memory for cached anonymous responses, per process
     # The work one upload may cause (README, "Limits"): counts checked before the work they bound, and the parse
     # run in a child process that the kernel stops past its CPU time or memory, and the server past its wall time.

@@ -1,7 +1,8 @@
 """Public reads served from memory: what an anonymous visitor sees changes only when something is written, and
-every write appends to the audit log, so the newest audit id (read at most once per ``ttl_s``) names the state
-of everything public. Responses to anonymous GETs are kept per (path, query, state, day), answered with an ETag,
-and a matching If-None-Match gets 304 without any work. Logged-in requests never touch the cache."""
+every write appends to the audit log, so the newest audit id (read at most once per ``ttl_s``, and again after
+any write through this process) names the state of everything public. Responses to anonymous GETs are kept per
+(path, query, state, day), answered with an ETag, and a matching If-None-Match gets 304 without any work.
+Logged-in requests never touch the cache."""
 
 from __future__ import annotations
 
@@ -61,6 +62,9 @@ class PublicCacheMiddleware:
         return value
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD"):
+            await self._write(scope, receive, send)
+            return
         if not self._cacheable(scope):
             await self.app(scope, receive, send)
             return
@@ -82,6 +86,14 @@ class PublicCacheMiddleware:
             await self._replay(entry, send)
             return
         await self._fill(key, etag, scope, receive, send)
+
+    async def _write(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A write through this process: the next public read asks for the state again, whatever the TTL
+        (other processes see it within their TTL)."""
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self._state = (0.0, None)
 
     async def _replay(self, entry: _Entry, send: Send) -> None:
         headers = [*entry.headers, (b"content-length", str(len(entry.body)).encode()),
