@@ -7,6 +7,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -101,22 +102,30 @@ def reference_areas() -> list[dict]:
     return json.loads(reference("areas.geojson").read_text(encoding="utf-8"))["features"]
 
 
-@pytest.fixture(scope="session")
-def database_url() -> Iterator[str]:
-    """A new database on the configured server, migrated to head, dropped at the end."""
+@contextmanager
+def throwaway_database(prefix: str, *, migrate: bool = True) -> Iterator[str]:
+    """A new database on the configured server (migrated to head unless ``migrate`` is false), dropped after."""
     server = make_url(normalise_database_url(os.environ.get("ZONEGEO_DATABASE_URL", DEFAULT_SERVER)))
-    name = f"zonegeo_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = server.set(database=name).render_as_string(hide_password=False)
     try:
-        upgrade(url)
+        if migrate:
+            upgrade(url)
         yield url
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """The session's database, built by the Alembic migrations."""
+    with throwaway_database("zonegeo_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -18,13 +16,11 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine
 
-from tests.conftest import DEFAULT_SERVER, DEMO, PASSWORD, ROLE_USERS
+from tests.conftest import DEMO, PASSWORD, ROLE_USERS, throwaway_database
 from zonegeo.api.app import create_app
-from zonegeo.config import Settings, normalise_database_url
-from zonegeo.db.migrate import upgrade
+from zonegeo.config import Settings
 from zonegeo.db.session import session_factory, transaction
 
 ROLES = ("public", *ROLE_USERS)
@@ -35,19 +31,8 @@ EXAMPLES = 6  # random cases per operation and mode (positive, negative), each s
 
 @pytest.fixture(scope="module")
 def fuzz_database() -> Iterator[str]:
-    server = make_url(normalise_database_url(os.environ.get("ZONEGEO_DATABASE_URL", DEFAULT_SERVER)))
-    name = f"zonegeo_fuzz_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade(url)
+    with throwaway_database("zonegeo_fuzz") as url:
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="module")

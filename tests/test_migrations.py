@@ -3,16 +3,12 @@ the application is left) and upgrade to head again gives the same schema, and th
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
 
-from tests.conftest import DEFAULT_SERVER, import_demo_copy
-from zonegeo.config import normalise_database_url
+from tests.conftest import import_demo_copy, throwaway_database
 from zonegeo.db.migrate import downgrade, upgrade
 
 # What the migrations make in schema public, with PostGIS's own objects (members of the extension) left out.
@@ -50,17 +46,8 @@ def schema(engine: Engine) -> dict[str, list[tuple]]:
 @pytest.fixture
 def fresh_database() -> Iterator[str]:
     """An empty database of its own (not the session's): the round trip drops every table."""
-    server = make_url(normalise_database_url(os.environ.get("ZONEGEO_DATABASE_URL", DEFAULT_SERVER)))
-    name = f"zonegeo_migrations_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_database("zonegeo_migrations", migrate=False) as url:
+        yield url
 
 
 def test_downgrade_to_base_and_upgrade_to_head_give_the_same_schema(fresh_database, tmp_path):

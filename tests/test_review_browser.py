@@ -3,57 +3,21 @@ an expert records items through the CSRF-protected form; the province confirms a
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from urllib.parse import urlparse
 
 import pytest
-import uvicorn
 
 from tests.conftest import PASSWORD
+from tests.test_browser import LOCAL, browser, server  # noqa: F401  (fixtures)
 from tests.test_lifecycle_edges_api import zone_in
-from zonegeo.api.app import create_app
 from zonegeo.db.session import session_factory, transaction
 from zonegeo.services import access
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
-LOCAL = {"127.0.0.1", "localhost", ""}
-
-
-@pytest.fixture(scope="module")
-def server(settings, demo_zone, tokens) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started:
-        if time.monotonic() > deadline:
-            pytest.fail("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                              args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"])
-        yield b
-        b.close()
 
 
 @pytest.fixture
-def tab(browser):
+def tab(browser):  # noqa: F811
     """A phone-sized page whose requests never leave this machine (aborted and remembered)."""
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
     blocked: list[str] = []
@@ -73,12 +37,12 @@ def tab(browser):
     assert blocked == [], blocked
 
 
-def login(page, server: str, username: str) -> None:
-    page.goto(f"{server}/login", wait_until="load")
+def login(page, base: str, username: str) -> None:
+    page.goto(f"{base}/login", wait_until="load")
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
     page.click("#login-submit")
-    page.wait_for_url(f"{server}/")
+    page.wait_for_url(f"{base}/")
 
 
 def record(page, item: str, result: str, note: str = "") -> None:
@@ -89,7 +53,7 @@ def record(page, item: str, result: str, note: str = "") -> None:
     page.wait_for_load_state("load")
 
 
-def test_an_expert_records_every_item_on_the_page(tab, server, engine, tmp_path, rules):
+def test_an_expert_records_every_item_on_the_page(tab, server, engine, tmp_path, rules):  # noqa: F811
     code = zone_in(engine, tmp_path, "under_review", {}, prefix="WEB")
     with transaction(session_factory(engine)) as session:
         access.add_member(session=session, code=code, username="expert-wang", relation_="expert")
@@ -117,7 +81,7 @@ def test_an_expert_records_every_item_on_the_page(tab, server, engine, tmp_path,
     assert tab.locator('tr[data-item="management"]').get_attribute("data-result") == "meets"
 
 
-def test_the_province_confirms_a_proposed_revocation_on_the_page(tab, server, client, engine, tmp_path):
+def test_the_province_confirms_a_proposed_revocation_on_the_page(tab, server, client, engine, tmp_path):  # noqa: F811
     code = zone_in(engine, tmp_path, "rectification", {"approved_on": "2021-10-11", "construction_ends": "2023-10-11",
                                                        "rectification_ends": "2024-04-11"}, prefix="WEB")
     r = client.post(f"/api/zones/{code}/lifecycle/accept", json={"on": "2024-04-10", "data": {"result": "不合格"}})
