@@ -45,7 +45,10 @@ def test_check_demo_json_follows_the_contract(cli):
     assert [set(i) >= {"role", "file", "format", "crs", "features"} for i in report["inputs"]] == [True] * 4
 
 
-def test_check_text_report_is_chinese(cli):
+def test_check_text_report_is_chinese(cli, monkeypatch):
+    import zonegeo.cli as cli_module
+
+    monkeypatch.setattr(cli_module.out, "width", 200)  # the console's width is fixed when it is made
     proc = cli(*DEMO_ARGS, env={"COLUMNS": "200"})
     assert proc.returncode == 0
     for words in ("申报条件核验结果", "集聚区建筑面积", "符合", "范围外机构", "信用代码无效",
