@@ -12,12 +12,13 @@ from shapely.geometry import MultiPolygon
 
 from tests.conftest import PROJECT_ROOT, RULES_FILE
 from tests.factories import code, full_chain, institution, plan, rect
+from tests.test_rules import _facts
 from zonegeo.console import print_report
 from zonegeo.domain.check import check_plan
 from zonegeo.domain.credit_code import check_char
 from zonegeo.domain.measure import largest_gap_m
 from zonegeo.domain.model import Building, InstitutionKind
-from zonegeo.domain.rules import Facts, evaluate
+from zonegeo.domain.rules import evaluate
 from zonegeo.errors import ConfigError
 from zonegeo.ingest.rules_file import load_rules
 
@@ -57,14 +58,6 @@ def test_declared_floor_areas_one_cent_short_fail_and_print_what_was_compared(ru
     r = rule(check_plan(plan(buildings=buildings), rules), "floor_area")
     assert not r.passed and r.actual == 4999.99
     assert "4,999.99平方米，未达到" in r.message
-
-
-def _facts(**kw) -> Facts:
-    base = dict(floor_m2=6000.0, core_land_m2=2000.0, core_floor_m2=0.0, core_basis="land", institutions_counted=15,
-                institutions_excluded={}, chain_counts={"创造": 1, "运用": 1, "保护": 1, "人才": 1},
-                platforms_inside=[{"name": "p", "kind": "protection_center"}], platforms_outside=[],
-                core_outside_m2=0.0, buildings_outside=[])
-    return Facts(**(base | kw))
 
 
 @pytest.mark.parametrize(("core_m2", "passed", "shown"), [

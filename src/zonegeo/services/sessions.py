@@ -64,10 +64,9 @@ def end(*, session: Session, token: str, user: User | None) -> bool:
 
 
 def _user(session: Session, username: str) -> User:
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None:
-        raise NotFoundError("user_not_found", f"用户“{username}”不存在", {"username": username})
-    return user
+    from zonegeo.services.auth import get_user  # auth imports this module: the one lookup, imported late
+
+    return get_user(session, username)
 
 
 def list_for(*, session: Session, username: str, include_ended: bool = False) -> list[dict[str, Any]]:
