@@ -51,6 +51,8 @@ class Zone(Base):
     dates: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)  # approved_on, construction_ends …
     published: Mapped[bool] = mapped_column(default=False)
     note: Mapped[str] = mapped_column(Text, default="")
+    # the 四至 as the 申报表 words it: {"east": "东至…", "south": "南至…", "west": "西至…", "north": "北至…"}
+    four_sides: Mapped[dict[str, str]] = mapped_column(JSONB, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -127,8 +129,36 @@ class Institution(Base):
     floor: Mapped[str] = mapped_column(Text, default="")
     entered_on: Mapped[dt.date] = mapped_column(Date)  # 准入
     left_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)  # 退出
+    # how the point was obtained: coordinates (given), building (按楼栋定位), geocoder, map (placed by hand); ''
+    # for rows stored before this was recorded
+    located_by: Mapped[str] = mapped_column(String(16), default="")
 
     zone: Mapped[Zone] = relationship(back_populates="institutions")
+
+
+class RegisterDraft(Base):
+    """An institution register uploaded for review. The zone's institutions change only when the province approves
+    it (alone, or with the layout version it came with, ``version_number``); ``rows`` are the parsed institutions
+    as JSON (name, credit_code, kind, services, chain, kind_label, chain_other, lon, lat, address, building, floor,
+    located_by)."""
+
+    __tablename__ = "register_draft"
+    __table_args__ = (UniqueConstraint("zone_id", "number", name="uq_register_draft_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    zone_id: Mapped[int] = mapped_column(ForeignKey("zone.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), default="draft")
+    version_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rows: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    source_files: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    ingest_warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[str] = mapped_column(Text, default="")
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class ChangeEvent(Base):
