@@ -23,10 +23,11 @@ from zonegeo.api.body_limit import BodyLimitMiddleware
 from zonegeo.api.csrf import CsrfMiddleware, csrf_token
 from zonegeo.api.deps import SessionDep, Viewer
 from zonegeo.api.errors import add_exception_handlers
+from zonegeo.api.header import header, public_nav
 from zonegeo.api.input_guard import InputGuardMiddleware
 from zonegeo.api.public_cache import PublicCacheMiddleware
 from zonegeo.api.request_id import RequestIdMiddleware
-from zonegeo.api.routes import auth, changes, lifecycle, pages, uploads, versions, zones
+from zonegeo.api.routes import auth, changes, lifecycle, pages, uploads, versions, zone_desk, zones
 from zonegeo.api.security_headers import SecurityHeadersMiddleware
 from zonegeo.config import Settings
 from zonegeo.ingest.holidays import load_calendar
@@ -71,6 +72,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.calendar = load_calendar(settings.holidays_dir)
     app.state.templates = Jinja2Templates(directory=TEMPLATES)
     app.state.templates.env.globals["csrf_token"] = csrf_token  # the logout form in every page's header
+    app.state.templates.env.globals.update(header=header, header_public_nav=public_nav)  # api/header.py
     add_exception_handlers(app)
     connections = settings.db_pool_size + settings.db_max_overflow
     # innermost: requests wait in line before they touch the database (api/admission.py says why)
@@ -99,6 +101,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(auth.api)
     app.include_router(pages.router)
+    app.include_router(zone_desk.router)
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

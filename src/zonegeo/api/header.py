@@ -1,0 +1,90 @@
+"""What every page's header shows: who is logged in (organisation, name, role), the 待办 count and the pages the
+role can use. Called from base.html; a failure here costs the count, never the page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from fastapi import Request
+from sqlalchemy.orm import Session, object_session
+
+from zonegeo.domain.lifecycle import ROLES
+from zonegeo.services import access, lifecycle
+from zonegeo.services.auth import User
+from zonegeo.services.disclosure import ORGANISATIONS
+
+log = logging.getLogger("zonegeo")
+
+# (path, label, element id, roles that may open it; None: everyone, the public included)
+NAV: tuple[tuple[str, str, str, tuple[str, ...] | None], ...] = (
+    ("/", "集聚区列表", "nav-home", None),
+    ("/apply", "新建申报", "nav-apply", ("applicant", "province")),
+    ("/worklist", "待办", "nav-worklist", access.READ_ROLES),
+    ("/changes", "变更事项", "nav-changes", access.BUREAU_ROLES),
+    ("/sessions", "登录会话", "sessions-link", access.PROVINCE_ROLES),
+    ("/docs", "接口文档", "nav-docs", None),
+)
+
+
+def organisation(session: Session | None, user: User) -> str:
+    """The organisation the user acts for: an applicant's 建设主体 (of the zones it owns), a city's bureau, the
+    province's bureau, the experts' panel."""
+    if user.role == "city":
+        return f"{user.city or ''}知识产权局"
+    if user.role == "applicant" and session is not None:
+        builders = sorted({z.builder for z in access.visible_zones(session, user) if z.builder})
+        if builders:
+            return builders[0] + (f"等{len(builders)}家" if len(builders) > 1 else "")
+        return user.display_name or user.username
+    return ORGANISATIONS.get(user.role, ROLES.get(user.role, ""))
+
+
+def todo_count(request: Request, session: Session, user: User) -> int:
+    """The number of rows the user's /worklist shows (same function, same day, same calendar)."""
+    return len(lifecycle.worklist(session=session, user=user, today=dt.date.today(),
+                                  calendar=request.app.state.calendar))
+
+
+def _guarded(session: Session, what: str, fn: Any) -> Any:
+    """``fn()`` inside a savepoint: a failure is logged and undone, and the request's own transaction goes on.
+    Skipped while the request has changes not yet sent to the database (the savepoint would flush them here, and
+    their own error belongs to the COMMIT) or after its transaction failed."""
+    if not session.is_active or session.new or session.dirty or session.deleted:
+        return None
+    try:
+        with session.begin_nested():
+            return fn()
+    except Exception:  # noqa: BLE001 - the header must never break the page it heads
+        log.warning("page header: %s not available", what, exc_info=True)
+        return None
+
+
+def header(request: Request, user: Any) -> dict[str, Any] | None:
+    """The header's data for ``user`` (the page's logged-in user), or None for the public."""
+    if not isinstance(user, User):
+        return None
+    try:
+        session = object_session(user)
+        role = user.role
+        name = user.display_name or user.username
+    except Exception:  # noqa: BLE001 - a detached or expired user object: shown as logged out is wrong, so say little
+        log.warning("page header: user not readable", exc_info=True)
+        return None
+    nav = [{"href": href, "label": label, "id": ident, "current": request.url.path == href}
+           for href, label, ident, roles in NAV if roles is None or role in roles]
+    info: dict[str, Any] = {"name": name, "role_label": ROLES.get(role, role), "nav": nav,
+                            "organisation": ORGANISATIONS.get(role, ""), "todo": None}
+    if session is not None:
+        info["organisation"] = _guarded(session, "organisation", lambda: organisation(session, user)) or name
+        info["todo"] = _guarded(session, "todo count", lambda: todo_count(request, session, user))
+    else:
+        info["organisation"] = organisation(None, user) or name
+    return info
+
+
+def public_nav(request: Request) -> list[dict[str, Any]]:
+    """The header's links for the public (no login)."""
+    return [{"href": href, "label": label, "id": ident, "current": request.url.path == href}
+            for href, label, ident, roles in NAV if roles is None]

@@ -1,0 +1,157 @@
+"""Every page's header in a real Chromium (network cut), at 1366×768 and on a phone (390×844): the user's
+organisation, name and role, 待办 with the count the worklist shows, logout, the pages the role can use, a skip
+link to the main content; nothing hidden or scrolled sideways on the phone, every tap target at least 44 px tall.
+And the header's count never breaks a page."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import ARTIFACTS, bearer
+from tests.test_browser import Offline, browser, login, server  # noqa: F401  (fixtures)
+from zonegeo.api import header as header_module
+from zonegeo.api.app import create_app
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+DESKTOP = {"viewport": {"width": 1366, "height": 768}}
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "device_scale_factor": 2, "has_touch": True}
+SIZES = {"desktop": DESKTOP, "phone": PHONE}
+
+# role → (username, organisation shown, links in the main navigation)
+EXPECTED = {
+    "applicant": ("demo-applicant", None, ["/", "/apply", "/worklist", "/docs"]),
+    "city": ("nanjing-bureau", "南京市知识产权局", ["/", "/worklist", "/changes", "/docs"]),
+    "province": ("province-bureau", "江苏省知识产权局", ["/", "/apply", "/worklist", "/changes", "/sessions", "/docs"]),
+    "expert": ("expert-wang", "评审专家组", ["/", "/worklist", "/docs"]),
+}
+
+
+def nav_hrefs(page) -> list[str]:
+    return page.eval_on_selector_all("nav[aria-label='主导航'] a", "els => els.map(e => e.getAttribute('href'))")
+
+
+def check_layout(page, width: int) -> None:
+    """Nothing of the header outside the screen, no sideways scroll, every header target at least 44 px tall."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    targets = page.locator("header.site nav a, header.site nav button, header.site a.brand")
+    assert targets.count() >= 3
+    for i in range(targets.count()):
+        box = targets.nth(i).bounding_box()
+        assert box is not None, targets.nth(i).inner_text()
+        assert box["height"] >= 44, (targets.nth(i).inner_text(), box)
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width + 0.5, (targets.nth(i).inner_text(), box)
+        assert targets.nth(i).is_visible()
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("role", EXPECTED)
+def test_the_header_of_each_role(browser, server, role, size):  # noqa: F811
+    username, organisation, links = EXPECTED[role]
+    tab = Offline(browser, **SIZES[size])
+    page = tab.page
+    try:
+        login(page, server, username)
+        header = page.locator("header.site")
+        if organisation:
+            assert page.locator("#header-org").inner_text() == organisation
+        else:  # the applicant acts for the 建设主体 of the zone it owns
+            assert page.locator("#header-org").inner_text().startswith("南京市建邺区人民政府（演示）")
+        assert f"{username}（" in page.locator("#header-user").inner_text()
+        assert nav_hrefs(page) == links
+        assert page.locator("nav[aria-label='主导航'] a[aria-current='page']").get_attribute("href") == "/"
+        assert header.locator("#logout").is_visible() and header.locator("a[href='/login']").count() == 0
+        check_layout(page, SIZES[size]["viewport"]["width"])
+        page.screenshot(path=str(ARTIFACTS / f"header-{role}-{size}.png"))
+
+        shown = int(page.locator("#todo-count").inner_text())
+        page.click("#nav-worklist")
+        page.wait_for_url(f"{server}/worklist")
+        assert page.locator("#worklist tbody tr").count() == shown  # the count is the worklist's length
+        assert int(page.locator("#todo-count").inner_text()) == shown
+        assert page.locator("nav[aria-label='主导航'] a[aria-current='page']").get_attribute("href") == "/worklist"
+        assert tab.errors == []
+    finally:
+        tab.close()
+
+
+def test_the_province_has_work_waiting_and_the_count_says_so(browser, server):  # noqa: F811
+    """The demo zone's deadlines (see the worklist) give the province a count above zero: the badge is not a
+    constant."""
+    tab = Offline(browser, **DESKTOP)
+    try:
+        login(tab.page, server)
+        tab.page.goto(f"{server}/worklist", wait_until="load")
+        rows = tab.page.locator("#worklist tbody tr").count()
+        assert rows > 0
+        assert tab.page.locator("#todo-count").inner_text() == str(rows)
+    finally:
+        tab.close()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_public_header_and_the_skip_link(browser, server, size):  # noqa: F811
+    tab = Offline(browser, **SIZES[size])
+    page = tab.page
+    try:
+        page.goto(f"{server}/", wait_until="load")
+        assert nav_hrefs(page) == ["/", "/docs", "/login"]
+        assert page.locator("#todo-count, #logout, #header-user").count() == 0
+        check_layout(page, SIZES[size]["viewport"]["width"])
+        skip = page.locator("a.skip")
+        assert skip.inner_text() == "跳到正文" and skip.get_attribute("href") == "#main"
+        assert skip.bounding_box()["y"] < 0  # out of sight until focused
+        page.keyboard.press("Tab")  # the first stop on the page
+        assert page.evaluate("document.activeElement.className") == "skip"
+        assert skip.bounding_box()["y"] >= 0
+        page.keyboard.press("Enter")
+        assert page.url.endswith("#main")
+        assert page.locator("main#main h1").count() == 1
+        page.goto(f"{server}/login", wait_until="load")
+        assert page.locator("nav a[aria-current='page']").get_attribute("href") == "/login"
+    finally:
+        tab.close()
+
+
+def test_logout_from_the_header_on_a_phone(browser, server):  # noqa: F811
+    tab = Offline(browser, **PHONE)
+    page = tab.page
+    try:
+        login(page, server, "nanjing-bureau")
+        with page.expect_navigation():
+            page.tap("#logout")
+        assert page.url == f"{server}/"
+        assert page.locator("#logout").count() == 0 and page.locator("header a[href='/login']").count() == 1
+        page.goto(f"{server}/worklist", wait_until="load")
+        assert page.url.startswith(f"{server}/login")
+    finally:
+        tab.close()
+
+
+def test_a_failing_count_never_breaks_the_page(settings, tokens, monkeypatch):
+    def broken(**kwargs):
+        raise RuntimeError("the worklist is broken")
+
+    with TestClient(create_app(settings), headers=bearer(tokens, "province")) as c:
+        before = c.get("/", headers={"accept": "text/html"})
+        assert before.status_code == 200 and 'id="todo-count"' in before.text
+        monkeypatch.setattr(header_module.lifecycle, "worklist", broken)
+        page = c.get("/", headers={"accept": "text/html"})
+        assert page.status_code == 200 and "集聚区列表" in page.text
+        assert 'id="todo-count"' not in page.text and 'id="logout"' in page.text and "江苏省知识产权局" in page.text
+
+
+def test_a_database_error_in_the_count_is_undone_and_the_request_goes_on(settings, tokens, monkeypatch):
+    """A failed statement inside the header's savepoint leaves the request's transaction usable: the page that
+    wrote something (ending sessions) still commits it."""
+    from sqlalchemy import text
+
+    def failing(request, session, user):
+        session.execute(text("SELECT 1/0"))
+
+    monkeypatch.setattr(header_module, "todo_count", failing)
+    with TestClient(create_app(settings), headers=bearer(tokens, "province")) as c:
+        page = c.get("/sessions", headers={"accept": "text/html"})
+        assert page.status_code == 200 and "登录会话" in page.text and 'id="todo-count"' not in page.text
+        assert c.get("/api/users/province-bureau/sessions").status_code == 200
