@@ -17,14 +17,25 @@ from zonegeo.errors import ConflictError, InputError, ZonegeoError
 def test_the_machine_goes_draft_submitted_approved():
     assert versions.step("draft", "submit", number=1).target == "submitted"
     assert versions.step("submitted", "approve", number=1).target == "approved"
-    assert versions.allowed_actions("draft") == ["submit"]
+    assert versions.allowed_actions("draft") == ["submit", "withdraw"]
     assert versions.allowed_actions("submitted") == ["approve"]
     assert versions.allowed_actions("approved") == [] and versions.allowed_actions("superseded") == []
     assert versions.supersedes("approved") and not versions.supersedes("submitted")
 
 
+def test_a_draft_may_be_withdrawn_and_a_withdrawn_one_goes_nowhere():
+    assert versions.step("draft", "withdraw", number=2).target == "withdrawn"
+    assert versions.STATES["withdrawn"] == "已撤回"
+    assert versions.allowed_actions("withdrawn") == [] and not versions.supersedes("withdrawn")
+    with pytest.raises(InputError):
+        versions.check_creatable("withdrawn")
+
+
 @pytest.mark.parametrize(("state", "action"), [("draft", "approve"), ("approved", "submit"), ("approved", "approve"),
-                                               ("superseded", "approve"), ("submitted", "submit")])
+                                               ("superseded", "approve"), ("submitted", "submit"),
+                                               ("submitted", "withdraw"), ("approved", "withdraw"),
+                                               ("withdrawn", "submit"), ("withdrawn", "approve"),
+                                               ("withdrawn", "withdraw")])
 def test_a_wrong_state_is_a_conflict_naming_it(state, action):
     with pytest.raises(ConflictError) as caught:
         versions.step(state, action, number=3)

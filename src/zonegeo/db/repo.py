@@ -28,8 +28,10 @@ def list_zones(session: Session) -> list[Zone]:
 
 
 def latest_version(session: Session, zone: Zone) -> ZoneVersion | None:
-    """The newest version, whatever its state (a draft just uploaded, say)."""
-    stmt = (select(ZoneVersion).where(ZoneVersion.zone_id == zone.id).order_by(ZoneVersion.number.desc())
+    """The newest version, whatever its state (a draft just uploaded, say), except a withdrawn draft: it is kept
+    for the record, but uploads do not carry over from it and reviewers are not shown it."""
+    stmt = (select(ZoneVersion).where(ZoneVersion.zone_id == zone.id, ZoneVersion.state != versions.WITHDRAWN)
+            .order_by(ZoneVersion.number.desc())
             .options(selectinload(ZoneVersion.buildings)).limit(1))
     return session.scalar(stmt)
 

@@ -1,5 +1,6 @@
-"""A layout version's life as a pure state machine: draft → submitted → approved → superseded. One approved
-version per zone at a time: approving one supersedes the approved one. No database, no HTTP."""
+"""A layout version's life as a pure state machine: draft → submitted → approved → superseded, or draft →
+withdrawn (the applicant takes a draft back: it is kept and listed, never approved). One approved version per
+zone at a time: approving one supersedes the approved one. No database, no HTTP."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from dataclasses import dataclass
 
 from zonegeo.errors import ConflictError, InputError
 
-STATES = {"draft": "草稿", "submitted": "已提交", "approved": "已批准", "superseded": "已被替代"}
+STATES = {"draft": "草稿", "submitted": "已提交", "approved": "已批准", "superseded": "已被替代", "withdrawn": "已撤回"}
 INITIAL = "draft"
 APPROVED = "approved"
 SUPERSEDED = "superseded"
+WITHDRAWN = "withdrawn"
 # States a version may be created in: uploads make drafts; a file import (`zonegeo import`, an administrative
 # act of the province) records the layout in force directly as approved.
 CREATABLE = (INITIAL, APPROVED)
@@ -27,6 +29,7 @@ class Transition:
 TRANSITIONS = {t.action: t for t in (
     Transition("submit", "提交", INITIAL, "submitted"),
     Transition("approve", "批准", "submitted", APPROVED),
+    Transition("withdraw", "撤回", INITIAL, WITHDRAWN),
 )}
 
 

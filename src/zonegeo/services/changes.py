@@ -1,10 +1,11 @@
-"""Versions moving draft → submitted → approved, the change events they cause, and their reports
-(第三章：变更后15个工作日内报告省知识产权局，同时抄报所在设区市知识产权局)."""
+"""Versions moving draft → submitted → approved (or a draft withdrawn), the change events they cause, and their
+reports with attachments (第三章：变更后15个工作日内报告省知识产权局，同时抄报所在设区市知识产权局)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,15 +13,24 @@ from sqlalchemy.orm import Session
 from zonegeo.db import repo
 from zonegeo.db.models import ChangeEvent, User, Zone, ZoneVersion
 from zonegeo.domain import versions
+from zonegeo.domain.check import measure_buildings
 from zonegeo.domain.diff import LayoutDiff, Tolerances, compare_plans
+from zonegeo.domain.measure import geodesic_area_m2
 from zonegeo.domain.rules import RuleSet
 from zonegeo.domain.workdays import WorkCalendar
 from zonegeo.errors import ConflictError, InputError, NotFoundError
-from zonegeo.services import audit
+from zonegeo.services import audit, disclosure
+from zonegeo.services import register as register_drafts  # a register uploaded with a version follows it
 
 KIND_LABELS = {"spatial_layout": "空间布局和物理载体", "operator": "运营管理机构", "function": "性质或功能",
                "mechanism": "运行机制", "other": "其他重大事项"}
 STATUS_LABELS = {"pending": "待报告", "overdue": "已逾期", "reported": "已按时报告", "late": "逾期后报告"}
+BEIJING = ZoneInfo("Asia/Shanghai")
+REPORT_ATTACHMENT_KIND = "change_report"  # an Attachment of a change report (lifecycle.MATERIALS names it)
+REPORT_ATTACHMENTS = "report_attachments"  # the key in ChangeEvent.metrics listing the report's attachments
+DESK_ACTIONS = ("submit", "withdraw")  # what the zone page offers on a version (approval is the review page's)
+NEXT_AFTER = {"submit": "已提交，等待省知识产权局审核批准；批准前可在此查看状态",
+              "withdraw": "已撤回。撤回的草稿保留在版本列表和审计记录中，不会被批准；可重新上传新的草稿"}
 
 
 def version_diff(session: Session, zone: Zone, a: int, b: int, rules: RuleSet) -> LayoutDiff:
@@ -68,6 +78,7 @@ def transition(*, session: Session, code: str, number: int, action: str, by: str
         version.effective_on = effective_on
     session.flush()
     event = on_approved(session, zone, version, previous, rules, calendar) if target == versions.APPROVED else None
+    register_drafts.follow_version(session=session, zone=zone, version=version, action=action, user=user, by=by)
     audit.record(session, user, f"version_{action}", f"zone/{code}/version/{number}", actor=by,
                  before={"state": source, "superseded": previous.number if previous else None},
                  after={"state": target, "change_event": event.id if event else None})
@@ -114,6 +125,30 @@ def file_report(*, session: Session, code: str, change_id: int, reported_by: str
     return event
 
 
+def file_report_with_attachments(*, session: Session, code: str, change_id: int, reported_by: str,
+                                 reported_on: dt.date, note: str, files: list[tuple[str, bytes]], max_bytes: int,
+                                 user: User) -> ChangeEvent:
+    """A change report filed from the zone page: the description (``note``) and one or more attachments, stored
+    as ``Attachment`` rows of kind ``change_report`` and listed in the change event. All or nothing: a refused
+    file leaves no report (the caller's unit of work rolls back)."""
+    from zonegeo.services import lifecycle  # lifecycle imports this module
+
+    if not note.strip():
+        raise InputError("missing_description", "请填写变更情况说明", {"field": "note"})
+    files = [(name, content) for name, content in files if name or content]
+    if not files:
+        raise InputError("missing_attachment", "请至少附上一个变更报告材料（如变更情况报告）", {"field": "files"})
+    event = file_report(session=session, code=code, change_id=change_id, reported_by=reported_by,
+                        reported_on=reported_on, note=note.strip(), user=user)
+    stored = [lifecycle.add_attachment(session=session, user=user, code=code, kind=REPORT_ATTACHMENT_KIND,
+                                       filename=name or "附件", content=content, max_bytes=max_bytes)
+              for name, content in files]
+    event.metrics = {**(event.metrics or {}), REPORT_ATTACHMENTS: [
+        {k: a[k] for k in ("id", "filename", "sha256", "size")} for a in stored]}
+    session.flush()
+    return event
+
+
 def status(event: ChangeEvent, today: dt.date) -> str:
     if event.reported_on is not None:
         return "late" if event.reported_on > event.report_due else "reported"
@@ -129,7 +164,8 @@ def change_dict(event: ChangeEvent, today: dt.date, zone: Zone | None = None) ->
         "reported_on": event.reported_on.isoformat() if event.reported_on else None,
         "reported_by": event.reported_by, "from_version": event.from_version, "to_version": event.to_version,
         "days_left": (event.report_due - today).days if event.reported_on is None else None,
-        "metrics": event.metrics,
+        "metrics": {k: v for k, v in (event.metrics or {}).items() if k != REPORT_ATTACHMENTS},
+        "report_note": event.report_note, "attachments": list((event.metrics or {}).get(REPORT_ATTACHMENTS, [])),
     }
     if zone is not None:
         out |= {"zone_code": zone.code, "zone_name": zone.name, "city": zone.city}
@@ -148,3 +184,30 @@ def list_changes(*, session: Session, today: dt.date, status_filter: str | None 
         stmt = stmt.where(Zone.code == code)
     rows = [change_dict(e, today, z) for e, z in session.execute(stmt.order_by(ChangeEvent.report_due, ChangeEvent.id))]
     return [r for r in rows if status_filter is None or r["status"] == status_filter]
+
+
+def _local(moment: dt.datetime | None) -> str:
+    """A stored time as people in Jiangsu read it (北京时间), to the minute."""
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") if moment is not None else ""
+
+
+def version_rows(session: Session, zone: Zone, policy: disclosure.Disclosure, rules: RuleSet) -> list[dict[str, Any]]:
+    """The layout versions ``policy`` may see, newest first, with who uploaded them, when, their areas (用地,
+    核心区用地, 四至范围内建筑面积), their building count and what may be done with each now."""
+    approved = repo.approved_version(session, zone)
+    out = []
+    for v in reversed(repo.list_versions(session, zone)):
+        if not policy.sees_version(v.state):
+            continue
+        plan = repo.to_domain_plan(v, [])
+        measures, _ = measure_buildings(plan, rules)
+        out.append({
+            "number": v.number, "state": v.state, "state_label": versions.STATES[v.state],
+            "uploaded_by": v.uploaded_by, "uploaded_at": _local(v.created_at), "effective_on": v.effective_on,
+            "decided_by": v.decided_by, "decided_at": _local(v.decided_at),
+            "land_m2": geodesic_area_m2(plan.boundary), "core_land_m2": geodesic_area_m2(plan.core),
+            "floor_m2": sum(m.floor_m2 for m in measures), "buildings": len(plan.buildings),
+            "actions": [a for a in versions.allowed_actions(v.state) if a in DESK_ACTIONS],
+            "compare_with": approved.number if approved is not None and approved.id != v.id else None,
+        })
+    return disclosure.public_actors(policy, session, zone, out)

@@ -47,10 +47,13 @@ def file_report(code: str, change_id: int, body: ChangeReport, session: SessionD
 @router.get("/changes", response_class=HTMLResponse, include_in_schema=False)
 def changes_page(request: Request, session: SessionDep, user: Bureau, city: str | None = None) -> HTMLResponse:
     today = dt.date.today()
-    rows = [r for r in changes.list_changes(session=session, today=today, city=access.city_scope(user, city))
-            if r["status"] in ("pending", "overdue")]
+    listed = changes.list_changes(session=session, today=today, city=access.city_scope(user, city))
+    rows = [r for r in listed if r["status"] in ("pending", "overdue")]
     by_city: dict[str, list[dict[str, Any]]] = {}
     for row in rows:  # already nearest deadline first
         by_city.setdefault(row["city"], []).append(row)
+    reported = sorted((r for r in listed if r["status"] in ("reported", "late")),
+                      key=lambda r: (r["reported_on"], r["id"]), reverse=True)
     return request.app.state.templates.TemplateResponse(
-        request, "changes.html", {"by_city": by_city, "today": today, "count": len(rows)})
+        request, "changes.html", {"by_city": by_city, "today": today, "count": len(rows), "reported": reported,
+                                  "user": user})

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from zonegeo.api.deps import LoggedIn, RulesDep, SessionDep, SettingsDep, Viewer
+from zonegeo.api.csrf import csrf_token
+from zonegeo.api.deps import CalendarDep, LoggedIn, RulesDep, SessionDep, SettingsDep, Viewer
+from zonegeo.api.routes import zone_desk
+from zonegeo.domain import journey
 from zonegeo.domain.lifecycle import STATES
-from zonegeo.services import access, disclosure, eligibility, mapping, zones
+from zonegeo.errors import NotFoundError
+from zonegeo.services import access, changes, disclosure, eligibility, lifecycle, mapping, zones
 
 router = APIRouter(include_in_schema=False)
 
@@ -21,14 +26,35 @@ def index(request: Request, session: SessionDep, user: Viewer) -> HTMLResponse:
 
 
 @router.get("/zones/{code}", response_class=HTMLResponse)
-def zone_page(code: str, request: Request, session: SessionDep, rules: RulesDep, user: Viewer) -> HTMLResponse:
+def zone_page(code: str, request: Request, session: SessionDep, rules: RulesDep, calendar: CalendarDep,
+              user: Viewer) -> HTMLResponse:
+    """A zone from the first moment of its application: its facts, the step bar, its layout versions (with
+    submit and withdraw), its change reports to file, and the eligibility report once it has a layout."""
     found = access.visible_zone(session, user, code)
     policy = disclosure.for_user(user)
-    report = eligibility.disclosed_report(session=session, code=code, rules=rules, policy=policy)
+    today = dt.date.today()
+    try:
+        report = eligibility.disclosed_report(session=session, code=code, rules=rules, policy=policy)
+    except NotFoundError as exc:  # a new application: no layout uploaded yet
+        if exc.code != "zone_has_no_version":
+            raise
+        report = None
     zone = zones.get_zone(session=session, code=code, policy=policy)
+    events = [{**h, "on": dt.date.fromisoformat(h["on"])} for h in lifecycle.history(session=session, user=user,
+                                                                                      code=code)]
+    steps = journey.journey(found.status, events, lifecycle.obligations(found, today, events, calendar),
+                            today=today, calendar=calendar)
+    can_write = access.can_write(session, user, found)
+    zone_changes = [] if user is None else changes.list_changes(session=session, today=today, code=code)
+    for change in zone_changes:
+        change["working_days_left"] = journey.working_days_left(calendar, today,
+                                                                dt.date.fromisoformat(change["report_due"]))
     return request.app.state.templates.TemplateResponse(
         request, "zone.html", {"zone": zone, "report": report, "user": user, "states": STATES,
-                               "can_upload": access.can_write(session, user, found)})
+                               "can_upload": can_write, "can_write": can_write, "journey": steps,
+                               "versions": changes.version_rows(session, found, policy, rules),
+                               "changes": zone_changes, "flash": zone_desk.take_flash(request),
+                               "csrf": csrf_token(request) if user is not None else "", "four_sides": None})
 
 
 @router.get("/zones/{code}/map", response_class=HTMLResponse)

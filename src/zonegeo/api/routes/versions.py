@@ -1,4 +1,4 @@
-"""A zone's layout versions: history, comparison of two, submission and approval."""
+"""A zone's layout versions: history, comparison of two, submission, withdrawal of a draft and approval."""
 
 from __future__ import annotations
 
@@ -49,6 +49,13 @@ def _transition(session, code: str, number: int, action: str, body: TransitionRe
 def submit_version(code: str, number: int, body: TransitionRequest, session: SessionDep, rules: RulesDep,
                    calendar: CalendarDep, user: Writer) -> Response:
     return _transition(session, code, number, "submit", body, rules, calendar, user)
+
+
+@router.post("/api/zones/{code}/versions/{number}/withdraw", response_class=ORJSONResponse,
+             responses=documented(TransitionResult), summary="撤回草稿版本：保留在版本列表和审计记录中，不会被批准")
+def withdraw_version(code: str, number: int, body: TransitionRequest, session: SessionDep, rules: RulesDep,
+                     calendar: CalendarDep, user: Writer) -> Response:
+    return _transition(session, code, number, "withdraw", body, rules, calendar, user)
 
 
 @router.post("/api/zones/{code}/versions/{number}/approve", response_class=ORJSONResponse,
