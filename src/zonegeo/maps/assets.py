@@ -11,7 +11,7 @@ ASSET_DIR = Path(__file__).resolve().parent / "assets"
 # bundle -> (scripts, stylesheets), relative to ASSET_DIR; vendored from the npm registry with their licences.
 BUNDLES: dict[str, tuple[list[str], list[str]]] = {
     "leaflet": (["leaflet/leaflet.js"], ["leaflet/leaflet.css"]),
-    "zonegeo": (["zonegeo/zonegeo.js"], []),  # our own helpers: popups, styles, the GCJ-02 shift
+    "zonegeo": (["zonegeo/zonegeo.js"], ["zonegeo/zonegeo.css"]),  # ours: popups, panels, GCJ-02 shift
     "markercluster": (["markercluster/leaflet.markercluster.js"],
                       ["markercluster/MarkerCluster.css", "markercluster/MarkerCluster.Default.css"]),
     "measure": (["measure/leaflet-measure.cn.js"], ["measure/leaflet-measure.css"]),

@@ -11,6 +11,7 @@ from branca.element import Element, Figure
 
 from zonegeo.domain.diff import LayoutDiff
 from zonegeo.domain.model import ZonePlan
+from zonegeo.maps import page
 from zonegeo.maps.basemaps import add_base_layers
 from zonegeo.maps.overlays import feature as _feature
 from zonegeo.maps.render import ZoneMap
@@ -31,7 +32,8 @@ def render_diff(before: ZonePlan, after: ZonePlan, diff: LayoutDiff, *, title: s
                 asset_base: str = "/assets") -> folium.Map:
     west, south, east, north = shapely.union(before.boundary, after.boundary).bounds
     m = ZoneMap(location=[(south + north) / 2, (west + east) / 2], tiles=None, control_scale=True, zoom_start=16,
-                asset_base=asset_base)
+                asset_base=asset_base, page_title=f"{title} · {subtitle} · 变化对比地图",
+                heading=f"{title}空间布局变化对比地图（{subtitle}）")
     add_base_layers(m, default=tiles)
     b = diff.boundary
     unchanged = shapely.intersection(before.boundary, after.boundary)
@@ -57,11 +59,10 @@ def render_diff(before: ZonePlan, after: ZonePlan, diff: LayoutDiff, *, title: s
     verdict = "无实质变化（在数字化误差范围内）"
     if diff.material:
         verdict = "有实质变化，需在15个工作日内报告：" + "；".join(diff.reasons())
+    legend = ('<span class="zg-added">■</span>新增 <span class="zg-removed">■</span>减少 '
+              '<span class="zg-unchanged">■</span>未变化')
     cast(Figure, m.get_root()).html.add_child(Element(
-        '<div style="position:absolute;z-index:1000;top:10px;left:54px;right:54px;max-width:560px;background:#fff;'
-        'padding:6px 10px;border-radius:6px;box-shadow:0 1px 5px rgba(0,0,0,.4);font:13px sans-serif">'
-        f'<b>{html.escape(title)}</b><br>{html.escape(subtitle)}<br>{html.escape(verdict)}<br>'
-        f'<span style="color:{COLOURS["added"]}">■</span>新增 <span style="color:{COLOURS["removed"]}">■</span>减少 '
-        f'<span style="color:{COLOURS["unchanged"]}">■</span>未变化</div>'))
+        page.title_panel(title, html.escape(subtitle), html.escape(verdict)) + page.legend_panel(legend)))
+    page.PageChrome().add_to(m)
     m.fit_bounds([[south, west], [north, east]], padding=(20, 20))
     return m

@@ -9,10 +9,12 @@ import folium
 import shapely
 from branca.element import Element, Figure
 
+from zonegeo.maps import page
 from zonegeo.maps.basemaps import add_base_layers
-from zonegeo.maps.controls import PRINT_AND_PHONE_CSS
 from zonegeo.maps.overlays import Overlay, PageScript, feature
 from zonegeo.maps.render import ZoneMap
+
+PROVINCE = "江苏省知识产权服务业集聚发展区"
 
 
 def province_map(zones: list[dict[str, Any]], *, tiles: str, asset_base: str, tianditu_key: str = "") -> folium.Map:
@@ -22,7 +24,7 @@ def province_map(zones: list[dict[str, Any]], *, tiles: str, asset_base: str, ti
     else:  # Jiangsu
         west, south, east, north = 116.3, 30.7, 121.9, 35.2
     m = ZoneMap(location=[(south + north) / 2, (west + east) / 2], tiles=None, control_scale=True, zoom_start=8,
-                asset_base=asset_base)
+                asset_base=asset_base, page_title=f"{PROVINCE} · 全省分布图", heading=f"{PROVINCE}全省分布图")
     gcj = add_base_layers(m, default=tiles, tianditu_key=tianditu_key)
     features = [feature(z["boundary"], {"n": z["name"], "c": z["city"], "b": z["builder"], "o": z["operator"],
                                         "a": f"{z['land_m2']:,.0f} 平方米", "href": f"zones/{z['code']}.html"}) for z in zones]
@@ -33,10 +35,8 @@ def province_map(zones: list[dict[str, Any]], *, tiles: str, asset_base: str, ti
                 ).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
     PageScript(gcj).add_to(m)
-    cast(Figure, m.get_root()).html.add_child(Element(PRINT_AND_PHONE_CSS + (
-        '<div style="position:absolute;z-index:1000;top:10px;left:54px;background:#fff;padding:6px 10px;'
-        'border-radius:6px;box-shadow:0 1px 5px rgba(0,0,0,.4);font:14px sans-serif">'
-        f'<b>江苏省知识产权服务业集聚发展区</b><br>已公布 {len(zones)} 个</div>')))
+    cast(Figure, m.get_root()).html.add_child(Element(page.title_panel(PROVINCE, f"已公布 {len(zones)} 个")))
+    page.PageChrome().add_to(m)
     m.fit_bounds([[south, west], [north, east]], padding=(20, 20))
     return m
 

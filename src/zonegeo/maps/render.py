@@ -12,9 +12,9 @@ from branca.element import Element, Figure
 
 from zonegeo.domain.check import Report
 from zonegeo.domain.model import ZonePlan
-from zonegeo.maps import assets
+from zonegeo.maps import assets, page
 from zonegeo.maps.basemaps import add_base_layers
-from zonegeo.maps.controls import PRINT_AND_PHONE_CSS, add_site_controls
+from zonegeo.maps.controls import add_site_controls
 from zonegeo.maps.overlays import Overlay, PageScript, feature, point
 
 FLOOR_CLASSES = [(3, "#fee5d9"), (6, "#fcae91"), (10, "#fb6a4a"), (20, "#de2d26"), (10**6, "#a50f15")]
@@ -57,11 +57,19 @@ EVERYTHING: MapPolicy = _Everything()
 
 
 class ZoneMap(folium.Map):
-    """A folium map that loads Leaflet from ``asset_base`` instead of public CDNs, and nothing else."""
+    """A folium map that loads Leaflet (and zonegeo.js, which puts Leaflet's words into Chinese) from ``asset_base``
+    instead of public CDNs, in a Chinese page titled ``page_title`` whose one ``<h1>`` is ``heading``."""
 
-    def __init__(self, *args: Any, asset_base: str = "/assets", **kwargs: Any) -> None:
+    _template = page.MAP
+
+    def __init__(self, *args: Any, asset_base: str = "/assets", page_title: str = "地图", heading: str = "",
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        assets.localize(self, "leaflet", asset_base)
+        js, css = assets.links("leaflet", asset_base)
+        more_js, more_css = assets.links("zonegeo", asset_base)
+        self.default_js, self.default_css = js + more_js, css + more_css
+        self.zg_label = "地图：" + (heading or page_title)
+        page.set_page(cast(Figure, self.get_root()), title=page_title, heading=heading or page_title)
 
 
 def _m2(value: float) -> str:
@@ -92,7 +100,8 @@ def render(plan: ZonePlan, report: Report, *, title: str, subtitle: str = "", ti
     """The map of one zone: boundary, core, buildings by floors used, institutions by status, platforms."""
     west, south, east, north = plan.boundary.bounds
     m = ZoneMap(location=[(south + north) / 2, (west + east) / 2], tiles=None, control_scale=True,
-                zoom_start=16, asset_base=asset_base, prefer_canvas=len(plan.buildings) > 3000)
+                zoom_start=16, asset_base=asset_base, prefer_canvas=len(plan.buildings) > 3000,
+                page_title=f"{title} · 空间布局地图", heading=f"{title}空间布局地图")
     gcj_layers = add_base_layers(m, default=tiles, tianditu_key=tianditu_key)
     areas = report.areas
     Overlay([feature(plan.boundary, {"n": "四至范围", "a": _m2(areas["land_m2"])})], name="四至范围",
@@ -131,29 +140,13 @@ def render(plan: ZonePlan, report: Report, *, title: str, subtitle: str = "", ti
     folium.LayerControl(collapsed=True).add_to(m)
     PageScript(gcj_layers).add_to(m)
     add_site_controls(m, asset_base=asset_base, minimap=bool(tiles))
-    cast(Figure, m.get_root()).html.add_child(Element(PRINT_AND_PHONE_CSS + _legend(title, subtitle, report, policy)))
+    cast(Figure, m.get_root()).html.add_child(Element(_panels(title, subtitle, report, policy)))
+    page.PageChrome().add_to(m)
     m.fit_bounds([[south, west], [north, east]], padding=(20, 20))
     return m
 
 
-_LEGEND_CSS = """
-<style>
-.zg-panel{position:absolute;z-index:1000;background:rgba(255,255,255,.93);border-radius:6px;
- box-shadow:0 1px 5px rgba(0,0,0,.4);font:13px/1.45 "Noto Sans CJK SC","Microsoft YaHei",sans-serif;padding:6px 10px}
-.zg-title{top:10px;left:54px;right:54px;max-width:520px}
-.zg-title b{font-size:15px}
-.zg-legend{bottom:28px;right:10px;max-width:46vw}
-.zg-legend i{display:inline-block;width:14px;height:14px;margin-right:4px;vertical-align:-2px;border:1px solid #555}
-.zg-legend i.dot{border-radius:50%}
-.zg-platform{width:26px;height:26px;border-radius:50%;background:#2166ac;color:#fff;font-weight:bold;
- text-align:center;line-height:26px;border:2px solid #fff;box-shadow:0 0 3px #000}
-.zg-fail{color:#c62828}.zg-pass{color:#2e7d32}
-@media (max-width:480px){.zg-legend{font-size:11px;bottom:24px;max-width:60vw}.zg-title{font-size:12px;left:48px;right:48px}
- .zg-title b{font-size:13px}}
-</style>"""
-
-
-def _legend(title: str, subtitle: str, report: Report, policy: MapPolicy) -> str:
+def _panels(title: str, subtitle: str, report: Report, policy: MapPolicy) -> str:
     failing = [r for r in report.rules if not r.passed]
     verdict = ""
     if policy.verdict:
@@ -166,16 +159,15 @@ def _legend(title: str, subtitle: str, report: Report, policy: MapPolicy) -> str
     today = dt.date.today()
     invalid = "" if not policy.invalid_codes else \
         f'<i class="dot" style="background:{COLOURS["invalid"]}"></i>信用代码无效 '
-    return _LEGEND_CSS + f"""
-<div class="zg-panel zg-title"><b>{html.escape(title)}</b><br>{html.escape(subtitle)}<br>{verdict}
-<span class="zg-date">制图日期：{today:%Y年%m月%d日}</span></div>
-<div class="zg-panel zg-legend"><b>图例</b><br>
-<i style="border:2px solid {COLOURS['boundary']};background:none"></i>四至范围
+    legend = f"""<i style="border:2px solid {COLOURS['boundary']};background:none"></i>四至范围
 <i style="border:2px dashed {COLOURS['core']};background:none"></i>核心区<br>
 建筑使用层数：{floors}<br>
 <i class="dot" style="background:{COLOURS['inside']}"></i>范围内机构
 <i class="dot" style="background:{COLOURS['outside']}"></i>范围外机构 {invalid}
-<i class="dot" style="background:{COLOURS['platform']}"></i>公共服务平台</div>"""
+<i class="dot" style="background:{COLOURS['platform']}"></i>公共服务平台"""
+    return (page.title_panel(title, html.escape(subtitle), verdict,
+                             f'<span class="zg-date">制图日期：{today:%Y年%m月%d日}</span>')
+            + page.legend_panel(legend))
 
 
 def to_html(m: folium.Map, *, self_contained: bool = False, asset_base: str = "/assets") -> str:

@@ -73,6 +73,68 @@ var zg = (function () {
     for (var i = 0; i < floorClasses.length; i++) { if (n <= floorClasses[i][0]) { return floorClasses[i][1]; } }
     return floorClasses[floorClasses.length - 1][1];
   }
+  var PHONE = "(max-width: 600px)";
+  function isPhone() { return !!(window.matchMedia && window.matchMedia(PHONE).matches); }
+  /* A panel (<details>) becomes a Leaflet control in a corner: Leaflet stacks the controls of a corner, so a panel
+     never lies over a control or over the measure tool's results. */
+  function dock(map, id, position) {
+    var el = document.getElementById(id);
+    if (!el) { return null; }
+    var Panel = L.Control.extend({onAdd: function () {
+      L.DomEvent.disableClickPropagation(el);
+      L.DomEvent.disableScrollPropagation(el);
+      return el;
+    }});
+    new Panel({position: position}).addTo(map);
+    return el;
+  }
+  /* Page set-up after every control is on the map: panels docked (on a phone folded: the title into a button,
+     the legend to its heading), keyboard focus on the controls before the shapes, panels opened for print. */
+  function chrome(map, opts) {
+    var title = dock(map, opts.title || "zg-title", "topright");
+    var legend = dock(map, opts.legend || "zg-legend", "bottomright");
+    var container = map.getContainer(), controls = map._controlContainer;
+    if (controls && controls.parentNode === container) { container.insertBefore(controls, container.firstChild); }
+    if (isPhone()) {
+      if (title) { title.open = false; }
+      if (legend) { legend.open = false; }
+    }
+    /* The measure tool's results are never covered: on a phone a measurement folds the title panel away. */
+    map.on("measurestart", function () { if (title && isPhone()) { title.open = false; } });
+    window.addEventListener("beforeprint", function () {
+      if (title) { title.open = true; }
+      if (legend) { legend.open = true; }
+    });
+  }
   return {toGcj: toGcj, popup: popup, esc: esc, floorColour: floorColour, register: register, setGcj: setGcj, watchBaseLayers: watchBaseLayers,
-          isGcj: function () { return gcj; }, overlays: overlays};
+          isGcj: function () { return gcj; }, overlays: overlays, chrome: chrome, isPhone: isPhone};
 })();
+
+/* Leaflet's and the plugins' own words, in Chinese; the scale bar in metres only. Runs before any map is made. */
+if (window.L) {
+  L.Control.Zoom.prototype.options.zoomInTitle = "放大";
+  L.Control.Zoom.prototype.options.zoomOutTitle = "缩小";
+  L.Control.Scale.prototype.options.imperial = false;
+  L.Control.Scale.prototype.options.metric = true;
+  L.Control.Attribution.prototype.options.prefix =
+    '<a href="https://leafletjs.com" title="Leaflet 开源地图库">Leaflet</a>';
+  (function () {
+    var layersLayout = L.Control.Layers.prototype._initLayout;
+    L.Control.Layers.prototype._initLayout = function () {
+      layersLayout.apply(this, arguments);
+      if (this._layersLink) {
+        this._layersLink.title = "图层";
+        this._layersLink.setAttribute("aria-label", "图层");
+      }
+      if (this._section) { this._section.setAttribute("aria-label", "图层"); }
+    };
+    var popupLayout = L.Popup.prototype._initLayout;
+    L.Popup.prototype._initLayout = function () {
+      popupLayout.apply(this, arguments);
+      if (this._closeButton) {
+        this._closeButton.title = "关闭";
+        this._closeButton.setAttribute("aria-label", "关闭");
+      }
+    };
+  })();
+}
