@@ -106,13 +106,20 @@ def test_the_size_limit_applies_to_uploads(settings, demo_zone, zone_code, engin
     assert state(engine, zone_code) == before
 
 
-def test_institutions_upload_updates_the_register(client, engine, zone_code):
+def test_institutions_upload_drafts_the_register_and_approval_applies_it(client, engine, zone_code):
+    # Issue 12: an institutions upload no longer changes the register at once (it used to, before any review).
+    before = state(engine, zone_code)
     lines = (DEMO / "institutions.csv").read_text(encoding="utf-8").splitlines()
     r = post(client, zone_code, ("机构.csv", ("\n".join(lines[:-1]) + "\n").encode(), "institutions"),
              crs=["EPSG:4490"])
     assert r.status_code == 201, r.text
-    assert r.json()["institutions"]["left"] == 1
-    assert state(engine, zone_code)[1] == 19
+    body = r.json()
+    assert body["institutions"]["left"] == 1  # what approval would change
+    assert (body["version"], body["register_draft"], body["state"]) == (None, 1, "draft")
+    assert state(engine, zone_code) == before  # no layout version, the 20 institutions unchanged
+    for action in ("submit", "approve"):
+        assert client.post(f"/api/zones/{zone_code}/register-drafts/1/{action}", json={}).status_code == 200
+    assert state(engine, zone_code) == (before[0], 19)
 
 
 def _bad_files(tmp_path):

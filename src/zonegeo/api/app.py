@@ -28,6 +28,7 @@ from zonegeo.api.input_guard import InputGuardMiddleware
 from zonegeo.api.public_cache import PublicCacheMiddleware
 from zonegeo.api.request_id import RequestIdMiddleware
 from zonegeo.api.routes import auth, changes, lifecycle, pages, uploads, versions, zone_desk, zones
+from zonegeo.api.routes import register as register_routes
 from zonegeo.api.security_headers import SecurityHeadersMiddleware
 from zonegeo.config import Settings
 from zonegeo.ingest.holidays import load_calendar
@@ -101,6 +102,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(auth.api)
     app.include_router(pages.router)
+    app.include_router(register_routes.router)  # institution register drafts: API and page
     app.include_router(zone_desk.router)
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

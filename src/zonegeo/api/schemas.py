@@ -167,10 +167,12 @@ class ReportPublic(BaseModel):
 # Uploads
 class UploadResultPublic(BaseModel):
     code: str
-    version: int
+    version: int | None  # the layout draft made; null for an institutions-only upload
     state: str
     created: bool = True  # False: the same files were uploaded before; their draft is returned (200)
-    institutions: dict[str, int] | None
+    register_draft: int | None = None  # the institution register draft made (tied to ``version`` if both)
+    register_state: str | None = None
+    institutions: dict[str, int] | None  # what approving the register draft would change: entered/left/updated
     report: ReportPublic
 
 
@@ -419,3 +421,53 @@ class WebSessionsPublic(BaseModel):
 
 class SessionsEnded(BaseModel):
     ended: int
+
+
+# Institution register drafts (机构名录草稿)
+class RegisterDraftSummary(BaseModel):
+    number: int
+    state: str
+    state_label: str
+    version_number: int | None  # the layout version uploaded with it (decided together), if any
+    version_state: str | None
+    version_state_label: str | None
+    institutions: int
+    content_sha256: str
+    uploaded_by: str
+    decided_by: str
+    decided_at: str | None
+    note: str  # the province's comment (退回意见) or decision note
+    created_at: str | None
+    files: list[dict[str, Any]]
+    allowed_actions: list[str]
+
+
+class RegisterDraftsPublic(BaseModel):
+    data: list[RegisterDraftSummary]
+    count: int
+
+
+class RegisterDraftDetail(RegisterDraftSummary):
+    code: str
+    zone_name: str
+    layout_version: int | None  # the layout the rows are checked against
+    rows: list[dict[str, Any]]  # every institution, with located_label and inside
+    report: ReportPublic  # the zone with this register's institutions
+    approved_report: ReportPublic | None  # the zone with its approved institutions, on the same layout
+    changes: dict[str, int]  # what approving would change: entered/left/updated
+    warnings: list[dict[str, Any]]
+
+
+class RegisterActionRequest(BaseModel):
+    note: str = Field("", max_length=2000, description="意见（退回时必填）")
+
+
+class RegisterActionResult(BaseModel):
+    code: str
+    register_draft: int
+    state: str
+    state_label: str
+    decided_by: str
+    note: str
+    institutions: dict[str, int] | None  # on approval: entered/left/updated
+    superseded: list[int]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 import shapely
@@ -11,8 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from zonegeo.db.geometry import from_db, to_db
-from zonegeo.db.models import Building, Institution, Zone, ZoneVersion
-from zonegeo.domain import model, versions
+from zonegeo.db.models import Building, Institution, RegisterDraft, Zone, ZoneVersion
+from zonegeo.domain import model, register, versions
 from zonegeo.errors import NotFoundError
 
 
@@ -119,10 +120,22 @@ def _identity(name: str, credit_code: str) -> tuple[str, str]:
     return (credit_code.strip().upper() or name.strip(), name.strip())
 
 
+def institution_changes(session: Session, zone: Zone,
+                        institutions: tuple[model.Institution, ...]) -> dict[str, int]:
+    """What ``sync_institutions`` would do, without doing it: how many enter, leave and are updated (a register
+    draft's effect, shown before it is approved)."""
+    current = {_identity(i.name, i.credit_code): i for i in active_institutions(session, zone)}
+    wanted = {_identity(i.name, i.credit_code): i for i in institutions}
+    return {"entered": sum(1 for k in wanted if k not in current),
+            "left": sum(1 for k in current if k not in wanted),
+            "updated": sum(1 for k, i in wanted.items() if k in current and to_domain_institution(current[k]) != i)}
+
+
 def sync_institutions(session: Session, zone: Zone, institutions: tuple[model.Institution, ...],
                       today: dt.date) -> dict[str, int]:
     """Make the zone's active institutions equal to ``institutions``: new ones enter today (准入),
-    missing ones leave today (退出), changed attributes are updated in place."""
+    missing ones leave today (退出), changed attributes (how the point was located among them) are updated in
+    place. Called when the province approves a register draft, and by ``zonegeo import``."""
     current = {_identity(i.name, i.credit_code): i for i in active_institutions(session, zone)}
     wanted = {_identity(i.name, i.credit_code): i for i in institutions}
     counts = {"entered": 0, "left": 0, "updated": 0}
@@ -151,7 +164,7 @@ def _institution_values(inst: model.Institution) -> dict[str, Any]:
         "services": list(inst.services), "chain": [c.value for c in inst.chain],
         "kind_label": inst.kind_label, "chain_other": list(inst.chain_other),
         "location": to_db(shapely.Point(inst.lon, inst.lat)), "address": inst.address,
-        "building": inst.building, "floor": inst.floor,
+        "building": inst.building, "floor": inst.floor, "located_by": inst.located_by,
     }
 
 
@@ -162,10 +175,14 @@ def to_domain_institution(row: Institution) -> model.Institution:
         kind=model.InstitutionKind(row.kind), services=tuple(row.services),
         chain=tuple(model.ChainLink(c) for c in row.chain), address=row.address,
         building=row.building, floor=row.floor, kind_label=row.kind_label, chain_other=tuple(row.chain_other),
+        located_by=row.located_by,
     )
 
 
-def to_domain_plan(version: ZoneVersion, institutions: list[Institution]) -> model.ZonePlan:
+def to_domain_plan(version: ZoneVersion,
+                   institutions: Sequence[Institution | model.Institution]) -> model.ZonePlan:
+    """The version's layout with ``institutions``: stored rows (the zone's active institutions) or domain values
+    (a register draft's rows)."""
     return model.ZonePlan(
         boundary=from_db(version.boundary),
         core=from_db(version.core),
@@ -174,6 +191,61 @@ def to_domain_plan(version: ZoneVersion, institutions: list[Institution]) -> mod
                            floors_used=b.floors_used, declared_floor_area_m2=b.declared_floor_area_m2)
             for b in version.buildings
         ),
-        institutions=tuple(to_domain_institution(r) for r in institutions),
+        institutions=tuple(i if isinstance(i, model.Institution) else to_domain_institution(i)
+                           for i in institutions),
     )
 
+
+# ---- institution register drafts ---------------------------------------------------------------------------
+
+def add_register_draft(session: Session, zone: Zone, institutions: tuple[model.Institution, ...], *,
+                       version_number: int | None, source_files: list[dict], ingest_warnings: list[dict],
+                       uploaded_by: str) -> RegisterDraft:
+    """A new numbered register draft (the zone row is locked so concurrent uploads get distinct numbers)."""
+    lock_zone(session, zone)
+    last = session.scalar(select(func.max(RegisterDraft.number)).where(RegisterDraft.zone_id == zone.id)) or 0
+    rows = [register.to_row(i) for i in institutions]
+    draft = RegisterDraft(zone_id=zone.id, number=last + 1, state=register.INITIAL, version_number=version_number,
+                          rows=rows, source_files=source_files, ingest_warnings=ingest_warnings,
+                          content_sha256=register.rows_sha256(rows), uploaded_by=uploaded_by)
+    session.add(draft)
+    session.flush()
+    return draft
+
+
+def list_register_drafts(session: Session, zone: Zone) -> list[RegisterDraft]:
+    return list(session.scalars(select(RegisterDraft).where(RegisterDraft.zone_id == zone.id)
+                                .order_by(RegisterDraft.number)))
+
+
+def get_register_draft(session: Session, zone: Zone, number: int) -> RegisterDraft:
+    draft = session.scalar(select(RegisterDraft).where(RegisterDraft.zone_id == zone.id,
+                                                       RegisterDraft.number == number))
+    if draft is None:
+        raise NotFoundError("register_draft_not_found", f"集聚区“{zone.code}”没有机构名录草稿{number}",
+                            {"code": zone.code, "register_draft": number})
+    return draft
+
+
+def latest_register_draft(session: Session, zone: Zone, *, untied: bool = False) -> RegisterDraft | None:
+    """The newest register draft (``untied``: of those uploaded without a layout version)."""
+    stmt = select(RegisterDraft).where(RegisterDraft.zone_id == zone.id)
+    if untied:
+        stmt = stmt.where(RegisterDraft.version_number.is_(None))
+    return session.scalar(stmt.order_by(RegisterDraft.number.desc()).limit(1))
+
+
+def tied_register_draft(session: Session, zone: Zone, version_number: int) -> RegisterDraft | None:
+    """The register uploaded together with layout version ``version_number``, if any."""
+    return session.scalar(select(RegisterDraft).where(RegisterDraft.zone_id == zone.id,
+                                                      RegisterDraft.version_number == version_number)
+                          .order_by(RegisterDraft.number.desc()).limit(1))
+
+
+def approved_register_drafts(session: Session, zone: Zone) -> list[RegisterDraft]:
+    return list(session.scalars(select(RegisterDraft).where(RegisterDraft.zone_id == zone.id,
+                                                            RegisterDraft.state == register.APPROVED)))
+
+
+def register_institutions(draft: RegisterDraft) -> tuple[model.Institution, ...]:
+    return tuple(register.from_row(r) for r in draft.rows)

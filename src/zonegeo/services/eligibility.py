@@ -8,10 +8,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from zonegeo.db import repo
-from zonegeo.db.models import Institution, Zone
+from zonegeo.db.models import Institution, RegisterDraft, Zone, ZoneVersion
+from zonegeo.domain import register
 from zonegeo.domain.check import Report, Warning_, check_plan
 from zonegeo.domain.credit_code import normalize
 from zonegeo.domain.lifecycle import REVOKED_STATES
+from zonegeo.domain.model import Institution as DomainInstitution
 from zonegeo.domain.model import ZonePlan
 from zonegeo.domain.rules import RuleSet
 from zonegeo.errors import NotFoundError
@@ -45,7 +47,62 @@ def zone_report(*, session: Session, code: str, rules: RuleSet,
     info = zone_summary(zone) | {"version": version.number, "version_state": version.state,
                                  "effective_on": version.effective_on.isoformat()}
     warnings = [*_warnings(version.ingest_warnings), *claimed_elsewhere(session=session, zone=zone, plan=plan)]
-    return check_plan(plan, rules, inputs=version.source_files, warnings=warnings, zone=info)
+    return with_located(check_plan(plan, rules, inputs=version.source_files, warnings=warnings, zone=info), plan)
+
+
+# ---- the institutions a report counts ------------------------------------------------------------------------
+# The zone's report and the public map count the zone's approved (active) institutions only. A layout draft
+# uploaded with an institutions file counts that register draft's rows while both are under way; a register
+# draft uploaded on its own is checked against the approved layout (or, before any approval, the newest).
+
+def institutions_for_version(session: Session, zone: Zone,
+                             version: ZoneVersion) -> list[Institution] | tuple[DomainInstitution, ...]:
+    """What the report of layout ``version`` counts: the rows of the register draft uploaded with it while
+    both are under way (draft or submitted), else the zone's active institutions."""
+    if version.state in register.PENDING:
+        tied = repo.tied_register_draft(session, zone, version.number)
+        if tied is not None and tied.state in register.PENDING:
+            return repo.register_institutions(tied)
+    return repo.active_institutions(session, zone)
+
+
+def register_layout(session: Session, zone: Zone, draft: RegisterDraft) -> ZoneVersion | None:
+    """The layout a register draft is checked against: its own version, else the approved (or newest) one."""
+    if draft.version_number is not None:
+        return repo.get_version(session, zone, draft.version_number)
+    return repo.approved_version(session, zone) or repo.latest_version(session, zone)
+
+
+def register_report(*, session: Session, zone: Zone, draft: RegisterDraft | None, rules: RuleSet,
+                    layout: ZoneVersion | None = None) -> Report:
+    """The eligibility report of register ``draft`` (its rows) on its layout; with ``draft`` None, of the zone's
+    approved register (its active institutions) on ``layout``: the two a reviewer compares."""
+    layout = layout if layout is not None else register_layout(session, zone, draft) if draft is not None else None
+    if layout is None:
+        raise NotFoundError("zone_has_no_version", f"集聚区“{zone.code}”尚无空间布局版本", {"code": zone.code})
+    institutions = repo.register_institutions(draft) if draft is not None else repo.active_institutions(session, zone)
+    plan = repo.to_domain_plan(layout, institutions)
+    info = zone_summary(zone) | {"version": layout.number, "version_state": layout.state,
+                                 "effective_on": layout.effective_on.isoformat()}
+    if draft is not None:
+        info |= {"register_draft": draft.number, "register_state": draft.state}
+    raw = draft.ingest_warnings if draft is not None else []
+    warnings = [*_warnings(raw), *claimed_elsewhere(session=session, zone=zone, plan=plan)]
+    inputs = draft.source_files if draft is not None else layout.source_files
+    return with_located(check_plan(plan, rules, inputs=inputs, warnings=warnings, zone=info), plan)
+
+
+def with_located(report: Report, plan: ZonePlan) -> Report:
+    """The report's institution list says how each institution was located (按坐标, 按楼栋定位 …) and whether it
+    is inside: ``institutions.located``, one entry per institution in the plan's order (``index``)."""
+    outside = {o["index"] for o in report.institutions.get("outside", [])}
+    platforms = {p["index"]: p["inside"] for p in report.institutions.get("platforms", [])}
+    report.institutions["located"] = [
+        {"index": k, "name": i.name, "kind": i.kind.value, "kind_label": i.label, "building": i.building,
+         "floor": i.floor, "located_by": i.located_by, "located_label": register.located_label(i.located_by),
+         "inside": platforms.get(k, k not in outside)}
+        for k, i in enumerate(plan.institutions)]
+    return report
 
 
 def disclosed_report(*, session: Session, code: str, rules: RuleSet, policy: disclosure.Disclosure) -> dict[str, Any]:

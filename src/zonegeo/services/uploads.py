@@ -1,4 +1,5 @@
-"""Uploading boundary files to a zone: every file read and checked first, then one draft version written."""
+"""Uploading a zone's files: every file read and checked first, then drafts written for review (a layout draft
+version, an institution register draft, or both tied together); nothing approved changes."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from zonegeo.config import Settings
 from zonegeo.db import repo
 from zonegeo.db.models import User
+from zonegeo.domain import register
 from zonegeo.domain.check import Report, Warning_, check_plan
 from zonegeo.domain.model import ZonePlan
 from zonegeo.domain.rules import RuleSet
@@ -24,7 +26,7 @@ from zonegeo.ingest.budget import Budget, read_roles_bounded
 from zonegeo.ingest.plan import read_roles
 from zonegeo.ingest.role_files import ReadOptions
 from zonegeo.ingest.safety import Limits
-from zonegeo.services import audit
+from zonegeo.services import audit, eligibility
 
 
 @dataclass(frozen=True)
@@ -40,14 +42,25 @@ class UploadedFile:
 @dataclass(frozen=True)
 class UploadResult:
     code: str
-    version: int
-    state: str
+    version: int | None  # the layout draft made; None for an institutions-only upload (no layout version)
+    state: str  # the layout draft's state, or the register draft's for an institutions-only upload
     report: Report
-    institutions: dict[str, int] | None
-    created: bool = True  # False: the same files were uploaded before, and that draft is returned
+    institutions: dict[str, int] | None  # what approving the register draft would change (entered/left/updated)
+    created: bool = True  # False: the same files were uploaded before, and the drafts they made are returned
+    register_draft: int | None = None  # the institution register draft made (tied to ``version`` if both)
+    register_state: str | None = None
+
+    @property
+    def page(self) -> str:
+        """Where a browser is sent after the upload (Post/Redirect/Get): the layout draft's page, or the register
+        draft's for an institutions-only upload."""
+        if self.version is not None:
+            return f"/zones/{self.code}/upload?draft={self.version}"
+        return f"/zones/{self.code}/register-drafts/{self.register_draft}"
 
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "version": self.version, "state": self.state, "created": self.created,
+                "register_draft": self.register_draft, "register_state": self.register_state,
                 "institutions": self.institutions, "report": self.report.to_dict()}
 
 
@@ -63,15 +76,32 @@ def upload_key(files: list[UploadedFile], repair: bool) -> str:
     return h.hexdigest()
 
 
-def _draft_result(session: Session, zone: Any, version: Any, rules: RuleSet, *, created: bool,
-                  counts: dict[str, int] | None = None) -> UploadResult:
-    """The result of an upload as stored: the draft's layout with the zone's active institutions, checked."""
-    plan = repo.to_domain_plan(version, repo.active_institutions(session, zone))
-    warnings = [Warning_(w["code"], w["message"], w.get("detail", {})) for w in version.ingest_warnings]
-    report = check_plan(plan, rules, inputs=version.source_files, warnings=warnings,
-                        zone={"code": zone.code, "name": zone.name, "version": version.number,
-                              "version_state": version.state})
-    return UploadResult(zone.code, version.number, version.state, report, counts, created)
+def _warnings(raw: list[dict]) -> list[Warning_]:
+    return [Warning_(w["code"], w["message"], w.get("detail", {})) for w in raw]
+
+
+def _draft_result(session: Session, zone: Any, version: Any, rules: RuleSet, *, created: bool) -> UploadResult:
+    """The result of an upload as stored: the layout draft checked with the institutions it counts (the register
+    draft uploaded with it, else the zone's approved institutions)."""
+    tied = repo.tied_register_draft(session, zone, version.number)
+    plan = repo.to_domain_plan(version, eligibility.institutions_for_version(session, zone, version))
+    inputs = [*version.source_files, *(tied.source_files if tied is not None else [])]
+    warnings = _warnings([*version.ingest_warnings, *(tied.ingest_warnings if tied is not None else [])])
+    info = {"code": zone.code, "name": zone.name, "version": version.number, "version_state": version.state}
+    if tied is not None:
+        info |= {"register_draft": tied.number, "register_state": tied.state}
+    report = eligibility.with_located(check_plan(plan, rules, inputs=inputs, warnings=warnings, zone=info), plan)
+    counts = (repo.institution_changes(session, zone, repo.register_institutions(tied)) if tied is not None
+              else None)
+    return UploadResult(zone.code, version.number, version.state, report, counts, created,
+                        tied.number if tied is not None else None, tied.state if tied is not None else None)
+
+
+def _register_result(session: Session, zone: Any, draft: Any, rules: RuleSet, *, created: bool) -> UploadResult:
+    """The result of an institutions-only upload: the register draft checked on the approved (or newest) layout."""
+    report = eligibility.register_report(session=session, zone=zone, draft=draft, rules=rules)
+    counts = repo.institution_changes(session, zone, repo.register_institutions(draft))
+    return UploadResult(zone.code, None, draft.state, report, counts, created, draft.number, draft.state)
 
 
 def stored_upload(*, session: Session, code: str, number: int, rules: RuleSet) -> UploadResult:
@@ -80,24 +110,46 @@ def stored_upload(*, session: Session, code: str, number: int, rules: RuleSet) -
     return _draft_result(session, zone, repo.get_version(session, zone, number), rules, created=False)
 
 
+def stored_register_upload(*, session: Session, code: str, number: int, rules: RuleSet) -> UploadResult:
+    """An institutions-only upload's register draft shown again."""
+    zone = repo.get_zone(session, code)
+    return _register_result(session, zone, repo.get_register_draft(session, zone, number), rules, created=False)
+
+
+def _has_key(source_files: list[dict], key: str) -> bool:
+    return any(i.get("upload_key") == key for i in source_files)
+
+
 def upload_version(*, session: Session, code: str, files: list[UploadedFile], rules: RuleSet, uploaded_by: str,
                    repair: bool = False, limits: Limits | None = None, today: dt.date | None = None,
                    user: User | None = None, budget: Budget | None = None) -> UploadResult:
-    """A new draft version from the uploaded layers; roles not uploaded are carried over from the newest
-    version (so a boundary draft followed by a buildings upload keeps the new boundary). Institutions, which
-    belong to the zone rather than to a version, are synchronised."""
+    """Drafts from the uploaded files, for review; nothing approved changes.
+
+    Layout files (boundary, core, buildings) make a new layout draft version; roles not uploaded are carried over
+    from the newest version (so a boundary draft followed by a buildings upload keeps the new boundary). An
+    institutions file makes an institution register draft (the zone's institutions change only when it is
+    approved: ``services/register.py``), tied to the layout draft when uploaded with layout files. An
+    institutions-only upload makes no layout version."""
     if not files:
         raise InputError("no_files", "没有上传任何文件", {})
     zone = repo.get_zone(session, code)
     key = upload_key(files, repair)
+    layout_upload = any(f.role != "institutions" for f in files)
     newest = repo.latest_version(session, zone)
-    if newest is not None and newest.state == "draft" and any(i.get("upload_key") == key for i in newest.source_files):
-        # the same files again (a refreshed page, a double click, a retried request): the draft they made
-        return _draft_result(session, zone, newest, rules, created=False)
-    current = newest  # carry over from the newest layout, a draft included
+    # the same files again (a refreshed page, a double click, a retried request): the drafts they made
+    if layout_upload:
+        if newest is not None and newest.state == "draft" and _has_key(newest.source_files, key):
+            return _draft_result(session, zone, newest, rules, created=False)
+    else:
+        made = repo.latest_register_draft(session, zone, untied=True)
+        if made is not None and made.state == register.INITIAL and _has_key(made.source_files, key):
+            return _register_result(session, zone, made, rules, created=False)
+    # a layout upload carries over from the newest layout, a draft included; an institutions-only upload is
+    # placed and checked on the approved layout (before any approval, the newest)
+    current = newest if layout_upload else (repo.approved_version(session, zone) or newest)
     base = repo.to_domain_plan(current, []) if current is not None else None
     # institutions without coordinates are placed at their 楼栋: the buildings of this upload (plan.read_roles
-    # passes them) or else of the newest layout
+    # passes them) or else of the layout above
     layout = {"buildings": tuple(base.buildings), "boundary": base.boundary} if base is not None else {}
     try:
         items = [(f.role, f.path, ReadOptions(crs=f.crs, layer=f.layer, repair=repair, name=f.name,
@@ -109,33 +161,49 @@ def upload_version(*, session: Session, code: str, files: list[UploadedFile], ru
     except InputError as exc:  # one code for the API, with every finding in the detail
         findings = exc.detail.get("findings") or [exc.to_dict()]
         raise InputError("upload_invalid", f"上传的文件未通过检查：{exc.message}", {"findings": findings}) from exc
-    if "boundary" in reads:
-        boundary = reads["boundary"].value
-    elif base is not None:
-        boundary = base.boundary
-    else:
+    if base is None and "boundary" not in reads:
         raise InputError("missing_boundary", "该集聚区还没有四至范围，首次上传必须包含四至范围（boundary）文件",
                          {"code": code})
-    plan = ZonePlan(
-        boundary=boundary,
-        core=reads["core"].value if "core" in reads else (base.core if base else None),
-        buildings=tuple(reads["buildings"].value) if "buildings" in reads else (base.buildings if base else ()),
-    )
-    inputs = [r.input | {"upload_key": key} for r in reads.values()]
-    if current is not None:
-        inputs += [dict(i, carried_from_version=current.number) for i in current.source_files
-                   if i.get("role") not in reads and i.get("role") != "institutions"]
-    warnings = [w for r in reads.values() for w in r.warnings]
     today = today or dt.date.today()
-    version = repo.add_version(session, zone, plan, state="draft", source_files=inputs, ingest_warnings=warnings,
-                               uploaded_by=uploaded_by, effective_on=today)
-    counts = None
+    layout_reads = {role: r for role, r in reads.items() if role != "institutions"}
+    version = None
+    if layout_reads:
+        if "boundary" in reads:
+            boundary = reads["boundary"].value
+        else:
+            assert base is not None  # checked above
+            boundary = base.boundary
+        plan = ZonePlan(
+            boundary=boundary,
+            core=reads["core"].value if "core" in reads else (base.core if base else None),
+            buildings=tuple(reads["buildings"].value) if "buildings" in reads else (base.buildings if base else ()),
+        )
+        inputs = [r.input | {"upload_key": key} for r in layout_reads.values()]
+        if current is not None:
+            inputs += [dict(i, carried_from_version=current.number) for i in current.source_files
+                       if i.get("role") not in reads and i.get("role") != "institutions"]
+        warnings = [w for r in layout_reads.values() for w in r.warnings]
+        version = repo.add_version(session, zone, plan, state="draft", source_files=inputs, ingest_warnings=warnings,
+                                   uploaded_by=uploaded_by, effective_on=today)
+        audit.record(session, user, "upload_version", f"zone/{code}/version/{version.number}", actor=uploaded_by,
+                     after={"files": [{"role": i["role"], "file": i["file"], "sha256": i.get("sha256")}
+                                      for i in inputs]})
+    draft = None
     if "institutions" in reads:
-        counts = repo.sync_institutions(session, zone, tuple(reads["institutions"].value), today)
-    audit.record(session, user, "upload_version", f"zone/{code}/version/{version.number}", actor=uploaded_by,
-                 after={"files": [{"role": i["role"], "file": i["file"], "sha256": i.get("sha256")} for i in inputs],
-                        "institutions": counts})
-    return _draft_result(session, zone, version, rules, created=True, counts=counts)
+        read = reads["institutions"]
+        institutions = tuple(read.value)
+        draft = repo.add_register_draft(session, zone, institutions,
+                                        version_number=version.number if version is not None else None,
+                                        source_files=[read.input | {"upload_key": key}],
+                                        ingest_warnings=list(read.warnings), uploaded_by=uploaded_by)
+        audit.record(session, user, "upload_register", f"zone/{code}/register/{draft.number}", actor=uploaded_by,
+                     after={"file": read.input.get("file"), "sha256": read.input.get("sha256"),
+                            "institutions": len(institutions), "version": draft.version_number,
+                            "changes": repo.institution_changes(session, zone, institutions)})
+    if version is not None:
+        return _draft_result(session, zone, version, rules, created=True)
+    assert draft is not None  # an upload of institutions only
+    return _register_result(session, zone, draft, rules, created=True)
 
 
 UPLOAD_PREFIX = "zonegeo-upload-"  # the temporary folder of one upload (its files, and what the parse unpacks)

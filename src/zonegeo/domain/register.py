@@ -1,0 +1,118 @@
+"""An institution register draft's life as a pure state machine, reviewed like a layout version:
+draft → submitted → approved → superseded; submitted → returned (the province sends it back with a comment);
+draft or returned → withdrawn (the applicant takes it back). Only an approved register changes the zone's
+institutions; approving one supersedes the register approved before. No database, no HTTP.
+
+Also the register's rows: each institution as a JSON object (every field of ``model.Institution``)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from zonegeo.domain.model import ChainLink, Institution, InstitutionKind
+from zonegeo.errors import ConflictError, InputError
+
+STATES = {"draft": "草稿", "submitted": "已提交", "approved": "已批准", "superseded": "已被替代",
+          "withdrawn": "已撤回", "returned": "已退回"}
+INITIAL = "draft"
+SUBMITTED = "submitted"
+APPROVED = "approved"
+SUPERSEDED = "superseded"
+WITHDRAWN = "withdrawn"
+RETURNED = "returned"
+# States of a register still under way: its rows are what its layout version's report counts.
+PENDING = (INITIAL, SUBMITTED)
+
+# Who may take each step: the applicant's side (any writer of the zone) or the province.
+APPLICANT_ACTIONS = ("submit", "withdraw")
+PROVINCE_ACTIONS = ("approve", "return")
+
+# How an institution's point was obtained (institution.located_by); '' for rows stored before it was recorded.
+LOCATED_BY = {"coordinates": "按坐标", "building": "按楼栋定位", "geocoder": "按地址解析", "map": "在地图上点选",
+              "": "未记录"}
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    label: str  # the Chinese verb: 不能{label}
+    sources: tuple[str, ...]
+    target: str
+
+
+TRANSITIONS = {t.action: t for t in (
+    Transition("submit", "提交", (INITIAL,), SUBMITTED),
+    Transition("approve", "批准", (SUBMITTED,), APPROVED),
+    Transition("return", "退回", (SUBMITTED,), RETURNED),
+    Transition("withdraw", "撤回", (INITIAL, RETURNED), WITHDRAWN),
+)}
+MAX_NOTE = 2000  # characters of a comment (退回意见)
+ACTION_LABELS = {a: t.label for a, t in TRANSITIONS.items()}
+
+
+def allowed_actions(state: str) -> list[str]:
+    return [a for a, t in TRANSITIONS.items() if state in t.sources]
+
+
+def step(state: str, action: str, *, number: int, note: str = "") -> Transition:
+    """The transition ``action`` from ``state``: an unknown action or a return without a comment is bad input; a
+    wrong state a conflict naming the state and what is allowed now."""
+    if action not in TRANSITIONS:
+        raise InputError("unknown_action", f"未知的操作“{action}”，应为：{'、'.join(TRANSITIONS)}",
+                         {"action": action, "allowed": list(TRANSITIONS)})
+    transition = TRANSITIONS[action]
+    if state not in transition.sources:
+        allowed = allowed_actions(state)
+        can = f"；当前可执行：{'、'.join(ACTION_LABELS[a] for a in allowed)}" if allowed else "；当前没有可执行的操作"
+        raise ConflictError("illegal_transition",
+                            f"机构名录草稿{number}当前状态为“{STATES.get(state, state)}”，不能{transition.label}{can}",
+                            {"state": state, "action": action, "allowed": allowed})
+    if len(note) > MAX_NOTE:
+        raise InputError("note_too_long", f"意见不能超过{MAX_NOTE}个字", {"length": len(note), "max": MAX_NOTE})
+    if action == "return" and not note.strip():
+        raise InputError("return_needs_comment", "退回机构名录草稿时必须填写退回意见", {"action": action})
+    return transition
+
+
+def check_untied(action: str, *, number: int, version_number: int | None, version_state: str | None) -> None:
+    """A register uploaded with a layout version is submitted and approved with that version while the version is
+    under way (draft or submitted); it cannot be submitted or approved on its own then."""
+    if version_number is None or action not in ("submit", "approve") or version_state not in PENDING:
+        return
+    verb = ACTION_LABELS[action]
+    raise ConflictError("register_tied_to_version",
+                        f"机构名录草稿{number}与空间布局版本{version_number}一同上传，随该版本一同{verb}，"
+                        f"请{verb}版本{version_number}",
+                        {"register_draft": number, "version": version_number, "version_state": version_state})
+
+
+# ---- rows ----------------------------------------------------------------------------------------------------
+
+def to_row(inst: Institution) -> dict[str, Any]:
+    """An institution as a JSON object: every field of ``Institution``."""
+    return {"name": inst.name, "credit_code": inst.credit_code, "kind": inst.kind.value,
+            "services": list(inst.services), "chain": [c.value for c in inst.chain], "kind_label": inst.kind_label,
+            "chain_other": list(inst.chain_other), "lon": inst.lon, "lat": inst.lat, "address": inst.address,
+            "building": inst.building, "floor": inst.floor, "located_by": inst.located_by}
+
+
+def from_row(row: dict[str, Any]) -> Institution:
+    return Institution(
+        name=row["name"], credit_code=row.get("credit_code", ""), lon=float(row["lon"]), lat=float(row["lat"]),
+        kind=InstitutionKind(row.get("kind", "institution")), services=tuple(row.get("services", ())),
+        chain=tuple(ChainLink(c) for c in row.get("chain", ())), kind_label=row.get("kind_label", ""),
+        chain_other=tuple(row.get("chain_other", ())), address=row.get("address", ""),
+        building=row.get("building", ""), floor=row.get("floor", ""), located_by=row.get("located_by", ""))
+
+
+def rows_sha256(rows: list[dict[str, Any]]) -> str:
+    """A fingerprint of the register's content (its rows in order)."""
+    text = json.dumps(rows, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def located_label(located_by: str) -> str:
+    return LOCATED_BY.get(located_by, located_by)

@@ -1,0 +1,147 @@
+"""Institution register drafts: reviewed like layout versions (submit → approve, or return with a comment, or
+withdraw). The zone's institutions (table ``institution``) change only when the province approves a register:
+then its rows are applied (准入/退出 dated today, how each point was located kept) and the register approved
+before is superseded, in the same transaction. A register uploaded with a layout version follows that version:
+submitted, approved or withdrawn with it (``follow_version``, called by ``changes.transition``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from zonegeo.db import repo
+from zonegeo.db.models import RegisterDraft, User, Zone, ZoneVersion
+from zonegeo.domain import register, versions
+from zonegeo.domain.rules import RuleSet
+from zonegeo.errors import PermissionDeniedError
+from zonegeo.services import audit, eligibility
+
+
+def draft_dict(draft: RegisterDraft, version_state: str | None = None) -> dict[str, Any]:
+    """A register draft as listed: its state, who uploaded and decided it, what may be done with it now."""
+    tied_pending = draft.version_number is not None and version_state in register.PENDING
+    allowed = [a for a in register.allowed_actions(draft.state)
+               if not (tied_pending and a in ("submit", "approve"))]
+    return {
+        "number": draft.number, "state": draft.state, "state_label": register.STATES.get(draft.state, draft.state),
+        "version_number": draft.version_number, "version_state": version_state,
+        "version_state_label": versions.STATES.get(version_state, version_state) if version_state else None,
+        "institutions": len(draft.rows),
+        "content_sha256": draft.content_sha256, "uploaded_by": draft.uploaded_by, "decided_by": draft.decided_by,
+        "decided_at": draft.decided_at.isoformat() if draft.decided_at else None, "note": draft.note,
+        "created_at": draft.created_at.isoformat() if draft.created_at else None,
+        "files": [{"file": f.get("file"), "sha256": f.get("sha256")} for f in draft.source_files],
+        "allowed_actions": allowed,
+    }
+
+
+def _version_state(session: Session, zone: Zone, draft: RegisterDraft) -> str | None:
+    if draft.version_number is None:
+        return None
+    return repo.get_version(session, zone, draft.version_number).state
+
+
+def list_drafts(*, session: Session, zone: Zone) -> list[dict[str, Any]]:
+    states = {v.number: v.state for v in repo.list_versions(session, zone)}
+    return [draft_dict(d, states.get(d.version_number) if d.version_number is not None else None)
+            for d in repo.list_register_drafts(session, zone)]
+
+
+def detail(*, session: Session, zone: Zone, number: int, rules: RuleSet) -> dict[str, Any]:
+    """One register draft with its rows (how each was located, inside or not), its eligibility report and that of
+    the approved register on the same layout, and what approving it would change."""
+    draft = repo.get_register_draft(session, zone, number)
+    layout = eligibility.register_layout(session, zone, draft)
+    report = eligibility.register_report(session=session, zone=zone, draft=draft, rules=rules, layout=layout)
+    approved = (eligibility.register_report(session=session, zone=zone, draft=None, rules=rules, layout=layout)
+                if layout is not None else None)
+    located = report.institutions.get("located", [])
+    rows = [r | {"located_label": register.located_label(r.get("located_by", "")),
+                 "kind_label": loc["kind_label"], "inside": loc["inside"]}
+            for r, loc in zip(draft.rows, located, strict=True)]
+    return {
+        "code": zone.code, "zone_name": zone.name,
+        **draft_dict(draft, _version_state(session, zone, draft)),
+        "layout_version": layout.number if layout is not None else None,
+        "rows": rows, "report": report.to_dict(),
+        "approved_report": approved.to_dict() if approved is not None else None,
+        "changes": repo.institution_changes(session, zone, repo.register_institutions(draft)),
+        "warnings": draft.ingest_warnings,
+    }
+
+
+def _apply(session: Session, zone: Zone, draft: RegisterDraft, today: dt.date) -> tuple[dict[str, int], list[int]]:
+    """Approval: the rows become the zone's institutions; the register approved before is superseded."""
+    superseded: list[int] = []
+    for old in repo.approved_register_drafts(session, zone):
+        if old.id != draft.id:
+            old.state = register.SUPERSEDED
+            superseded.append(old.number)
+    counts = repo.sync_institutions(session, zone, repo.register_institutions(draft), today)
+    return counts, superseded
+
+
+def _step(session: Session, zone: Zone, draft: RegisterDraft, action: str, *, user: User | None, by: str,
+          note: str, today: dt.date, with_version: int | None = None) -> dict[str, Any]:
+    source = draft.state
+    transition = register.step(source, action, number=draft.number, note=note)
+    counts: dict[str, int] | None = None
+    superseded: list[int] = []
+    if transition.target == register.APPROVED:
+        counts, superseded = _apply(session, zone, draft, today)
+    draft.state = transition.target
+    if action in register.PROVINCE_ACTIONS:
+        draft.decided_by = user.username if user is not None else (by or "cli")
+        draft.decided_at = dt.datetime.now(dt.UTC)
+        draft.note = note.strip()
+    elif note.strip():
+        draft.note = note.strip()
+    session.flush()
+    after: dict[str, Any] = {"state": transition.target, "institutions": counts, "superseded": superseded}
+    if note.strip():
+        after["note"] = note.strip()
+    if with_version is not None:
+        after["with_version"] = with_version
+    audit.record(session, user, f"register_{action}", f"zone/{zone.code}/register/{draft.number}", actor=by or None,
+                 before={"state": source}, after=after)
+    return {"code": zone.code, "register_draft": draft.number, "state": draft.state,
+            "state_label": register.STATES[draft.state], "decided_by": draft.decided_by, "note": draft.note,
+            "institutions": counts, "superseded": superseded}
+
+
+def transition(*, session: Session, code: str, number: int, action: str, user: User | None, note: str = "",
+               by: str = "", today: dt.date | None = None) -> dict[str, Any]:
+    """Submit (applicant), approve (province: the rows become the zone's institutions), return (province, with a
+    comment) or withdraw (applicant) register draft ``number``. A register uploaded with a layout version that is
+    still under way is submitted and approved with that version, not on its own."""
+    if user is not None and action in register.PROVINCE_ACTIONS and user.role != "province":
+        raise PermissionDeniedError("role_forbidden", f"只有省知识产权局可以{register.ACTION_LABELS[action]}机构名录",
+                                    {"role": user.role, "action": action})
+    zone = repo.get_zone(session, code)
+    repo.lock_zone(session, zone)
+    draft = repo.get_register_draft(session, zone, number)
+    if action in register.TRANSITIONS:
+        register.check_untied(action, number=number, version_number=draft.version_number,
+                              version_state=_version_state(session, zone, draft))
+    return _step(session, zone, draft, action, user=user, by=by, note=note, today=today or dt.date.today())
+
+
+# What a register uploaded with a layout version does when that version moves.
+FOLLOWS = {"submit": (register.INITIAL,), "approve": (register.SUBMITTED,), "withdraw": (register.INITIAL,
+                                                                                           register.RETURNED)}
+
+
+def follow_version(*, session: Session, zone: Zone, version: ZoneVersion, action: str, user: User | None = None,
+                   by: str = "", today: dt.date | None = None) -> dict[str, Any] | None:
+    """The hook ``changes.transition`` calls after layout ``version`` took ``action``: the register uploaded with
+    it is submitted with it, approved with it (if it was submitted: its rows become the zone's institutions in
+    the same transaction) or withdrawn with it. A register returned or withdrawn on its own stays so."""
+    if action not in FOLLOWS or (action == "approve" and version.state != versions.APPROVED):
+        return None
+    draft = repo.tied_register_draft(session, zone, version.number)
+    if draft is None or draft.state not in FOLLOWS[action]:
+        return None
+    return _step(session, zone, draft, action, user=user, by=by, note="", today=today or dt.date.today(),
+                 with_version=version.number)
