@@ -143,15 +143,42 @@ def test_a_failing_count_never_breaks_the_page(settings, tokens, monkeypatch):
 
 
 def test_a_database_error_in_the_count_is_undone_and_the_request_goes_on(settings, tokens, monkeypatch):
-    """A failed statement inside the header's savepoint leaves the request's transaction usable: the page that
-    wrote something (ending sessions) still commits it."""
+    """A failed statement inside the header's savepoint leaves the request's transaction usable: a form that writes
+    (the province ends an applicant's sessions) still commits, and its page is answered without the count."""
     from sqlalchemy import text
+
+    from tests.test_sessions import form_token, log_in
 
     def failing(request, session, user):
         session.execute(text("SELECT 1/0"))
 
-    monkeypatch.setattr(header_module, "todo_count", failing)
-    with TestClient(create_app(settings), headers=bearer(tokens, "province")) as c:
-        page = c.get("/sessions", headers={"accept": "text/html"})
-        assert page.status_code == 200 and "登录会话" in page.text and 'id="todo-count"' not in page.text
-        assert c.get("/api/users/province-bureau/sessions").status_code == 200
+    app = create_app(settings)
+    with TestClient(app) as applicant, TestClient(app) as province:
+        assert log_in(applicant, "demo-applicant").status_code == 303
+        assert log_in(province, "province-bureau").status_code == 303
+        assert applicant.get("/worklist", headers={"accept": "text/html"}, follow_redirects=False).status_code == 200
+        csrf = form_token(province.get("/sessions").text)
+        monkeypatch.setattr(header_module, "todo_count", failing)
+        page = province.post("/sessions/end", data={"username": "demo-applicant", "csrf": csrf})
+        assert page.status_code == 200 and "已结束用户 demo-applicant 的" in page.text
+        assert 'id="todo-count"' not in page.text and 'id="logout"' in page.text
+        ended = applicant.get("/worklist", headers={"accept": "text/html"}, follow_redirects=False)
+        assert ended.status_code == 303 and ended.headers["location"].startswith("/login")
+
+
+def test_an_error_page_names_the_logged_in_user_and_a_stale_cookie_the_public(settings, tokens):
+    from tests.test_sessions import log_in
+
+    with TestClient(create_app(settings)) as c:
+        assert log_in(c, "nanjing-bureau").status_code == 303
+        page = c.get("/zones/NO-SUCH-ZONE", headers={"accept": "text/html"})
+        assert page.status_code == 404 and "南京市知识产权局" in page.text and 'id="logout"' in page.text
+        assert 'id="todo-count"' in page.text and 'href="/changes"' in page.text
+        form = c.get("/").text
+        cookie = c.cookies.get("zonegeo_session")
+        assert c.post("/logout", data={"csrf": form.split('name="csrf" value="')[1].split('"')[0]},
+                      follow_redirects=False).status_code == 303
+        c.cookies.clear()
+        c.cookies.set("zonegeo_session", cookie)  # the cookie of the ended session, replayed
+        page = c.get("/zones/NO-SUCH-ZONE", headers={"accept": "text/html"})
+        assert page.status_code == 404 and 'id="logout"' not in page.text and 'href="/login"' in page.text

@@ -109,10 +109,11 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/docs", include_in_schema=False)
     def docs(user: Viewer) -> HTMLResponse:  # Swagger UI served by the app: works with no network
-        return get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} · 接口文档",
+        page = get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} · 接口文档",
                                    swagger_js_url="/static/swagger-ui/swagger-ui-bundle.js",
                                    swagger_css_url="/static/swagger-ui/swagger-ui.css",
                                    swagger_favicon_url="/static/swagger-ui/favicon-32x32.png")
+        return HTMLResponse(bytes(page.body).replace(b"<html>", b'<html lang="zh-CN">', 1))  # the page's language
 
     @app.get("/healthz", tags=["运维"], summary="健康检查（含数据库连接）")
     def healthz(session: SessionDep, user: Viewer) -> dict[str, str]:

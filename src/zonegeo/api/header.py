@@ -8,10 +8,12 @@ import logging
 from typing import Any
 
 from fastapi import Request
+from jinja2 import Undefined
 from sqlalchemy.orm import Session, object_session
 
 from zonegeo.domain.lifecycle import ROLES
 from zonegeo.services import access, lifecycle
+from zonegeo.services import sessions as web_sessions
 from zonegeo.services.auth import User
 from zonegeo.services.disclosure import ORGANISATIONS
 
@@ -56,20 +58,23 @@ def _guarded(session: Session, what: str, fn: Any) -> Any:
     try:
         with session.begin_nested():
             return fn()
-    except Exception:  # noqa: BLE001 - the header must never break the page it heads
+    except Exception:  # the header must never break the page it heads
         log.warning("page header: %s not available", what, exc_info=True)
         return None
 
 
 def header(request: Request, user: Any) -> dict[str, Any] | None:
-    """The header's data for ``user`` (the page's logged-in user), or None for the public."""
+    """The header's data for ``user`` (the page's logged-in user), or None for the public. A page rendered without
+    a user at all (the error pages) looks its caller up from the session cookie."""
+    if isinstance(user, Undefined):
+        return _from_cookie(request)
     if not isinstance(user, User):
         return None
     try:
         session = object_session(user)
         role = user.role
         name = user.display_name or user.username
-    except Exception:  # noqa: BLE001 - a detached or expired user object: shown as logged out is wrong, so say little
+    except Exception:  # a detached or expired user object: the public header, not an error
         log.warning("page header: user not readable", exc_info=True)
         return None
     nav = [{"href": href, "label": label, "id": ident, "current": request.url.path == href}
@@ -88,3 +93,18 @@ def public_nav(request: Request) -> list[dict[str, Any]]:
     """The header's links for the public (no login)."""
     return [{"href": href, "label": label, "id": ident, "current": request.url.path == href}
             for href, label, ident, roles in NAV if roles is None]
+
+
+def _from_cookie(request: Request) -> dict[str, Any] | None:
+    """The header of a page that was given no user (an error page): the session cookie's user, read in a short
+    transaction of its own (the request's own has ended with the error)."""
+    token = request.session.get("sid") if "session" in request.scope else None
+    if not token:
+        return None
+    try:
+        with request.app.state.uow() as session:
+            user = web_sessions.user_for(session, token)
+            return header(request, user) if user is not None else None
+    except Exception:  # the header must never break the page it heads
+        log.warning("page header: the session's user not available", exc_info=True)
+        return None
