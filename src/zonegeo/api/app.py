@@ -27,7 +27,7 @@ from zonegeo.api.header import header, public_nav
 from zonegeo.api.input_guard import InputGuardMiddleware
 from zonegeo.api.public_cache import PublicCacheMiddleware
 from zonegeo.api.request_id import RequestIdMiddleware
-from zonegeo.api.routes import auth, changes, lifecycle, pages, uploads, versions, zone_desk, zones
+from zonegeo.api.routes import apply, auth, changes, lifecycle, pages, uploads, versions, zone_desk, zones
 from zonegeo.api.routes import register as register_routes
 from zonegeo.api.security_headers import SecurityHeadersMiddleware
 from zonegeo.config import Settings
@@ -99,6 +99,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(versions.router)
     app.include_router(changes.router)
     app.include_router(lifecycle.router)
+    app.include_router(apply.router)  # /apply, /zones/{code}/materials, /templates/…
     app.include_router(auth.router)
     app.include_router(auth.api)
     app.include_router(pages.router)

@@ -95,12 +95,22 @@ def documented(model: type[BaseModel], status_code: int = 200) -> dict[int | str
 
 
 # Zones (创建申报)
+class FourSides(BaseModel):
+    """四至 as the 申报表 words it (each at most 200 characters; all four are required when the object is given)."""
+
+    east: str = Field("", description="东至…")
+    south: str = Field("", description="南至…")
+    west: str = Field("", description="西至…")
+    north: str = Field("", description="北至…")
+
+
 class ZoneCreate(BaseModel):
     code: ZoneCode
     name: str
     city: str
     builder: str
     operator: str = ""
+    four_sides: FourSides | None = None
 
 
 class ZoneCreated(BaseModel):

@@ -49,6 +49,10 @@ def _outer_vertices(geom: BaseGeometry) -> list[tuple[float, float]]:
     return list(seen)
 
 
+# per direction: (axis, sign) of the value maximised, then (axis, sign) of the tie-break; axis 0 = lon, 1 = lat
+_KEYS = {"east": (0, 1, 1, -1), "south": (1, -1, 0, -1), "west": (0, -1, 1, 1), "north": (1, 1, 0, 1)}
+
+
 def extremes(geom: BaseGeometry | None, tolerance: float = TIE_TOLERANCE_DEG) -> dict[str, Extreme] | None:
     """{"east": Extreme, "south": …, "west": …, "north": …} of a (multi)polygon in lon/lat; None when empty."""
     if geom is None or geom.is_empty:
@@ -56,14 +60,11 @@ def extremes(geom: BaseGeometry | None, tolerance: float = TIE_TOLERANCE_DEG) ->
     points = _outer_vertices(geom)
     if not points:
         return None
-    # (value to maximise, tie-break to maximise) per direction, both over (lon, lat)
-    keys = {"east": (lambda p: p[0], lambda p: -p[1]), "south": (lambda p: -p[1], lambda p: -p[0]),
-            "west": (lambda p: -p[0], lambda p: p[1]), "north": (lambda p: p[1], lambda p: p[0])}
     out = {}
-    for direction, (value, tie_break) in keys.items():
-        best = max(value(p) for p in points)
-        tied = [p for p in points if best - value(p) <= tolerance]
-        lon, lat = max(tied, key=tie_break)
+    for direction, (axis, sign, tie_axis, tie_sign) in _KEYS.items():
+        best = max(sign * p[axis] for p in points)
+        tied = [p for p in points if best - sign * p[axis] <= tolerance]
+        lon, lat = max(tied, key=lambda p: tie_sign * p[tie_axis])
         out[direction] = Extreme(lon, lat, len(tied))
     return out
 
@@ -73,8 +74,8 @@ MAX_WORDS = 200  # characters of one side's words
 
 def check_words(words: dict[str, object] | None, *, required: bool = True) -> dict[str, str]:
     """The 四至 words as stored: {"east", "south", "west", "north"}, each stripped and starting with its direction,
-    none empty, none over ``MAX_WORDS`` characters as typed. ``words`` None (or all four empty) is {} unless ``required``. Every bad side is
-    named in one error."""
+    none empty, none over ``MAX_WORDS`` characters as typed. ``words`` None (or all four empty) is {} unless
+    ``required``. Every bad side is named in one error."""
     words = words or {}
     unknown = sorted(set(words) - set(DIRECTIONS))
     if unknown:

@@ -5,20 +5,24 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from zonegeo.db import repo
 from zonegeo.db.models import Attachment, LifecycleEvent, User, Zone, ZoneMember
 from zonegeo.domain import lifecycle
+from zonegeo.domain.four_sides import check_words
 from zonegeo.domain.model import JIANGSU_CITIES
 from zonegeo.domain.rules import RuleSet
 from zonegeo.domain.workdays import WorkCalendar
 from zonegeo.errors import ConflictError, InputError, PermissionDeniedError
 from zonegeo.services import access, audit, reviews
 from zonegeo.services.changes import list_changes
+
+ZONE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")  # the database's ck_zone_code and String(64)
 
 
 def _dates(zone: Zone) -> dict[str, dt.date]:
@@ -43,20 +47,33 @@ def _history(session: Session, zone: Zone) -> list[dict[str, Any]]:
 
 
 def create_application(*, session: Session, user: User, code: str, name: str, city: str, builder: str,
-                       operator: str = "") -> Zone:
-    """A new zone in draft, owned by the applicant who creates it (or by nobody, when a bureau does)."""
+                       operator: str = "", four_sides: dict[str, Any] | None = None,
+                       require_four_sides: bool = False) -> Zone:
+    """A new zone in draft, owned by the applicant who creates it (or by nobody, when a bureau does), with the
+    四至 as the 申报表 words it ({"east", "south", "west", "north"}; all four, or none unless required)."""
+    code, name, builder, operator = code.strip(), name.strip(), builder.strip(), operator.strip()
+    missing = [label for label, value in (("集聚区编号", code), ("名称", name), ("建设主体", builder)) if not value]
+    if missing:
+        raise InputError("missing_field", "请填写" + "、".join(missing), {"missing": missing})
+    if not ZONE_CODE.match(code):
+        raise InputError("bad_zone_code", "集聚区编号只能由字母、数字、连字符和下划线组成，以字母或数字开头，最长64个字符",
+                         {"code": code})
     if city not in JIANGSU_CITIES:
         raise InputError("unknown_city", f"“{city}”不是江苏省的设区市", {"city": city, "allowed": list(JIANGSU_CITIES)})
+    words = check_words(four_sides, required=require_four_sides)
     if user.role == "city" and city != user.city:
         raise PermissionDeniedError("other_city", "设区市知识产权局只能为本市创建集聚区", {"city": city})
-    if session.scalar(select(Zone).where(Zone.code == code)) is not None:
-        raise ConflictError("zone_exists", f"集聚区编号“{code}”已存在", {"code": code})
-    zone = Zone(code=code, name=name, city=city, builder=builder, operator=operator, status="draft", dates={})
+    taken = session.scalar(select(Zone.code).where(func.lower(Zone.code) == code.lower()))
+    if taken is not None:  # NJ-01 and nj-01 would be two zones nobody can tell apart
+        raise ConflictError("zone_exists", f"集聚区编号“{taken}”已存在", {"code": code, "existing": taken})
+    zone = Zone(code=code, name=name, city=city, builder=builder, operator=operator, status="draft", dates={},
+                four_sides=words)
     session.add(zone)
     session.flush()
     if user.role == "applicant":
         session.add(ZoneMember(zone_id=zone.id, user_id=user.id, relation="applicant"))
-    audit.record(session, user, "zone_created", f"zone/{code}", after={"name": name, "city": city, "builder": builder})
+    audit.record(session, user, "zone_created", f"zone/{code}",
+                 after={"name": name, "city": city, "builder": builder, "operator": operator, "four_sides": words})
     return zone
 
 
@@ -67,6 +84,7 @@ def add_attachment(*, session: Session, user: User, code: str, kind: str, filena
         raise InputError("unknown_material", f"材料类型“{kind}”不正确，应为：{'、'.join(lifecycle.MATERIALS)}", {"kind": kind})
     if kind == "recommendation_letter" and user.role == "applicant":
         raise PermissionDeniedError("city_material", "推荐函由设区市知识产权局上传", {"kind": kind})
+    filename = re.split(r"[\\/]", filename)[-1].strip()[:200] or "file"  # C:\fakepath\申报表.pdf → 申报表.pdf
     if not content:
         raise InputError("empty_file", f"文件为空：{filename}", {"file": filename})
     if len(content) > max_bytes:

@@ -45,8 +45,10 @@ ReviewReader = Annotated[Any, Depends(require(*access.REVIEW_READ_ROLES))]
 @router.post("/api/zones", status_code=201, response_class=ORJSONResponse,
              responses=documented(ZoneCreated, 201), summary="创建申报（草稿）")
 def create_application(body: ZoneCreate, session: SessionDep, user: Writer) -> Response:
+    sides = body.four_sides.model_dump() if body.four_sides is not None else None
     zone = lifecycle.create_application(session=session, user=user, code=body.code, name=body.name, city=body.city,
-                                        builder=body.builder, operator=body.operator)
+                                        builder=body.builder, operator=body.operator, four_sides=sides,
+                                        require_four_sides=sides is not None)
     return ORJSONResponse({"code": zone.code, "state": zone.status}, status_code=201)
 
 
