@@ -187,6 +187,10 @@ def test_layout_and_institutions_make_a_tied_pair_approved_together(client, appl
     assert (again.status_code, again.json()["version"], again.json()["register_draft"]) == (200, 2, 1)
     assert stored(engine, zone_code)[2] == [(1, "draft", 2)]
     assert counted(client, zone_code) == start  # the zone's report: the approved layout, approved institutions
+    # the draft's map shows the draft's institutions, the approved layout's map the approved ones
+    eleventh = LINES[11].split(",")[0]
+    assert eleventh not in client.get(f"/zones/{zone_code}/versions/2/map").text
+    assert eleventh in client.get(f"/zones/{zone_code}/versions/1/map").text
     # tied: decided with its version, not on its own
     r = act(applicant, zone_code, 1, "submit")
     assert r.status_code == 409 and r.json()["code"] == "register_tied_to_version" and "版本2" in r.json()["message"]

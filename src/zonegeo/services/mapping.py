@@ -13,7 +13,7 @@ from zonegeo.domain.rules import RuleSet
 from zonegeo.errors import NotFoundError
 from zonegeo.ingest.plan import PlanRead
 from zonegeo.maps.render import render, to_html
-from zonegeo.services import disclosure
+from zonegeo.services import disclosure, eligibility
 
 
 def zone_map_html(*, session: Session, code: str, rules: RuleSet, tiles: str, self_contained: bool = False,
@@ -32,7 +32,9 @@ def zone_map_html(*, session: Session, code: str, rules: RuleSet, tiles: str, se
                                 {"code": code, "version": version_number})
     if version is None:
         raise NotFoundError("zone_has_no_version", f"集聚区“{code}”尚无空间布局版本", {"code": code})
-    plan = repo.to_domain_plan(version, repo.active_institutions(session, zone))
+    # a draft version's map shows the register draft uploaded with it, as its report counts it
+    plan = repo.to_domain_plan(version, eligibility.institutions_for_version(session, zone, version)
+                               if version_number is not None else repo.active_institutions(session, zone))
     report = check_plan(plan, rules)
     state = versions.STATES[version.state]
     subtitle = f"{zone.city} · 空间布局版本{version.number}（{state}，{version.effective_on:%Y年%m月%d日}起）"

@@ -138,6 +138,8 @@ def import_zone(*, session: Session, folder: Path, uploaded_by: str = "cli", tod
         if rules is not None and calendar is not None:
             event = changes.on_approved(session, zone, current, previous, rules, calendar)
     assert current is not None  # a zone with no approved layout always gets a new version above
+    # An import records what is in force (an administrative act of the province): its institutions apply directly.
+    # Uploads never do: they make a register draft, applied when approved (services/register.py).
     counts = repo.sync_institutions(session, zone, plan.institutions, today)
     audit.record(session, None, "import_zone", f"zone/{info.code}", actor=uploaded_by,
                  after={"version": current.number, "new_version": new_version, "institutions": counts,
