@@ -35,7 +35,7 @@ STOPPED_AT = {"submitted": "recommend", "recommended": "review", "under_review":
               "revocation_proposed": "operate"}
 # Worklist items that are a task with no deadline of the regulation (the worklist dates them today).
 NO_DEADLINE = ("审核申报材料并推荐",)
-STOPPED = {"rejected": ("reject", "未获批准"), "revoked": ("confirm_revocation", "已取消称号")}
+STOPPED = {"rejected": "未获批准", "revoked": "已取消称号"}
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ def _comments(history: list[dict[str, Any]], state: str) -> tuple[Comment, ...]:
             out.append(Comment("reject", "不予批准理由", _day(e["on"]), role, str(e.get("reason", "")), open=False))
         elif action in ("revoke", "confirm_revocation"):
             reason = e.get("reason")
-            text = REVOCATION_REASONS.get(int(reason), "") if str(reason).isdigit() else str(e.get("note", ""))
+            text = REVOCATION_REASONS.get(int(str(reason)), "") if str(reason).isdigit() else str(e.get("note", ""))
             out.append(Comment("revoke", "取消称号理由", _day(e["on"]), role, text or str(e.get("note", "")), open=False))
     return tuple(out)
 
@@ -156,7 +156,7 @@ def journey(state: str, history: list[dict[str, Any]], obligations: list[dict[st
     comments = _comments(history, state)
     deadlines = _deadlines(obligations, today, calendar)
     if state in STOPPED:
-        action, stopped = STOPPED[state]
+        stopped = STOPPED[state]
         deciding = [e for e in history if e.get("to") == state]
         left = str(deciding[-1].get("from", "")) if deciding else ""
         at = STOPPED_AT.get(left, "apply" if state == "rejected" else "operate")

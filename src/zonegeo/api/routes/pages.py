@@ -40,8 +40,9 @@ def zone_page(code: str, request: Request, session: SessionDep, rules: RulesDep,
             raise
         report = None
     zone = zones.get_zone(session=session, code=code, policy=policy)
-    events = [{**h, "on": dt.date.fromisoformat(h["on"])} for h in lifecycle.history(session=session, user=user,
-                                                                                      code=code)]
+    # the public sees where a zone stands, not the bureaus' comments
+    events = [] if user is None else [{**h, "on": dt.date.fromisoformat(h["on"])}
+                                      for h in lifecycle.history(session=session, user=user, code=code)]
     steps = journey.journey(found.status, events, lifecycle.obligations(found, today, events, calendar),
                             today=today, calendar=calendar)
     can_write = access.can_write(session, user, found)

@@ -99,5 +99,6 @@ def file_change_report(code: str, change_id: int, request: Request, session: Ses
     except ZonegeoError as exc:
         flash(request, "error", exc.message, anchor=anchor, code=exc.code)
         return _back(code, anchor)
-    flash(request, "ok", f"变更报告已登记（附件{len(given)}个）；省知识产权局和设区市知识产权局可在“变更事项”中查看", anchor=anchor)
+    flash(request, "ok", f"变更报告已登记（附件{len(given)}个）；省知识产权局和设区市知识产权局可在“变更事项”中查看",
+          anchor=anchor)
     return _back(code, anchor)
