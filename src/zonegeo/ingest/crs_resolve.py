@@ -71,6 +71,18 @@ def crs_label(crs: CRS | None) -> str:
     return f"EPSG:{epsg}" if epsg else crs.name
 
 
+def is_lonlat(label: str | None) -> bool:
+    """Whether a layer read under ``label`` (a read's ``crs`` record: ``EPSG:4490`` …) was in longitude/latitude,
+    where only the applicant knows whether the numbers came from a map with an offset (GCJ-02, BD-09)."""
+    match = _EPSG_TEXT.match(str(label or "").strip())
+    if not match:
+        return False
+    try:
+        return bool(CRS.from_epsg(int(match.group(1))).is_geographic)
+    except CRSError:
+        return False
+
+
 def _with_datum_warning(choice: CrsChoice, file: str) -> CrsChoice:
     name = choice.crs.name if choice.crs else ""
     if any(k in name.lower() for k in ("xian", "beijing", "1980", "1954")):

@@ -6,15 +6,22 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
+import shapely
+import shapely.geometry
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from zonegeo.api.csrf import check_csrf, csrf_token
 from zonegeo.api.deps import RulesDep, SessionDep, SettingsDep, Writer
-from zonegeo.api.multipart import save_uploads
+from zonegeo.api.multipart import FormRow, save_form_rows, save_uploads
 from zonegeo.api.schemas import ORJSONResponse, UploadResultPublic, documented
+from zonegeo.db import repo
+from zonegeo.domain import offset_hint
 from zonegeo.errors import InputError
-from zonegeo.services import access, uploads, zones
+from zonegeo.ingest import crs_resolve
+from zonegeo.ingest.budget import read_roles_bounded
+from zonegeo.ingest.role_files import ReadOptions
+from zonegeo.services import access, changes, eligibility, uploads, zones
 from zonegeo.services.auth import User
 
 router = APIRouter(tags=["上传"])
@@ -62,16 +69,99 @@ def upload_files(code: str, session: SessionDep, rules: RulesDep, settings: Sett
 
 UPLOAD_ROLES = (("boundary", "四至范围"), ("core", "核心区"), ("buildings", "建筑（含层数）"),
                 ("institutions", "服务机构和平台"))
-# One file input and one coordinate-source choice per role, named by the role: a row left empty is dropped
-# with its own role and choice, and never shifts another row's.
-FormFile = Annotated[UploadFile | str | None, File()]
+ROLE_NAMES = {"boundary": "四至范围", "core": "核心区", "buildings": "建筑", "institutions": "机构"}
+ENCODING_CHOICES = [("", "自动识别"), ("UTF-8", "UTF-8"), ("GBK", "GBK（GB18030）")]
+# What a lon/lat file's coordinates may be: the page asks rather than assume (README, "Coordinate sources").
+LONLAT_CHOICES = [("EPSG:4490", "WGS84/CGCS2000（GPS、测量、天地图）"), ("gcj02", "高德/腾讯地图 GCJ-02"),
+                  ("bd09", "百度地图 BD-09")]
+# One row per role, its inputs named by the role: a row left empty is dropped with its own role and choices,
+# and never shifts another row's. A row takes several files (the loose parts of one Shapefile).
+FormFiles = Annotated[list[UploadFile | str] | None, File()]
 FormText = Annotated[str, Form()]
 
 
 def _upload_context(request: Request, zone: Any, user: User, choices: dict[str, str] | None = None,
-                    repair: bool = False) -> dict[str, Any]:
-    return {"zone": zone, "crs_choices": CRS_CHOICES, "roles": UPLOAD_ROLES, "result": None, "error": None,
-            "csrf": csrf_token(request), "user": user, "choices": choices or {}, "repair": repair}
+                    repair: bool = False, encodings: dict[str, str] | None = None) -> dict[str, Any]:
+    return {"zone": zone, "crs_choices": CRS_CHOICES, "roles": UPLOAD_ROLES, "role_names": ROLE_NAMES,
+            "encoding_choices": ENCODING_CHOICES, "lonlat_choices": LONLAT_CHOICES, "result": None, "error": None,
+            "csrf": csrf_token(request), "user": user, "choices": choices or {}, "encodings": encodings or {},
+            "repair": repair, "asked": {}, "outline": None, "located": [], "hint": None, "diff": None}
+
+
+def _mapping(geom: Any, **props: Any) -> dict[str, Any]:
+    return {"type": "Feature", "properties": props, "geometry": shapely.geometry.mapping(geom)}
+
+
+def _outline(reads: dict[str, Any]) -> dict[str, Any]:
+    """The layers as read (lon/lat taken as they are) for the small map that asks for the coordinate source."""
+    features = []
+    for role, read in reads.items():
+        if role in ("boundary", "core"):
+            features.append(_mapping(read.value, role=role, name=ROLE_NAMES[role]))
+        elif role == "buildings":
+            features += [_mapping(b.footprint, role=role, name=b.name) for b in list(read.value)[:2000]]
+        elif role == "institutions":
+            features += [_mapping(shapely.Point(i.lon, i.lat), role=role, name=i.name) for i in list(read.value)[:2000]
+                         if i.located_by == "coordinates"]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _lonlat_question(saved: list[uploads.UploadedFile], folder: Path, limits: Any, budget: Any,
+                     repair: bool) -> tuple[dict[str, str], dict[str, Any]] | None:
+    """On the web page nothing in lon/lat is stored under an assumed source: the files whose 坐标来源 is 自动
+    are read first, and those that turn out to be lon/lat make the page ask. ({role: file}, outline) or None.
+    A file that cannot be read is left to the upload itself, which reports every finding."""
+    auto = {f.role for f in saved if not f.crs}
+    if not auto:
+        return None
+    wanted = auto | ({"buildings"} if "institutions" in auto else set())  # institutions may be placed at 楼栋
+    items = [(f.role, f.path, ReadOptions(crs=f.crs, name=f.name, limits=limits, encoding=f.encoding, repair=repair))
+             for f in saved if f.role in wanted]
+    try:
+        reads = read_roles_bounded(items, budget, folder)
+    except InputError:
+        return None
+    asked = {f.role: f.name for f in saved if f.role in auto and f.role in reads
+             and crs_resolve.is_lonlat(reads[f.role].input.get("crs"))}
+    return (asked, _outline(reads)) if asked else None
+
+
+def _located(session: Any, code: str, error: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The findings that carry a lon/lat position, for the small maps of the error card, and the zone's newest
+    outline drawn around them (None before the first layout)."""
+    findings = error.get("detail", {}).get("findings") or [error.get("detail", {}) | {"code": error.get("code"),
+                                                                                       "message": error.get("message")}]
+    located = []
+    for k, f in enumerate(findings):
+        point = f.get("coordinate")
+        if (isinstance(point, list) and len(point) == 2 and all(isinstance(v, int | float) for v in point)
+                and -180 <= point[0] <= 180 and -90 <= point[1] <= 90):
+            located.append({"index": k, "point": point, "file": f.get("file"), "role": f.get("role")})
+    if not located:
+        return [], None
+    zone = repo.get_zone(session, code)
+    newest = repo.latest_version(session, zone)
+    if newest is None:
+        return located, None
+    plan = repo.to_domain_plan(newest, [])
+    return located, {"type": "FeatureCollection", "features": [
+        _mapping(plan.boundary, role="boundary", name=f"现有四至范围（版本{newest.number}）")]}
+
+
+def _preview(session: Any, code: str, number: int, rules: Any) -> tuple[Any, dict[str, Any] | None]:
+    """For a draft's page: the GCJ-02 hint, and the comparison with the approved version (None if none)."""
+    zone = repo.get_zone(session, code)
+    version = repo.get_version(session, zone, number)
+    plan = repo.to_domain_plan(version, eligibility.institutions_for_version(session, zone, version))
+    hint = offset_hint.gcj02_hint(plan.boundary, [(i.lon, i.lat) for i in plan.institutions
+                                                  if i.located_by == "coordinates"],
+                                  [b.footprint for b in plan.buildings])
+    approved = repo.approved_version(session, zone)
+    diff = None
+    if approved is not None and approved.number != number:
+        diff = {"from": approved.number, "to": number,
+                "metrics": changes.version_diff(session, zone, approved.number, number, rules).to_dict()}
+    return hint, diff
 
 
 @router.get("/zones/{code}/upload", response_class=HTMLResponse, include_in_schema=False)
@@ -79,31 +169,58 @@ def upload_page(code: str, request: Request, session: SessionDep, rules: RulesDe
                 draft: int | None = None) -> HTMLResponse:
     access.writable_zone(session, user, code)
     zone = zones.get_zone(session=session, code=code)
-    context = _upload_context(request, zone, user)
+    # ?crs_institutions=gcj02 (the GCJ-02 hint's button): the form with that row's choice made
+    known = {value for value, _ in CRS_CHOICES}
+    presets = {role: request.query_params.get(f"crs_{role}", "") for role, _ in UPLOAD_ROLES}
+    context = _upload_context(request, zone, user, {r: v for r, v in presets.items() if v in known})
     if draft is not None:  # where a successful upload sends the browser (Post/Redirect/Get)
         context["result"] = uploads.stored_upload(session=session, code=code, number=draft, rules=rules)
+        context["hint"], context["diff"] = _preview(session, code, draft, rules)
     return request.app.state.templates.TemplateResponse(request, "upload.html", context)
 
 
 @router.post("/zones/{code}/upload", response_class=HTMLResponse, include_in_schema=False)
 def upload_form(code: str, request: Request, session: SessionDep, rules: RulesDep, settings: SettingsDep,
-                user: Writer, csrf: FormText = "", file_boundary: FormFile = None, file_core: FormFile = None,
-                file_buildings: FormFile = None, file_institutions: FormFile = None, crs_boundary: FormText = "",
+                user: Writer, csrf: FormText = "", file_boundary: FormFiles = None, file_core: FormFiles = None,
+                file_buildings: FormFiles = None, file_institutions: FormFiles = None, crs_boundary: FormText = "",
                 crs_core: FormText = "", crs_buildings: FormText = "", crs_institutions: FormText = "",
-                repair: Annotated[bool, Form()] = False) -> Response:
+                enc_boundary: FormText = "", enc_core: FormText = "", enc_buildings: FormText = "",
+                enc_institutions: FormText = "", repair: Annotated[bool, Form()] = False) -> Response:
     check_csrf(request, csrf)
     access.writable_zone(session, user, code)
     zone = zones.get_zone(session=session, code=code)
-    given = {"boundary": (file_boundary, crs_boundary), "core": (file_core, crs_core),
-             "buildings": (file_buildings, crs_buildings), "institutions": (file_institutions, crs_institutions)}
-    # (FastAPI hands over Starlette's UploadFile, of which fastapi.UploadFile is a subclass: test for a filename.)
-    rows = [(role, f, c) for role, (f, c) in given.items() if getattr(f, "filename", None)]
-    context = _upload_context(request, zone, user, {role: c for role, (_, c) in given.items()}, repair)
+    given = {"boundary": (file_boundary, crs_boundary, enc_boundary), "core": (file_core, crs_core, enc_core),
+             "buildings": (file_buildings, crs_buildings, enc_buildings),
+             "institutions": (file_institutions, crs_institutions, enc_institutions)}
+    # (FastAPI hands over Starlette's UploadFile, of which fastapi.UploadFile is a subclass: test for a filename;
+    # an empty file input arrives as an empty string or a file without a name.)
+    rows = [FormRow(role, [f for f in (fs or []) if getattr(f, "filename", None)], c.strip(), e.strip())
+            for role, (fs, c, e) in given.items()]
+    context = _upload_context(request, zone, user, {role: c for role, (_, c, _) in given.items()}, repair,
+                              {role: e for role, (_, _, e) in given.items()})
+    limits, budget = uploads.limits_from(settings)
+    uploads.sweep_upload_folders(settings.upload_temp_max_age_s)
     try:
-        result = _process(session, rules, settings, code, [f for _, f, _ in rows], [r for r, _, _ in rows],
-                          [c for _, _, c in rows], [], repair, user)
+        with tempfile.TemporaryDirectory(prefix=uploads.UPLOAD_PREFIX) as tmp:
+            saved = save_form_rows([r for r in rows if r.files], Path(tmp), limits.max_file_bytes)
+            question = _lonlat_question(saved, Path(tmp), limits, budget, repair)
+            if question is not None:  # nothing stored: the page asks which map the lon/lat came from
+                asked, context["outline"] = question
+                context["asked"] = asked
+                raise InputError("crs_source_needed", "请选择经纬度坐标的来源：" + "、".join(
+                    f"{ROLE_NAMES[r]}文件“{name}”" for r, name in asked.items()) + "的坐标是经纬度，无法判断取自哪种地图",
+                    {"findings": [{"code": "crs_source_needed", "file": name, "role": r,
+                                   "message": f"{name}的坐标是经纬度：请在“{ROLE_NAMES[r]}”一行的“坐标来源”中选择"
+                                              "WGS84/CGCS2000、高德/腾讯（GCJ-02）或百度（BD-09）；高德、腾讯、百度地图上"
+                                              "取的坐标有数百米偏移"} for r, name in asked.items()]})
+            result = uploads.upload_version(session=session, code=code, files=saved, rules=rules,
+                                            uploaded_by=user.username, repair=repair, limits=limits, user=user,
+                                            budget=budget)
     except InputError as exc:  # raised before anything is written; the form keeps every choice
         context["error"] = exc.to_dict()
+        if exc.code != "crs_source_needed":
+            context["located"], context["outline"] = _located(session, code, context["error"])
         return request.app.state.templates.TemplateResponse(request, "upload.html", context, status_code=422)
     # Post/Redirect/Get: a refresh of the page shows the draft again and never uploads a second time
-    return RedirectResponse(f"/zones/{code}/upload?draft={result.version}", status_code=303)
+    # (an institutions-only upload makes a register draft, shown on its own page)
+    return RedirectResponse(result.page, status_code=303)
