@@ -286,6 +286,8 @@ def test_templates_download_with_their_chinese_names(anon, slug, name, media):
     assert disposition.startswith("attachment;") and f'filename="{slug}"' in disposition
     assert unquote(re.search(r"filename\*=UTF-8''(\S+)", disposition).group(1)) == name
     assert zipfile.is_zipfile(io.BytesIO(r.content))
+    again = anon.get(f"/templates/{slug}")  # answered again (perhaps from the public cache): the same file and name
+    assert again.content == r.content and again.headers["content-disposition"] == disposition
 
 
 def test_the_demo_zip_holds_the_demo_folder_with_utf8_names(anon):

@@ -130,6 +130,18 @@ def test_for_zone_of_a_new_application_has_words_but_no_drawing(session):
     assert four_sides.for_zone(session, zone) is None
 
 
+def test_public_pages_see_the_approved_layout_only(session, demo_zone):
+    zone = repo.get_zone(session, demo_zone)
+    approved = repo.approved_version(session, zone)
+    assert four_sides.for_zone(session, zone, approved_only=True)["version"] == approved.number
+    approved.state = "superseded"  # no layout in force: a draft is not shown to the public
+    session.flush()
+    zone.four_sides = {"east": "东至甲", "south": "南至乙", "west": "西至丙", "north": "北至丁"}
+    got = four_sides.for_zone(session, zone, approved_only=True)
+    assert got["extremes"] is None and got["words"]["east"] == "东至甲"
+    assert four_sides.for_zone(session, zone)["version"] is not None
+
+
 def _render(context: dict) -> str:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True)
     return env.get_template("_four_sides.html").render(**context)

@@ -88,7 +88,8 @@ def add_attachment(*, session: Session, user: User, code: str, kind: str, filena
     if not content:
         raise InputError("empty_file", f"文件为空：{filename}", {"file": filename})
     if len(content) > max_bytes:
-        raise InputError("file_too_large", f"{filename}：超过上限{max_bytes // 1048576} MB", {"file": filename})
+        raise InputError("file_too_large", f"{filename}：超过上限{max_bytes // 1048576} MB，请压缩或拆分后分别上传",
+                         {"file": filename, "max_bytes": max_bytes})
     digest = hashlib.sha256(content).hexdigest()
     row = Attachment(zone_id=zone.id, kind=kind, filename=filename, sha256=digest, size=len(content), content=content,
                      uploaded_by=user.username)
