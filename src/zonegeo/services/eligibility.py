@@ -26,7 +26,7 @@ def _warnings(raw: list[dict]) -> list[Warning_]:
 
 
 def check_read(read: PlanRead, *, rules: RuleSet) -> Report:
-    return check_plan(read.plan, rules, inputs=read.inputs, warnings=_warnings(read.warnings))
+    return with_located(check_plan(read.plan, rules, inputs=read.inputs, warnings=_warnings(read.warnings)), read.plan)
 
 
 def zone_summary(zone) -> dict:
