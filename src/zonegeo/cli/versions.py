@@ -86,7 +86,7 @@ def changes(
 @app.command()
 @handles_errors
 def version(
-    action: Annotated[str, typer.Argument(help="submit（提交）或 approve（批准）")],
+    action: Annotated[str, typer.Argument(help="submit（提交）、approve（批准）或 withdraw（撤回草稿）")],
     code: str,
     number: int,
     effective_on: Annotated[str | None, typer.Option("--effective-on", help="批准时：新布局生效日期")] = None,
@@ -98,6 +98,6 @@ def version(
     with _session() as session:
         result = transition(session=session, code=code, number=number, action=action, by=by, rules=_rules(),
                             calendar=_calendar(), effective_on=_date(effective_on, "--effective-on"))
-    out.print(f"版本{number}已{'提交' if action == 'submit' else '批准'}")
+    out.print(f"版本{number}已{ {'submit': '提交', 'withdraw': '撤回'}.get(action, '批准') }")
     if result["change_event"]:
         out.print(f"[yellow]空间布局有实质变化，已登记变更事项，应于{result['change_event']['report_due']}前报告[/yellow]")
