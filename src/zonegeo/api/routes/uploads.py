@@ -126,6 +126,15 @@ def _lonlat_question(saved: list[uploads.UploadedFile], folder: Path, limits: An
     return (asked, _outline(reads)) if asked else None
 
 
+def _with_roles(error: dict[str, Any], roles: dict[str, str]) -> dict[str, Any]:
+    """Each finding names its file's role (the row it was chosen in), for the error card."""
+    detail = error.get("detail") or {}
+    for f in [detail, *(detail.get("findings") or [])]:
+        if isinstance(f, dict) and not f.get("role") and roles.get(f.get("file", "")):
+            f["role"] = roles[f["file"]]
+    return error
+
+
 def _located(session: Any, code: str, error: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """The findings that carry a lon/lat position, for the small maps of the error card, and the zone's newest
     outline drawn around them (None before the first layout)."""
@@ -200,6 +209,7 @@ def upload_form(code: str, request: Request, session: SessionDep, rules: RulesDe
                               {role: e for role, (_, _, e) in given.items()})
     limits, budget = uploads.limits_from(settings)
     uploads.sweep_upload_folders(settings.upload_temp_max_age_s)
+    saved: list[uploads.UploadedFile] = []
     try:
         with tempfile.TemporaryDirectory(prefix=uploads.UPLOAD_PREFIX) as tmp:
             saved = save_form_rows([r for r in rows if r.files], Path(tmp), limits.max_file_bytes)
@@ -217,7 +227,7 @@ def upload_form(code: str, request: Request, session: SessionDep, rules: RulesDe
                                             uploaded_by=user.username, repair=repair, limits=limits, user=user,
                                             budget=budget)
     except InputError as exc:  # raised before anything is written; the form keeps every choice
-        context["error"] = exc.to_dict()
+        context["error"] = _with_roles(exc.to_dict(), {f.name: f.role for f in saved})
         if exc.code != "crs_source_needed":
             context["located"], context["outline"] = _located(session, code, context["error"])
         return request.app.state.templates.TemplateResponse(request, "upload.html", context, status_code=422)

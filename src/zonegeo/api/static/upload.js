@@ -69,7 +69,7 @@
       var layers = [];
       var outline = el.getAttribute("data-outline");
       if (outline) {
-        var gj = L.geoJSON(JSON.parse(outline), {
+        layers.push(L.geoJSON(JSON.parse(outline), {
           style: function (f) {
             var role = f.properties && f.properties.role;
             return { color: role === "boundary" ? "#555" : role === "core" ? "#1565c0" : "#8c1c13", weight: 2,
@@ -81,14 +81,13 @@
           onEachFeature: function (f, layer) {
             if (f.properties && f.properties.name) layer.bindTooltip(String(f.properties.name));
           }
-        }).addTo(map);
-        layers.push(gj);
+        }));
       }
       var point = el.getAttribute("data-point");
       if (point) {
         var p = JSON.parse(point);
         var marker = L.circleMarker([p[1], p[0]], { radius: 8, color: "#c62828", weight: 3, fillColor: "#ff5252",
-                                                      fillOpacity: 0.9 }).addTo(map);
+                                                      fillOpacity: 0.9 });
         marker.bindTooltip("问题位置");
         layers.push(L.featureGroup([marker]));
       }
@@ -97,9 +96,10 @@
         var b = l.getBounds();
         if (b.isValid()) bounds = bounds ? bounds.extend(b) : L.latLngBounds(b.getSouthWest(), b.getNorthEast());
       });
-      if (bounds) map.fitBounds(bounds.pad(0.2), { maxZoom: 18 });
+      // the view first (a layer added to a map without one cannot be drawn), then the layers
+      if (bounds) map.fitBounds(bounds.pad(0.2), { maxZoom: 18, animate: false });
       else map.setView([32.06, 118.79], 8);
-      if (point && !outline) map.setZoom(17);
+      layers.forEach(function (l) { l.addTo(map); });
       map.zoomControl.getContainer().querySelectorAll("a").forEach(function (a) {
         a.title = a.classList.contains("leaflet-control-zoom-in") ? "放大" : "缩小";
         a.setAttribute("aria-label", a.title);
