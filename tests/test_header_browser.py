@@ -137,6 +137,7 @@ def test_a_failing_count_never_breaks_the_page(settings, tokens, monkeypatch):
         before = c.get("/", headers={"accept": "text/html"})
         assert before.status_code == 200 and 'id="todo-count"' in before.text
         monkeypatch.setattr(header_module.lifecycle, "worklist", broken)
+        c.app.state.header_cache.clear()  # the count is kept between pages: computed afresh now
         page = c.get("/", headers={"accept": "text/html"})
         assert page.status_code == 200 and "集聚区列表" in page.text
         assert 'id="todo-count"' not in page.text and 'id="logout"' in page.text and "江苏省知识产权局" in page.text
@@ -182,3 +183,24 @@ def test_an_error_page_names_the_logged_in_user_and_a_stale_cookie_the_public(se
         c.cookies.set("zonegeo_session", cookie)  # the cookie of the ended session, replayed
         page = c.get("/zones/NO-SUCH-ZONE", headers={"accept": "text/html"})
         assert page.status_code == 404 and 'id="logout"' not in page.text and 'href="/login"' in page.text
+
+
+def test_the_count_follows_a_write_at_once(settings, tokens, engine, tmp_path):
+    """The count is kept between pages, but a write (here a change event, which the province must report) shows
+    in the very next page's header; the count is always the worklist's length."""
+    import datetime as dt
+
+    from tests.conftest import import_demo_copy
+
+    code = import_demo_copy(engine, tmp_path, "HDR")
+    with TestClient(create_app(settings), headers=bearer(tokens, "province")) as c:
+        def count() -> int:
+            page = c.get("/", headers={"accept": "text/html"}).text
+            return int(page.split('id="todo-count">')[1].split("<")[0])
+
+        before = count()
+        assert before == c.get("/api/worklist").json()["count"]
+        assert count() == before  # kept
+        body = {"kind": "operator", "occurred_on": dt.date.today().isoformat(), "description": "运营管理单位更换"}
+        assert c.post(f"/api/zones/{code}/changes", json=body).status_code == 201
+        assert count() == before + 1 == c.get("/api/worklist").json()["count"]

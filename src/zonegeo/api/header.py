@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from typing import Any
 
 from fastapi import Request
@@ -12,7 +13,7 @@ from jinja2 import Undefined
 from sqlalchemy.orm import Session, object_session
 
 from zonegeo.domain.lifecycle import ROLES
-from zonegeo.services import access, lifecycle
+from zonegeo.services import access, audit, lifecycle
 from zonegeo.services import sessions as web_sessions
 from zonegeo.services.auth import User
 from zonegeo.services.disclosure import ORGANISATIONS
@@ -41,6 +42,24 @@ def organisation(session: Session | None, user: User) -> str:
             return builders[0] + (f"等{len(builders)}家" if len(builders) > 1 else "")
         return user.display_name or user.username
     return ORGANISATIONS.get(user.role, ROLES.get(user.role, ""))
+
+
+CACHE_ENTRIES = 1000
+
+
+def _cached(request: Request, session: Session, user: User, compute: Any) -> Any:
+    """``compute()`` kept per user, day and state of the data (the newest audit entry: every write appends one),
+    so that a page costs one small query for its header; the worklist itself reads every visible zone's history.
+    Kept a minute at most: a write committed after a later one (their audit ids in the other order) is seen then."""
+    key = (user.id, user.role, user.city, dt.date.today(), audit.latest_id(session), int(time.monotonic() // 60))
+    cache: dict[tuple[Any, ...], Any] | None = getattr(request.app.state, "header_cache", None)
+    if cache is None:
+        cache = request.app.state.header_cache = {}
+    if key not in cache:
+        if len(cache) >= CACHE_ENTRIES:
+            cache.clear()
+        cache[key] = compute()
+    return cache[key]
 
 
 def todo_count(request: Request, session: Session, user: User) -> int:
@@ -82,10 +101,11 @@ def header(request: Request, user: Any) -> dict[str, Any] | None:
     info: dict[str, Any] = {"name": name, "role_label": ROLES.get(role, role), "nav": nav,
                             "organisation": ORGANISATIONS.get(role, ""), "todo": None}
     if session is not None:
-        info["organisation"] = _guarded(session, "organisation", lambda: organisation(session, user)) or name
-        info["todo"] = _guarded(session, "todo count", lambda: todo_count(request, session, user))
+        info |= _guarded(session, "organisation and todo count", lambda: _cached(request, session, user, lambda: {
+            "organisation": organisation(session, user), "todo": todo_count(request, session, user)})) or {}
     else:
-        info["organisation"] = organisation(None, user) or name
+        info["organisation"] = organisation(None, user)
+    info["organisation"] = info["organisation"] or name
     return info
 
 
