@@ -84,7 +84,9 @@ def test_an_amap_boundary_is_not_stored_until_its_source_is_chosen(browser, serv
     page.wait_for_selector("#outline-map[data-ready=true]")
     assert versions(engine, code) == before  # nothing stored under an assumed source
     assert "四至（高德地图）.geojson" in page.locator("#findings").inner_text()
-    assert page.locator("#outline-map path.leaflet-interactive").count() >= 1  # the outline drawn, no tiles
+    # the outline drawn as read (no tiles), beside the zone's present 四至 so that the offset is seen
+    assert page.locator("#outline-map path.leaflet-interactive").count() == 2
+    assert page.locator("#outline-map path[stroke-dasharray]").count() == 1
     assert page.locator("#row-boundary.asked").count() == 1
     assert page.input_value("#enc-boundary") == "UTF-8"  # every choice kept
     assert page.locator(".choose-crs[data-role=boundary]").count() == 3

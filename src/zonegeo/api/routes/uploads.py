@@ -148,13 +148,18 @@ def _located(session: Any, code: str, error: dict[str, Any]) -> tuple[list[dict[
             located.append({"index": k, "point": point, "file": f.get("file"), "role": f.get("role")})
     if not located:
         return [], None
+    current = _current_outline(session, code)
+    return located, ({"type": "FeatureCollection", "features": current} if current else None)
+
+
+def _current_outline(session: Any, code: str) -> list[dict[str, Any]]:
+    """The zone's newest 四至 (none before the first layout): drawn beside an upload so an offset is seen."""
     zone = repo.get_zone(session, code)
     newest = repo.latest_version(session, zone)
     if newest is None:
-        return located, None
-    plan = repo.to_domain_plan(newest, [])
-    return located, {"type": "FeatureCollection", "features": [
-        _mapping(plan.boundary, role="boundary", name=f"现有四至范围（版本{newest.number}）")]}
+        return []
+    return [_mapping(repo.to_domain_plan(newest, []).boundary, role="current",
+                     name=f"现有四至范围（版本{newest.number}）")]
 
 
 def _preview(session: Any, code: str, number: int, rules: Any) -> tuple[Any, dict[str, Any] | None]:
@@ -215,7 +220,9 @@ def upload_form(code: str, request: Request, session: SessionDep, rules: RulesDe
             saved = save_form_rows([r for r in rows if r.files], Path(tmp), limits.max_file_bytes)
             question = _lonlat_question(saved, Path(tmp), limits, budget, repair)
             if question is not None:  # nothing stored: the page asks which map the lon/lat came from
-                asked, context["outline"] = question
+                asked, outline = question
+                outline["features"] += _current_outline(session, code)
+                context["outline"] = outline
                 context["asked"] = asked
                 raise InputError("crs_source_needed", "请选择经纬度坐标的来源：" + "、".join(
                     f"{ROLE_NAMES[r]}文件“{name}”" for r, name in asked.items()) + "的坐标是经纬度，无法判断取自哪种地图",

@@ -72,8 +72,8 @@
         layers.push(L.geoJSON(JSON.parse(outline), {
           style: function (f) {
             var role = f.properties && f.properties.role;
-            return { color: role === "boundary" ? "#555" : role === "core" ? "#1565c0" : "#8c1c13", weight: 2,
-                     fillOpacity: 0.08 };
+            if (role === "current") return { color: "#666", weight: 2, dashArray: "6 4", fillOpacity: 0 };
+            return { color: role === "core" ? "#1565c0" : "#8c1c13", weight: 2, fillOpacity: 0.08 };
           },
           pointToLayer: function (f, latlng) {
             return L.circleMarker(latlng, { radius: 5, color: "#8c1c13", fillOpacity: 0.8 });
