@@ -99,8 +99,21 @@ var zg = (function () {
       if (title) { title.open = false; }
       if (legend) { legend.open = false; }
     }
-    /* The measure tool's results are never covered: on a phone a measurement folds the title panel away. */
-    map.on("measurestart", function () { if (title && isPhone()) { title.open = false; } });
+    /* The measure tool's results are never covered: on a phone, the title panel and the measure panel take turns
+       (opening one folds the other; while a measurement is going on the title stays folded). */
+    var measure = null;
+    (map._zgControls || []).forEach(function (c) { if (c.$interaction && c._collapse) { measure = c; } });
+    if (title && measure) {
+      var fold = function () { if (isPhone()) { title.open = false; } };
+      ["pointerdown", "focusin", "mouseenter"].forEach(function (name) {
+        measure.getContainer().addEventListener(name, fold, true);
+      });
+      map.on("measurestart", fold);
+      title.addEventListener("toggle", function () {
+        if (!title.open || !isPhone()) { return; }
+        if (measure._locked) { title.open = false; } else { measure._collapse(); }
+      });
+    }
     window.addEventListener("beforeprint", function () {
       if (title) { title.open = true; }
       if (legend) { legend.open = true; }
@@ -112,6 +125,13 @@ var zg = (function () {
 
 /* Leaflet's and the plugins' own words, in Chinese; the scale bar in metres only. Runs before any map is made. */
 if (window.L) {
+  (function () {  /* every control a map carries, for zg.chrome */
+    var addTo = L.Control.prototype.addTo;
+    L.Control.prototype.addTo = function (map) {
+      (map._zgControls = map._zgControls || []).push(this);
+      return addTo.apply(this, arguments);
+    };
+  })();
   L.Control.Zoom.prototype.options.zoomInTitle = "放大";
   L.Control.Zoom.prototype.options.zoomOutTitle = "缩小";
   L.Control.Scale.prototype.options.imperial = false;
