@@ -148,7 +148,7 @@ class FormRow:
     """One row of the upload page: a role, the files chosen or dropped in it, its 坐标来源 and encoding."""
 
     role: str
-    files: list[UploadFile]
+    files: list[Any]  # UploadFile (Starlette's or FastAPI's), or the empty string of an empty input
     crs: str = ""
     encoding: str = ""
 
@@ -168,7 +168,7 @@ def save_form_rows(rows: list[FormRow], folder: Path, max_bytes: int) -> list[Up
         raise InputError("no_files", "没有选择任何文件", {})
     saved = group_shapefile_parts(_save_all(files, roles, crs, [""] * len(files), encodings, folder, max_bytes),
                                   folder)
-    findings = []
+    findings: list[dict[str, Any]] = []
     for role in dict.fromkeys(f.role for f in saved):
         mine = [f.name for f in saved if f.role == role]
         if len(mine) > 1:
