@@ -218,7 +218,8 @@ def open_change(client, code: str, occurred: dt.date) -> int:
     return r.json()["id"]
 
 
-def test_an_open_change_shows_its_deadline_and_takes_a_report_with_attachments(province, client, engine, tmp_path):
+def test_an_open_change_shows_its_deadline_and_takes_a_report_with_attachments(province, client, engine, tmp_path,
+                                                                              settings):
     code = import_demo_copy(engine, tmp_path, "DESKR")
     today = dt.date.today()
     change = open_change(client, code, today - dt.timedelta(days=2))
@@ -259,9 +260,20 @@ def test_an_open_change_shows_its_deadline_and_takes_a_report_with_attachments(p
     mine = next(c for c in api if c["id"] == change)
     assert [a["filename"] for a in mine["attachments"]] == ["变更情况报告.pdf", "决议.jpg"]
     assert "report_attachments" not in mine["metrics"]
+    first = mine["attachments"][0]
+    got = province.get(f"/zones/{code}/attachments/{first['id']}")
+    assert got.status_code == 200 and got.content == b"%PDF-1.4 report"
+    assert got.headers["content-disposition"].startswith("attachment;") and "nosniff" in got.headers[
+        "x-content-type-options"]
+    assert f'/zones/{code}/attachments/{first["id"]}' in r.text
+    other = import_demo_copy(engine, tmp_path, "DESKR2")
+    assert province.get(f"/zones/{other}/attachments/{first['id']}").status_code == 404  # not that zone's
+    with TestClient(create_app(settings)) as public:
+        assert public.get(f"/zones/{code}/attachments/{first['id']}").status_code == 401
     page = province.get("/changes").text
     row = page[page.index(f'data-change="{change}"'):].split("</tr>")[0]
     assert "变更情况报告.pdf" in row and "决议.jpg" in row and "已按时报告" in row
+    assert f'href="/zones/{code}/attachments/{first["id"]}"' in row
     # a second report of the same change is refused
     r = province.post(f"/zones/{code}/changes/{change}/report", data={"csrf": province.csrf, "note": "再报"},
                       files=[("files", ("again.pdf", b"x"))])

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zonegeo.db import repo
-from zonegeo.db.models import ChangeEvent, User, Zone, ZoneVersion
+from zonegeo.db.models import Attachment, ChangeEvent, User, Zone, ZoneVersion
 from zonegeo.domain import versions
 from zonegeo.domain.check import measure_buildings
 from zonegeo.domain.diff import LayoutDiff, Tolerances, compare_plans
@@ -147,6 +147,15 @@ def file_report_with_attachments(*, session: Session, code: str, change_id: int,
         {k: a[k] for k in ("id", "filename", "sha256", "size")} for a in stored]}
     session.flush()
     return event
+
+
+def attachment(session: Session, zone: Zone, attachment_id: int) -> Attachment:
+    """One of the zone's attachments (a change report's or an application material), to download."""
+    row = session.get(Attachment, attachment_id)
+    if row is None or row.zone_id != zone.id:
+        raise NotFoundError("attachment_not_found", f"集聚区“{zone.code}”没有编号为{attachment_id}的附件",
+                            {"code": zone.code, "attachment": attachment_id})
+    return row
 
 
 def status(event: ChangeEvent, today: dt.date) -> str:

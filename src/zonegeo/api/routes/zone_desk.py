@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from zonegeo.api.csrf import check_csrf
-from zonegeo.api.deps import CalendarDep, RulesDep, SessionDep, SettingsDep, Writer
+from zonegeo.api.deps import CalendarDep, LoggedIn, RulesDep, SessionDep, SettingsDep, Writer
 from zonegeo.errors import ZonegeoError
 from zonegeo.services import access, changes
 
@@ -102,3 +103,14 @@ def file_change_report(code: str, change_id: int, request: Request, session: Ses
     flash(request, "ok", f"变更报告已登记（附件{len(given)}个）；省知识产权局和设区市知识产权局可在“变更事项”中查看",
           anchor=anchor)
     return _back(code, anchor)
+
+
+@router.get("/zones/{code}/attachments/{number}")
+def download_attachment(code: str, number: int, session: SessionDep, user: LoggedIn) -> Response:
+    """An attachment (a change report's, an application material) as it was uploaded, to those who may see the
+    zone; always a download, never shown inline. ``number`` is the attachment's id."""
+    row = changes.attachment(session, access.visible_zone(session, user, code), number)
+    name = quote(row.filename)
+    return Response(row.content, media_type="application/octet-stream",
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}",
+                             "X-Content-Type-Options": "nosniff"})
