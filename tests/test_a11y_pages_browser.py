@@ -25,8 +25,11 @@ PAGES = {
     "changes": ("/changes", "nanjing-bureau", 200),
     "zone": ("/zones/NJ-DEMO-01", "demo-applicant", 200),
     "review": ("/zones/NJ-DEMO-01/review", "expert-wang", 200),
+    "review-province": ("/zones/NJ-DEMO-01/review", "province-bureau", 200),
+    "worklist-province": ("/worklist", "province-bureau", 200),
     "error-404": ("/zones/NO-SUCH-ZONE", "province-bureau", 404),
     "error-404-public": ("/zones/NO-SUCH-ZONE", None, 404),
+    "error-403": ("/sessions", "demo-applicant", 403),
     "docs": ("/docs", None, 200),
 }
 # Pages whose templates other work is rewriting: a violation found there is recorded, not fixed here.
@@ -104,5 +107,50 @@ def test_the_api_docs_page_structure(browser, server, size):  # noqa: F811
         assert found["h1"] == 1 and found["main"] == 1, found
         assert {v["id"] for v in violations(tab.page)} <= {"nested-interactive", "color-contrast"}
         assert tab.errors == [] and tab.blocked == []
+    finally:
+        tab.close()
+
+
+def tall_enough(page, size: str, *selectors: str) -> None:
+    """On the phone every form control is a tap target at least 44 px tall."""
+    if size == "phone":
+        for selector in selectors:
+            assert page.locator(selector).bounding_box()["height"] >= 44, selector
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_review_form_and_a_refused_login_are_accessible(browser, server, engine, tmp_path, size):  # noqa: F811
+    """The pages with their forms and messages shown: the expert's review form (a zone under review) with a
+    recorded result, and the login page after a wrong password."""
+    from tests.test_lifecycle_edges_api import zone_in
+    from zonegeo.db.session import session_factory, transaction
+    from zonegeo.services import access
+
+    code = zone_in(engine, tmp_path, "under_review", {}, prefix=f"AXE{size[0].upper()}")
+    with transaction(session_factory(engine)) as session:
+        access.add_member(session=session, code=code, username="expert-wang", relation_="expert")
+    tab = Offline(browser, **SIZES[size])
+    page = tab.page
+    try:
+        page.goto(f"{server}/login", wait_until="load")
+        page.fill("#username", "expert-wang")
+        page.fill("#password", "wrong password!")
+        page.click("#login-submit")
+        page.wait_for_selector("#login-error")
+        assert not (v := violations(page)), describe(v)
+        tall_enough(page, size, "#username", "#password", "#login-submit")
+        assert all("status of 401" in e for e in tab.errors), tab.errors
+        tab.errors.clear()
+        login(page, server, "expert-wang")
+        page.goto(f"{server}/zones/{code}/review", wait_until="load")
+        page.select_option("#review-result", "needs_more")
+        page.fill("#review-note", "请补充场地租赁合同")
+        page.click("#review-submit")
+        page.wait_for_selector("#message")
+        assert page.locator("#review-form").count() == 1 and structure(page)["unlabelled"] == []
+        tall_enough(page, size, "#review-item", "#review-result", "#review-note", "#review-submit")
+        assert not (v := violations(page)), describe(v)
+        page.screenshot(path=str(ARTIFACTS / f"a11y-review-form-{size}.png"), full_page=True)
+        assert tab.errors == []
     finally:
         tab.close()
