@@ -207,6 +207,19 @@ def test_forms_need_the_csrf_token_and_a_writer(province, settings, engine, clie
         assert r.status_code in (401, 403) and states(engine, code)[draft] == "draft"
     other = province.post(f"/zones/{code}/versions/99/submit", data={"csrf": province.csrf})
     assert "没有版本99" in flash(other.text)
+    from zonegeo.services import access
+    with transaction(session_factory(engine)) as s:
+        access.add_member(session=s, code=code, username="expert-wang", relation_="expert")
+        s.execute(Zone.__table__.update().where(Zone.code == code).values(city="苏州市"))
+    for username, status in (("expert-wang", 403), ("nanjing-bureau", 404)):  # a reader; another city's bureau
+        c = web(settings, username)
+        try:
+            r = c.post(f"/zones/{code}/versions/{draft}/withdraw", data={"csrf": c.csrf, "confirm": "yes"},
+                       follow_redirects=False)
+        finally:
+            c.__exit__(None, None, None)
+        assert r.status_code == status, (username, r.status_code)
+    assert states(engine, code)[draft] == "draft"
 
 
 # ---- change reports ------------------------------------------------------------------------------------------
