@@ -129,7 +129,7 @@ def test_a_refused_commit_of_a_web_form_shows_the_error_page(settings, tokens, e
         boundary = (DEMO / "boundary.geojson").read_bytes()
         r = browser.post(f"/zones/{uow_zone}/upload", headers={"Accept": "text/html"},
                          files=[("file_boundary", ("boundary.geojson", boundary, "application/geo+json"))],
-                         data={"crs_boundary": "", "csrf": csrf})
+                         data={"crs_boundary": "EPSG:4490", "csrf": csrf})
     assert r.status_code == 409
     assert r.headers["content-type"].startswith("text/html")
     assert "未保存" in r.text and "已生成草稿" not in r.text
