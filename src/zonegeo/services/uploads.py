@@ -110,12 +110,6 @@ def stored_upload(*, session: Session, code: str, number: int, rules: RuleSet) -
     return _draft_result(session, zone, repo.get_version(session, zone, number), rules, created=False)
 
 
-def stored_register_upload(*, session: Session, code: str, number: int, rules: RuleSet) -> UploadResult:
-    """An institutions-only upload's register draft shown again."""
-    zone = repo.get_zone(session, code)
-    return _register_result(session, zone, repo.get_register_draft(session, zone, number), rules, created=False)
-
-
 def _has_key(source_files: list[dict], key: str) -> bool:
     return any(i.get("upload_key") == key for i in source_files)
 
