@@ -96,6 +96,8 @@ var zg = (function () {
     var container = map.getContainer(), controls = map._controlContainer;
     if (controls && controls.parentNode === container) { container.insertBefore(controls, container.firstChild); }
     if (isPhone()) {
+      /* No minimap on a phone: it would cover a third of the map (the CSS hides it too, should the page load wide). */
+      (map._zgControls || []).forEach(function (c) { if (c._miniMap && c._map) { map.removeControl(c); } });
       if (title) { title.open = false; }
       if (legend) { legend.open = false; }
     }
