@@ -157,8 +157,8 @@ def test_no_map_page_forbids_zooming(rules):
 
 def test_page_text_is_escaped():
     """A zone name is text in the <title>, the <h1> and the panel, never markup."""
-    from tests.factories import plan
     from tests.conftest import RULES_FILE
+    from tests.factories import plan
     from zonegeo.domain.check import check_plan
     from zonegeo.ingest.rules_file import load_rules
     from zonegeo.maps.render import render, to_html
