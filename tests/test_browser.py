@@ -186,6 +186,7 @@ def test_upload_page_shows_findings_then_a_draft_preview(browser, server, settin
     page.set_input_files("#file-boundary", str(bad))
     page.select_option("#crs-boundary", "EPSG:4549")
     page.set_input_files("#file-core", str(formats.write_kml(tmp_path / "核心区.kml")))
+    page.select_option("#crs-core", "EPSG:4490")  # lon/lat: the page asks for the source unless it is chosen
     page.click("#submit")
     page.wait_for_selector("#result")
     assert "草稿版本 2" in page.locator("#result").inner_text()

@@ -250,6 +250,8 @@ def test_the_draft_preview_compares_with_the_approved_version(browser, server, e
     assert math.isclose(after, expected["core"]["area_after_m2"], abs_tol=0.06)
     assert after > before * 1.4  # 1.2² of the area
     assert page.get_attribute("#diff-map", "src") == f"/zones/{code}/versions/1/diff/2/map"
+    page.frame_locator("#diff-map").locator(".leaflet-overlay-pane path").first.wait_for()  # drawn, offline
+    page.frame_locator("#draft-map").locator(".leaflet-overlay-pane path").first.wait_for()
     assert page.locator("#next-step a").get_attribute("href") == f"/zones/{code}"
     page.wait_for_load_state("load")
     assert not (v := violations(page)), describe(v)
