@@ -126,7 +126,7 @@ def test_axe_finds_nothing_serious_on_a_map_page(browser, server, map_pages, kin
 
 
 @pytest.mark.parametrize("size", SIZES)
-@pytest.mark.parametrize("kind", ["reviewer", "diff", "offline"])
+@pytest.mark.parametrize("kind", ["reviewer", "diff", "public", "offline"])
 def test_keyboard_reaches_the_controls_before_the_shapes(browser, server, map_pages, kind, size):  # noqa: F811
     tab = open_map_page(browser, server, map_pages[kind], **SIZES[size])
     order = [f for f in focus_order(tab.page, 12) if not f["map"]]  # the map itself (arrow keys pan it) comes first
@@ -136,6 +136,21 @@ def test_keyboard_reaches_the_controls_before_the_shapes(browser, server, map_pa
     assert all(f["control"] for f in order[:4]), order
     names = " ".join(f["name"] for f in controls)
     assert "放大" in names and "缩小" in names, names
+    if kind in ("reviewer", "offline"):  # then the platforms' markers, each named by what it is
+        later = [f["name"] for f in focus_order(tab.page, 30) if f["shape"]]
+        assert any(n.startswith("公共服务平台：") for n in later), later
+    tab.close()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_public_index_page(browser, server, map_pages, size):  # noqa: F811
+    tab = Offline(browser, **SIZES[size])
+    page = tab.page
+    page.goto(map_pages["province"].replace("province.html", "index.html"), wait_until="load")
+    page.frame_locator("iframe").locator(".leaflet-control-zoom-in").wait_for()
+    assert page.evaluate("document.documentElement.lang") == "zh-CN"
+    assert page.locator("h1").count() == 1 and page.locator("main").count() == 1
+    assert not (found := violations(page)), describe(found)
     tab.close()
 
 

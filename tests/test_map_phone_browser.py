@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from tests.axe import describe, violations
 from tests.conftest import ARTIFACTS
 from tests.test_browser import browser, server  # noqa: F401  (fixtures)
 from tests.test_map_a11y_browser import PHONE, SIZES, map_pages, open_map_page  # noqa: F401  (map_pages: fixture)
@@ -91,6 +92,7 @@ def test_measure_a_distance_and_an_area_and_nothing_covers_the_result(browser, s
     for c in visible_boxes(page, ".leaflet-control:not(.leaflet-control-measure)"):
         assert not overlap(panel, c), (panel, c)
     page.screenshot(path=str(ARTIFACTS / f"map-measure-{size}.png"))
+    assert not (found := violations(page)), describe(found)  # the measure panel's text is readable (contrast)
     tap_or_click(page, phone, ".leaflet-control-measure .js-finish")
     popup = page.locator(".leaflet-measure-resultpopup")
     popup.wait_for(state="visible")

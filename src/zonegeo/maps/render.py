@@ -27,8 +27,11 @@ _BUILDING_STYLE = ("function (f) { var o = f.properties.o; return {color: o ? '#
 _INSTITUTION_POINT = ("function (f, ll) { return L.circleMarker(ll, {radius: 6, weight: 2, color: '#ffffff',"
                       f" fillOpacity: 0.9, fillColor: ['{COLOURS['inside']}', '{COLOURS['outside']}',"
                       f" '{COLOURS['invalid']}'][f.properties.s]}}); }}")
-_PLATFORM_POINT = ("function (f, ll) { return L.marker(ll, {icon: L.divIcon({className: 'zg-platform-icon', "
-                   "html: '<div class=\"zg-platform\">台</div>', iconSize: [26, 26], iconAnchor: [13, 13]})}); }")
+# A platform is a marker, which Leaflet makes focusable: it is named for screen readers by what it is.
+_PLATFORM_POINT = ("function (f, ll) { var m = L.marker(ll, {icon: L.divIcon({className: 'zg-platform-icon', "
+                   "html: '<div class=\"zg-platform\" aria-hidden=\"true\">台</div>', iconSize: [26, 26], "
+                   "iconAnchor: [13, 13]})}); m.on('add', function () { m.getElement().setAttribute('aria-label', "
+                   "'公共服务平台：' + f.properties.n); }); return m; }")
 
 
 class MapPolicy(Protocol):

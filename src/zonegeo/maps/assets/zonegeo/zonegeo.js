@@ -105,6 +105,15 @@ var zg = (function () {
        (opening one folds the other; while a measurement is going on the title stays folded). */
     var measure = null;
     (map._zgControls || []).forEach(function (c) { if (c.$interaction && c._collapse) { measure = c; } });
+    if (measure && measure._setCaptureMarkerIcon) {
+      /* While measuring, an invisible marker over the map takes the clicks; Leaflet makes it a button: name it. */
+      var setCapture = measure._setCaptureMarkerIcon;
+      measure._setCaptureMarkerIcon = function () {
+        setCapture.apply(this, arguments);
+        var el = this._captureMarker && this._captureMarker.getElement();
+        if (el) { el.setAttribute("aria-label", "测量：在地图上点击以添加测量点"); }
+      };
+    }
     if (title && measure) {
       var fold = function () { if (isPhone()) { title.open = false; } };
       ["pointerdown", "focusin", "mouseenter"].forEach(function (name) {
@@ -149,6 +158,16 @@ if (window.L) {
         this._layersLink.setAttribute("aria-label", "图层");
       }
       if (this._section) { this._section.setAttribute("aria-label", "图层"); }
+    };
+    /* Leaflet makes every marker a focusable button: one with neither text nor a name gets a generic one. */
+    var initIcon = L.Marker.prototype._initIcon;
+    L.Marker.prototype._initIcon = function () {
+      initIcon.apply(this, arguments);
+      var el = this._icon;
+      if (el && el.getAttribute("role") === "button" && !el.getAttribute("aria-label") && !el.title
+          && !el.textContent.trim()) {
+        el.setAttribute("aria-label", "地图标记");
+      }
     };
     var popupLayout = L.Popup.prototype._initLayout;
     L.Popup.prototype._initLayout = function () {
