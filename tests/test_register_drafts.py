@@ -319,3 +319,16 @@ def test_register_numbers_are_per_zone(session, engine, zone_code, rules, tmp_pa
     assert numbers == [1, 1]
     assert session.scalar(select(func.count()).select_from(RegisterDraft)
                           .join(Zone, Zone.id == RegisterDraft.zone_id).where(Zone.code.in_([zone_code, other]))) == 2
+
+
+def test_the_zone_page_lists_register_drafts_for_those_who_see_drafts(client, anon, applicant, zone_code):
+    upload(applicant, zone_code, ("名录.csv", roster(10), "institutions"))
+    act(applicant, zone_code, 1, "submit")
+    act(client, zone_code, 1, "return", "请补充信用代码")
+    page = client.get(f"/zones/{zone_code}").text
+    assert 'id="register-draft-1"' in page and 'data-state="returned"' in page
+    assert f'href="/zones/{zone_code}/register-drafts/1"' in page and "退回意见：请补充信用代码" in page
+    assert 'id="register-draft-1"' in applicant.get(f"/zones/{zone_code}").text
+    # the public sees no register drafts (the zone is published by the fixture or not: either way no draft)
+    public = anon.get(f"/zones/{zone_code}")
+    assert "register-draft-1" not in public.text

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from tests.conftest import DEMO, PASSWORD, bearer, import_demo_copy
 from zonegeo.api.app import create_app
 from zonegeo.db import repo
+from zonegeo.db.geometry import from_db
 from zonegeo.db.models import Attachment, AuditEntry, ChangeEvent, Zone, ZoneVersion
 from zonegeo.db.session import session_factory, transaction
 
@@ -85,6 +86,27 @@ def test_a_new_application_has_a_page_before_any_layout(applicant, tokens):
     assert 'data-step="apply" data-status="current"' in html and 'data-step="recommend" data-status="ahead"' in html
     assert "等待建设主体准备申报材料并提交申报" in html
     assert 'id="no-report"' in html and "<iframe" not in html  # no map of a layout that does not exist
+
+
+def test_the_four_sides_words_stand_beside_the_drawing(applicant, client, engine, tmp_path, tokens):
+    """The 申报表's 四至 words are on the page from the application on; once a layout exists, next to the
+    drawn boundary's extreme point in each direction."""
+    code = f"NEW-{uuid.uuid4().hex[:6]}"
+    words = {"east": "东至江东中路", "south": "南至梦都大街", "west": "西至扬子江大道", "north": "北至集庆门大街"}
+    body = {"code": code, "name": "新申报集聚区", "city": "南京市", "builder": "某科创公司", "four_sides": words}
+    assert applicant.post("/api/zones", json=body, headers={"X-CSRF-Token": applicant.csrf}).status_code == 201
+    html = applicant.get(f"/zones/{code}").text
+    assert 'id="four-sides-table"' in html and all(w in html for w in words.values())
+    assert "尚无四至范围图层" in html  # words, no drawing yet
+    demo = import_demo_copy(engine, tmp_path, "FS")
+    page = client.get(f"/zones/{demo}").text
+    east = re.search(r'data-side="east">.*?class="lonlat">([0-9.]+), ([0-9.]+)<', page, re.S)
+    west = re.search(r'data-side="west">.*?class="lonlat">([0-9.]+), ([0-9.]+)<', page, re.S)
+    assert east and west and float(east.group(1)) > float(west.group(1))
+    with transaction(session_factory(engine)) as s:
+        boundary = from_db(repo.approved_version(s, repo.get_zone(s, demo)).boundary)
+    assert float(east.group(1)) == pytest.approx(boundary.bounds[2], abs=1e-6)
+    assert float(west.group(1)) == pytest.approx(boundary.bounds[0], abs=1e-6)
 
 
 def test_an_expert_sees_drafts_without_actions(settings, engine, client, tmp_path, tokens):

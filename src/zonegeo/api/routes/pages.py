@@ -14,7 +14,7 @@ from zonegeo.api.routes import zone_desk
 from zonegeo.domain import journey
 from zonegeo.domain.lifecycle import STATES
 from zonegeo.errors import NotFoundError
-from zonegeo.services import access, changes, disclosure, eligibility, lifecycle, mapping, zones
+from zonegeo.services import access, changes, disclosure, eligibility, four_sides, lifecycle, mapping, register, zones
 
 router = APIRouter(include_in_schema=False)
 
@@ -55,7 +55,13 @@ def zone_page(code: str, request: Request, session: SessionDep, rules: RulesDep,
                                "can_upload": can_write, "can_write": can_write, "journey": steps,
                                "versions": changes.version_rows(session, found, policy, rules),
                                "changes": zone_changes, "flash": zone_desk.take_flash(request),
-                               "csrf": csrf_token(request) if user is not None else "", "four_sides": None})
+                               "csrf": csrf_token(request) if user is not None else "",
+                               # the 申报表's 四至 words beside the drawing (the public: the approved layout's)
+                               "four_sides": four_sides.for_zone(session, found,
+                                                                 approved_only=policy.audience == "public"),
+                               # institution registers under review: seen by those who may see drafts
+                               "register_drafts": (register.list_drafts(session=session, zone=found)
+                                                   if policy.sees_version("draft") else [])})
 
 
 @router.get("/zones/{code}/map", response_class=HTMLResponse)
