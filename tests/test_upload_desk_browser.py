@@ -162,6 +162,16 @@ def test_dropped_parts_are_grouped_and_the_form_is_sent_once_with_progress(brows
         row.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));
     }""", [payload])
     assert page.locator("#list-buildings li").count() == len(payload)
+    page.click("#row-buildings button.clear-files")  # a wrong drop is cleared, then dropped again
+    assert page.locator("#list-buildings li").count() == 0
+    assert page.evaluate("document.getElementById('file-buildings').files.length") == 0
+    page.evaluate("""([parts]) => {
+        const dt = new DataTransfer();
+        for (const p of parts) dt.items.add(new File([new Uint8Array(p.data)], p.name));
+        document.getElementById('row-buildings').dispatchEvent(
+            new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));
+    }""", [payload])
+    assert page.locator("#list-buildings li").count() == len(payload)
     page.select_option("#crs-buildings", "EPSG:4490")
     posts = []
     page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)

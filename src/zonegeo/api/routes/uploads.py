@@ -120,7 +120,14 @@ def _lonlat_question(saved: list[uploads.UploadedFile], folder: Path, limits: An
     try:
         reads = read_roles_bounded(items, budget, folder)
     except InputError:
-        return None
+        # an institutions list placed at the 楼栋 of an earlier layout cannot be read alone: ask about the rest
+        layout = [item for item in items if item[0] != "institutions"]
+        if not layout or len(layout) == len(items) or not auto - {"institutions"}:
+            return None
+        try:
+            reads = read_roles_bounded(layout, budget, folder)
+        except InputError:
+            return None
     asked = {f.role: f.name for f in saved if f.role in auto and f.role in reads
              and crs_resolve.is_lonlat(reads[f.role].input.get("crs"))}
     return (asked, _outline(reads)) if asked else None

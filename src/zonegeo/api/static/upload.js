@@ -17,6 +17,16 @@
       li.textContent = f.name + "（" + Math.max(1, Math.round(f.size / 1024)) + " KB）";
       list.appendChild(li);
     });
+    var clear = row.querySelector("button.clear-files");
+    if (!clear) { // a row's files are cleared with this button (a dropped file cannot be unchosen otherwise)
+      clear = document.createElement("button");
+      clear.type = "button";
+      clear.className = "clear-files";
+      clear.textContent = "清除本行文件";
+      clear.addEventListener("click", function () { setFiles(row, []); });
+      list.insertAdjacentElement("afterend", clear);
+    }
+    clear.hidden = !(chosen[role] || []).length;
   }
 
   function setFiles(row, files) {
