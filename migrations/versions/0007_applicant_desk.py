@@ -57,6 +57,8 @@ def upgrade() -> None:
         sa.CheckConstraint("number >= 1", name="ck_register_draft_number"),
         sa.CheckConstraint(REGISTER_STATES, name="ck_register_draft_state"),
     )
+    # owned like every other table (0006): the app role gets its DML grants from the default privileges
+    op.execute("ALTER TABLE register_draft OWNER TO zonegeo_owner")
 
 
 def downgrade() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -83,6 +84,12 @@ def get_version(session: Session, zone: Zone, number: int) -> ZoneVersion:
 def active_institutions(session: Session, zone: Zone) -> list[Institution]:
     stmt = select(Institution).where(Institution.zone_id == zone.id, Institution.left_on.is_(None))
     return list(session.scalars(stmt.order_by(Institution.id)))
+
+
+def rows_sha256(rows: list[dict[str, Any]]) -> str:
+    """A fingerprint of a register draft: of the register's content (its rows in order)."""
+    text = json.dumps(rows, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def plan_content_sha256(plan: model.ZonePlan) -> str:
@@ -207,7 +214,7 @@ def add_register_draft(session: Session, zone: Zone, institutions: tuple[model.I
     rows = [register.to_row(i) for i in institutions]
     draft = RegisterDraft(zone_id=zone.id, number=last + 1, state=register.INITIAL, version_number=version_number,
                           rows=rows, source_files=source_files, ingest_warnings=ingest_warnings,
-                          content_sha256=register.rows_sha256(rows), uploaded_by=uploaded_by)
+                          content_sha256=rows_sha256(rows), uploaded_by=uploaded_by)
     session.add(draft)
     session.flush()
     return draft

@@ -7,8 +7,6 @@ Also the register's rows: each institution as a JSON object (every field of ``mo
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,12 +104,6 @@ def from_row(row: dict[str, Any]) -> Institution:
         chain=tuple(ChainLink(c) for c in row.get("chain", ())), kind_label=row.get("kind_label", ""),
         chain_other=tuple(row.get("chain_other", ())), address=row.get("address", ""),
         building=row.get("building", ""), floor=row.get("floor", ""), located_by=row.get("located_by", ""))
-
-
-def rows_sha256(rows: list[dict[str, Any]]) -> str:
-    """A fingerprint of the register's content (its rows in order)."""
-    text = json.dumps(rows, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def located_label(located_by: str) -> str:
