@@ -136,3 +136,41 @@ def test_the_api_groups_loose_parts_too(client, engine, tmp_path):
     assert r.status_code == 201, r.text
     inputs = {i["role"]: i for i in r.json()["report"]["inputs"]}
     assert inputs["buildings"]["file"] == "楼.shp"
+
+
+@pytest.mark.parametrize(("label", "lonlat"), [("EPSG:4490", True), ("EPSG:4326", True), ("epsg:4490", True),
+                                                ("EPSG:4549", False), ("EPSG:4528", False), ("按楼栋定位", False),
+                                                ("", False), (None, False), ("EPSG:999999", False)])
+def test_which_read_crs_is_lon_lat(label, lonlat):
+    from zonegeo.ingest.crs_resolve import is_lonlat
+
+    assert is_lonlat(label) is lonlat
+
+
+def test_the_page_asks_about_a_lon_lat_institutions_list_and_stores_nothing(settings, engine, tmp_path, tokens):
+    code = import_demo_copy(engine, tmp_path, "ASKI")
+    c = web(settings, "province-bureau")
+    try:
+        with engine.connect() as conn:
+            drafts = conn.execute(text("SELECT count(*) FROM register_draft")).scalar()
+        data = (DEMO / "institutions.csv").read_bytes()
+        r = c.post(f"/zones/{code}/upload", files=[("file_institutions", ("机构名录.csv", data))],
+                   data={"csrf": c.csrf, "crs_institutions": "", "enc_institutions": "UTF-8"})
+        assert r.status_code == 422 and 'data-code="crs_source_needed"' in r.text
+        assert "机构名录.csv" in r.text and 'id="outline-map"' in r.text and '"Point"' in r.text
+        assert '<option value="UTF-8" selected>' in r.text  # the encoding choice kept
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM register_draft")).scalar() == drafts
+        r = c.post(f"/zones/{code}/upload", files=[("file_institutions", ("机构名录.csv", data))],
+                   data={"csrf": c.csrf, "crs_institutions": "bd09"}, follow_redirects=False)
+        assert r.status_code == 303 and "/register-drafts/" in r.headers["location"]
+    finally:
+        c.__exit__(None, None, None)
+
+
+def test_the_json_api_still_reads_undeclared_lon_lat_as_cgcs2000_with_a_warning(client, engine, tmp_path):
+    code = import_demo_copy(engine, tmp_path, "APIL")
+    r = client.post(f"/api/zones/{code}/uploads", data={"roles": ["core"]},
+                    files=[("files", ("core.geojson", (DEMO / "core.geojson").read_bytes()))])
+    assert r.status_code == 201, r.text
+    assert "crs_assumed" in {w["code"] for w in r.json()["report"]["warnings"]}
