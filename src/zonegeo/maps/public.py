@@ -55,7 +55,8 @@ def index_page(zones: list[dict[str, Any]], generated: str) -> str:
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>江苏省知识产权服务业集聚发展区（公开地图）</title>
 <style>body{{margin:0;font:15px/1.6 "Noto Sans CJK SC","Microsoft YaHei",sans-serif;color:#222}}
-header{{background:#8c1c13;color:#fff;padding:10px 16px}}header h1{{margin:0;font-size:17px}}main{{max-width:1100px;margin:0 auto;padding:8px 16px}}
+header{{background:#8c1c13;color:#fff;padding:10px 16px}}header h1{{margin:0;font-size:17px}}
+main{{max-width:1100px;margin:0 auto;padding:8px 16px}}
 iframe{{width:100%;height:60vh;border:1px solid #ccc;border-radius:6px}}.note{{color:#666;font-size:13px}}</style></head>
 <body><header><h1>江苏省知识产权服务业集聚发展区 · 公开地图</h1></header><main>
 <iframe src="province.html" title="全省集聚区分布图"></iframe>
