@@ -138,6 +138,33 @@ def test_the_api_groups_loose_parts_too(client, engine, tmp_path):
     assert inputs["buildings"]["file"] == "楼.shp"
 
 
+
+def test_loose_parts_again_are_the_same_upload_but_a_corrected_dbf_is_not(client, engine, tmp_path):
+    """Idempotency looks at every part: the .shp alone would call a corrected attribute table the same upload."""
+    code = import_demo_copy(engine, tmp_path, "GRPK")
+    parts = gbk_shapefile(tmp_path / "b")
+
+    def send(parts):
+        return client.post(f"/api/zones/{code}/uploads", data={"roles": ["buildings"] * len(parts)},
+                           files=[("files", (f"楼{ext}", data)) for ext, data in parts.items()])
+
+    first = send(parts)
+    assert first.status_code == 201, first.text
+    again = send(parts)
+    assert (again.status_code, again.json()["version"], again.json()["created"]) == (200, first.json()["version"], False)
+    frame = gpd.read_file(tmp_path / "b" / "建筑.shp", encoding="GBK")
+    frame.iloc[0, frame.columns.get_loc(next(c for c in frame.columns if "层" in c))] += 1  # one more floor
+    fixed = tmp_path / "fixed"
+    fixed.mkdir()
+    frame.to_file(fixed / "建筑.shp", encoding="GBK")
+    (fixed / "建筑.cpg").unlink(missing_ok=True)
+    changed = {ext: data for ext, data in parts.items()}
+    changed[".dbf"] = (fixed / "建筑.dbf").read_bytes()
+    assert changed[".shp"] == parts[".shp"] and changed[".dbf"] != parts[".dbf"]
+    third = send(changed)
+    assert third.status_code == 201, third.text
+    assert third.json()["created"] is True and third.json()["version"] == first.json()["version"] + 1
+
 @pytest.mark.parametrize(("label", "lonlat"), [("EPSG:4490", True), ("EPSG:4326", True), ("epsg:4490", True),
                                                 ("EPSG:4549", False), ("EPSG:4528", False), ("按楼栋定位", False),
                                                 ("", False), (None, False), ("EPSG:999999", False)])

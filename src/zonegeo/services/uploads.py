@@ -69,9 +69,13 @@ def upload_key(files: list[UploadedFile], repair: bool) -> str:
     h = hashlib.sha256(b"repair" if repair else b"as-is")
     for f in sorted(files, key=lambda f: (f.role, f.name)):
         digest = hashlib.sha256()
-        with f.path.open("rb") as data:
-            while chunk := data.read(1 << 20):
-                digest.update(chunk)
+        # every file of the upload's own folder: a Shapefile sent as loose parts is its .shp and the parts beside
+        # it, so a corrected .dbf makes a different upload
+        for part in sorted(p for p in f.path.parent.iterdir() if p.is_file()):
+            digest.update(part.name.encode() + b"\0")
+            with part.open("rb") as data:
+                while chunk := data.read(1 << 20):
+                    digest.update(chunk)
         h.update("\0".join((f.role, f.name, digest.hexdigest(), f.crs or "", f.layer or "", f.encoding or "")).encode())
     return h.hexdigest()
 
