@@ -99,6 +99,7 @@ def test_the_four_sides_words_stand_beside_the_drawing(applicant, client, engine
     html = applicant.get(f"/zones/{code}").text
     assert 'id="four-sides-table"' in html and all(w in html for w in words.values())
     assert "尚无四至范围图层" in html  # words, no drawing yet
+    assert applicant.get(f"/api/zones/{code}").json()["four_sides"] == words
     demo = import_demo_copy(engine, tmp_path, "FS")
     page = client.get(f"/zones/{demo}").text
     east = re.search(r'data-side="east">.*?class="lonlat">([0-9.]+), ([0-9.]+)<', page, re.S)

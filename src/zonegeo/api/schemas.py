@@ -75,6 +75,7 @@ class TransitionRequest(BaseModel):
 
 class ZonePublic(ZoneBase):
     versions: list[VersionSummary]
+    four_sides: dict[str, str] = Field(default_factory=dict, description="四至 as the 申报表 words it: east/south/west/north")
 
 
 # ---- response and request models by resource: what /openapi.json promises is what the routes return -------------

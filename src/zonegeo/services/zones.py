@@ -170,7 +170,8 @@ def get_zone(*, session: Session, code: str, policy: disclosure.Disclosure = dis
     version = disclosure.shown_version(session, zone, policy)
     rows = disclosure.visible_versions(policy, [version_dict(v) for v in repo.list_versions(session, zone)])
     rows = disclosure.public_actors(policy, session, zone, rows)
-    return zone_summary(zone) | {"version": version.number if version else None, "versions": rows}
+    return zone_summary(zone) | {"version": version.number if version else None, "versions": rows,
+                                 "four_sides": dict(zone.four_sides or {})}  # the 申报表's 四至 words
 
 
 def version_dict(v) -> dict[str, Any]:
