@@ -94,6 +94,15 @@ class Settings(BaseSettings):
     # Base map tiles; empty string renders maps with no base layer (e.g. on an isolated network).
     tiles: str = "OpenStreetMap"
     tianditu_key: str = ""  # 天地图 token: adds its vector and imagery base maps
+    # Geocoding the address (地址) of uploaded institutions that have neither coordinates nor a 楼栋 of the layout
+    # (services/geocoder.py): the 天地图 geocoder when tianditu_key is set, or this URL when given (a service that
+    # answers like 天地图's). Bounded per upload: rows, seconds per request, seconds in all; the point must lie within
+    # geocoder_max_distance_m of the zone's boundary. A geocoded point is shown to the applicant for confirmation.
+    geocoder_url: str = ""  # ZONEGEO_GEOCODER_URL; empty: https://api.tianditu.gov.cn/geocoder if tianditu_key
+    geocoder_max_rows: int = 50
+    geocoder_timeout_s: float = 5.0
+    geocoder_budget_s: float = 20.0
+    geocoder_max_distance_m: float = 5000.0
 
     # A ConfigError is not a ValueError, so pydantic lets it through unwrapped: the CLI and the API print
     # its Chinese message instead of a ValidationError traceback.

@@ -255,4 +255,5 @@ def approved_register_drafts(session: Session, zone: Zone) -> list[RegisterDraft
 
 
 def register_institutions(draft: RegisterDraft) -> tuple[model.Institution, ...]:
-    return tuple(register.from_row(r) for r in draft.rows)
+    """The located rows (an uploaded row not yet geocoded or placed on the map has no point and is not counted)."""
+    return tuple(register.from_row(r) for r in draft.rows if register.is_located(r))

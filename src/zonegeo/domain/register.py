@@ -29,8 +29,9 @@ APPLICANT_ACTIONS = ("submit", "withdraw")
 PROVINCE_ACTIONS = ("approve", "return")
 
 # How an institution's point was obtained (institution.located_by); '' for rows stored before it was recorded.
-LOCATED_BY = {"coordinates": "按坐标", "building": "按楼栋定位", "geocoder": "按地址解析", "map": "在地图上点选",
-              "": "未记录"}
+LOCATED_BY = {"coordinates": "按坐标", "building": "按楼栋定位", "geocoder": "按地址定位（天地图）",
+              "map": "在地图上放置", "": "未记录"}
+UNLOCATED_LABEL = "尚未定位"
 
 
 @dataclass(frozen=True)
@@ -108,3 +109,74 @@ def from_row(row: dict[str, Any]) -> Institution:
 
 def located_label(located_by: str) -> str:
     return LOCATED_BY.get(located_by, located_by)
+
+
+# ---- rows not yet located or not yet confirmed (uploads keep them; submission needs none left) ----------------
+
+def is_located(row: dict[str, Any]) -> bool:
+    """A row with a point: counted by the reports. An uploaded row with neither coordinates nor a 楼栋 of the
+    layout is kept with lon/lat None until it is geocoded or placed on the map."""
+    return row.get("lon") is not None and row.get("lat") is not None
+
+
+def row_label(row: dict[str, Any]) -> str:
+    if not is_located(row):
+        return UNLOCATED_LABEL
+    label = located_label(row.get("located_by", ""))
+    return f"{label}，待确认" if row.get("needs_confirmation") else label
+
+
+def unresolved(rows: list[dict[str, Any]]) -> tuple[list[int], list[int]]:
+    """(unlocated, unconfirmed): the 1-based positions of the rows with no point, and of those geocoded and not
+    yet confirmed by the applicant."""
+    unlocated = [k for k, r in enumerate(rows, start=1) if not is_located(r)]
+    unconfirmed = [k for k, r in enumerate(rows, start=1) if is_located(r) and r.get("needs_confirmation")]
+    return unlocated, unconfirmed
+
+
+def _names(rows: list[dict[str, Any]], numbers: list[int]) -> str:
+    named = "、".join(f"第{k}家（{rows[k - 1].get('name', '')}）" for k in numbers[:5])
+    return named + (f"等{len(numbers)}家" if len(numbers) > 5 else "")
+
+
+def resolution_warnings(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The warnings a register draft carries while rows are unlocated or unconfirmed (recomputed on each change,
+    so the report's note is never stale)."""
+    unlocated, unconfirmed = unresolved(rows)
+    out = []
+    if unlocated:
+        out.append({"code": "institutions_unlocated",
+                    "message": f"{len(unlocated)}家机构尚未定位，未计入核验：{_names(rows, unlocated)}；"
+                               "请在机构名录草稿页面的地图上点击放置",
+                    "detail": {"rows": unlocated, "count": len(unlocated)}})
+    if unconfirmed:
+        out.append({"code": "institutions_unconfirmed",
+                    "message": f"{len(unconfirmed)}家机构按地址定位（天地图），待申报单位确认：{_names(rows, unconfirmed)}",
+                    "detail": {"rows": unconfirmed, "count": len(unconfirmed)}})
+    return out
+
+
+RESOLUTION_CODES = ("institutions_unlocated", "institutions_unconfirmed")
+
+
+def with_resolution_warnings(warnings: list[dict[str, Any]], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [*(w for w in warnings if w.get("code") not in RESOLUTION_CODES), *resolution_warnings(rows)]
+
+
+def check_resolved(rows: list[dict[str, Any]], *, number: int, version: int | None = None) -> None:
+    """Submission needs every row located and every geocoded row confirmed; a register tied to layout ``version``
+    is submitted with it, so the version's submission is refused then too (and says why)."""
+    unlocated, unconfirmed = unresolved(rows)
+    if not unlocated and not unconfirmed:
+        return
+    parts = []
+    if unlocated:
+        parts.append(f"{len(unlocated)}家机构尚未定位（{_names(rows, unlocated)}）")
+    if unconfirmed:
+        parts.append(f"{len(unconfirmed)}家按地址定位的机构尚未确认（{_names(rows, unconfirmed)}）")
+    what = (f"空间布局版本{version}不能提交：与其一同上传的机构名录草稿{number}中" if version is not None
+            else f"机构名录草稿{number}不能提交：")
+    raise ConflictError("register_rows_unresolved",
+                        f"{what}{'；'.join(parts)}。请在机构名录草稿{number}的页面确认地址定位结果或在地图上放置",
+                        {"register_draft": number, "version": version, "unlocated": unlocated,
+                         "unconfirmed": unconfirmed})

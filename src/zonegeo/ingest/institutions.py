@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import shapely
 
+from zonegeo.domain import register
 from zonegeo.domain.crs import inside_jiangsu
 from zonegeo.domain.model import Building, Institution, InstitutionKind
 from zonegeo.ingest import crs_resolve
@@ -56,13 +57,20 @@ def _build(rows: list[dict[str, str]], numbers: list[int], lons: np.ndarray, lat
 
 
 def from_table(source: Source, crs: str | None, *, buildings: tuple[Building, ...] = (),
-               boundary: Any = None) -> tuple[list[Institution], dict[str, Any], list[dict]]:
+               boundary: Any = None, keep_unlocated: bool = False) -> tuple[list[Institution], dict[str, Any],
+                                                                            list[dict]]:
     """Institutions from a table. 经度/纬度 are optional: a 入驻机构名录 usually gives 楼栋/楼层/房间 instead, and a
-    row whose 楼栋 names a building of the layout is placed at that building (located_by "building")."""
-    table = read_table(source, role="institutions", required=(("name",), ("lon", "building"), ("lat", "building")))
+    row whose 楼栋 names a building of the layout is placed at that building (located_by "building").
+
+    A row with neither is refused, unless ``keep_unlocated`` (uploads): then it is left out of the institutions
+    returned and listed in the record's ``unlocated`` (each a register row with lon/lat None and its file row
+    number in ``row``), to be placed by address (the geocoder) or on the map before the register is submitted."""
+    required = (("name",),) if keep_unlocated else (("name",), ("lon", "building"), ("lat", "building"))
+    table = read_table(source, role="institutions", required=required)
     found = Findings(file=source.name, layer="institutions")
     by_building = _building_points(buildings, boundary)
     kept_rows, kept_numbers, xs, ys, placed = [], [], [], [], []
+    unlocated: list[tuple[int, dict[str, str]]] = []
     for number, row in zip(table.row_numbers, table.rows, strict=True):
         x, y = parse_float(row.get("lon")), parse_float(row.get("lat"))
         if x is not None and y is not None:
@@ -77,14 +85,17 @@ def from_table(source: Source, crs: str | None, *, buildings: tuple[Building, ..
             placed.append((number, row, point))
             continue
         if written:
-            found.add("bad_coordinate", f"第{number}行（{row.get('name', '')}）的经纬度“{row.get('lon')}, "
-                      f"{row.get('lat')}”无法识别", row=number)
+            found.add("bad_coordinate", f"第{number}行（{row.get('name', '')}）的经纬度“{row.get('lon', '')}, "
+                      f"{row.get('lat', '')}”无法识别", row=number)
+        elif keep_unlocated:
+            unlocated.append((number, row))
         else:
             found.add("institution_not_located", _not_located(number, row, buildings), row=number,
                       building=row.get("building", ""))
     _check_values(table.rows, table.row_numbers, found, "第")
     found.raise_if_any()
-    lons, lats, label, warnings = np.empty(0), np.empty(0), "按楼栋定位", []
+    lons, lats, warnings = np.empty(0), np.empty(0), []
+    label = "按楼栋定位" if placed else "未定位"
     if kept_rows:
         xs_arr, ys_arr = np.array(xs), np.array(ys)
         choice = (crs_resolve.parse_crs(crs, file=source.name, role="institutions") if crs else
@@ -107,8 +118,26 @@ def from_table(source: Source, crs: str | None, *, buildings: tuple[Building, ..
         warnings.append({"code": "located_by_building", "message": f"{source.name}：{names}{more_text}没有经纬度，"
                          "按楼栋定位（置于所填楼栋的建筑内）", "detail": {"file": source.name,
                                                           "rows": [n for n, _, _ in placed]}})
-    record = {"crs": label, "features": len(numbered), "encoding": table.encoding, "located": located}
+    record: dict[str, Any] = {"crs": label, "features": len(numbered), "encoding": table.encoding,
+                              "located": located}
+    if unlocated:
+        rows_u, numbers_u = [r for _, r in unlocated], [n for n, _ in unlocated]
+        nan = np.full(len(unlocated), np.nan)
+        kept_u, more_u = _build(rows_u, numbers_u, nan, nan, source.name)
+        record["unlocated"] = [register.to_row(i) | {"lon": None, "lat": None, "located_by": "", "row": n}
+                               for n, i in zip(numbers_u, kept_u, strict=True)]
+        warnings.append(unlocated_warning(source.name, [(n, r.get("name", "")) for n, r in unlocated]))
+        more_placed += more_u
     return [i for _, i in numbered], record, [*warnings, *more, *more_placed]
+
+
+def unlocated_warning(file: str, rows: list[tuple[int, str]]) -> dict[str, Any]:
+    """The warning naming the rows kept without a point (file row number, name)."""
+    names = "、".join(f"第{n}行（{name}）" for n, name in rows[:5]) + (f"等{len(rows)}家" if len(rows) > 5 else "")
+    return {"code": "institutions_unlocated",
+            "message": f"{file}：{names}没有经纬度，也没有布局中的楼栋，尚未定位（{len(rows)}家机构尚未定位，未计入核验）；"
+                       "请在机构名录草稿页面确认按地址定位的结果或在地图上点击放置，全部定位后才能提交",
+            "detail": {"file": file, "rows": [n for n, _ in rows], "count": len(rows)}}
 
 
 def building_key(text: object) -> str:

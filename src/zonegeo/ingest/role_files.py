@@ -55,6 +55,9 @@ class ReadOptions:
     # buildings (and boundary) of the same upload, or of the zone's newest version.
     buildings: tuple[Building, ...] = ()
     boundary: Any = None
+    # Uploads only (never ``zonegeo import``): an institution row with no coordinates and no 楼栋 of the layout is
+    # kept unlocated (listed in the input record's ``unlocated``, for the geocoder or the map) instead of refused.
+    keep_unlocated: bool = False
 
 
 def read_role(path: Path, role: str, *, crs: str | None = None, options: ReadOptions | None = None) -> LayerRead:
@@ -76,7 +79,8 @@ def _read(source: Source, role: str, options: ReadOptions) -> LayerRead:
     if role == "institutions":
         if source.format in TABLE_FORMATS:
             value, record, warnings = institutions.from_table(source, options.crs, buildings=options.buildings,
-                                                              boundary=options.boundary)
+                                                              boundary=options.boundary,
+                                                              keep_unlocated=options.keep_unlocated)
         elif source.format in VECTOR_FORMATS:
             value, record, warnings = institutions.from_vector(source, options.crs, options.layer)
         else:

@@ -7,15 +7,18 @@ submitted, approved or withdrawn with it (``follow_version``, called by ``change
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
+from shapely.geometry import mapping
 from sqlalchemy.orm import Session
 
 from zonegeo.db import repo
 from zonegeo.db.models import RegisterDraft, User, Zone, ZoneVersion
 from zonegeo.domain import register, versions
+from zonegeo.domain.crs import inside_jiangsu
 from zonegeo.domain.rules import RuleSet
-from zonegeo.errors import PermissionDeniedError
+from zonegeo.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from zonegeo.services import audit, eligibility
 
 
@@ -57,10 +60,8 @@ def detail(*, session: Session, zone: Zone, number: int, rules: RuleSet) -> dict
     report = eligibility.register_report(session=session, zone=zone, draft=draft, rules=rules, layout=layout)
     approved = (eligibility.register_report(session=session, zone=zone, draft=None, rules=rules, layout=layout)
                 if layout is not None else None)
-    located = report.institutions.get("located", [])
-    rows = [r | {"located_label": register.located_label(r.get("located_by", "")),
-                 "kind_label": loc["kind_label"], "inside": loc["inside"]}
-            for r, loc in zip(draft.rows, located, strict=True)]
+    rows = _rows(draft, report.institutions.get("located", []))
+    unlocated, unconfirmed = register.unresolved(draft.rows)
     return {
         "code": zone.code, "zone_name": zone.name,
         **draft_dict(draft, _version_state(session, zone, draft)),
@@ -69,7 +70,109 @@ def detail(*, session: Session, zone: Zone, number: int, rules: RuleSet) -> dict
         "approved_report": approved.to_dict() if approved is not None else None,
         "changes": repo.institution_changes(session, zone, repo.register_institutions(draft)),
         "warnings": draft.ingest_warnings,
+        "unlocated": unlocated, "unconfirmed": unconfirmed,
+        "unlocated_note": f"{len(unlocated)}家机构尚未定位，未计入" if unlocated else "",
+        "editable": draft.state in EDITABLE,
+        "layout_geojson": _layout_geojson(layout) if layout is not None else None,
     }
+
+
+# A register's rows are placed or confirmed only while it is with the applicant.
+EDITABLE = (register.INITIAL, register.RETURNED)
+
+
+def _rows(draft: RegisterDraft, located: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every row with its place in the register (``index``, 1-based: the ``{row}`` of the row's URL), how it was
+    located, and whether it is inside (None while unlocated: the report's ``located`` lists located rows only)."""
+    entries = iter(located)
+    out = []
+    for k, row in enumerate(draft.rows, start=1):
+        extra: dict[str, Any] = {"index": k, "located": register.is_located(row),
+                                 "needs_confirmation": bool(row.get("needs_confirmation")),
+                                 "located_label": register.row_label(row)}
+        if register.is_located(row):
+            entry = next(entries)
+            extra |= {"kind_label": entry["kind_label"], "inside": entry["inside"]}
+        else:
+            extra |= {"kind_label": register.from_row(row | {"lon": 0, "lat": 0}).label, "inside": None}
+        out.append(row | extra)
+    return out
+
+
+def _layout_geojson(layout: ZoneVersion) -> dict[str, Any]:
+    """The zone's 四至 and buildings as GeoJSON for the small placing map (no base map tiles)."""
+    plan = repo.to_domain_plan(layout, [])
+    features = [{"type": "Feature", "properties": {"role": "boundary", "name": "四至范围"},
+                 "geometry": mapping(plan.boundary)}]
+    features += [{"type": "Feature", "properties": {"role": "building", "name": b.name},
+                  "geometry": mapping(b.footprint)} for b in plan.buildings]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _editable_row(session: Session, code: str, number: int, row: int) -> tuple[Zone, RegisterDraft, dict[str, Any]]:
+    zone = repo.get_zone(session, code)
+    repo.lock_zone(session, zone)
+    draft = repo.get_register_draft(session, zone, number)
+    if draft.state not in EDITABLE:
+        raise ConflictError("register_not_editable",
+                            f"机构名录草稿{number}当前状态为“{register.STATES.get(draft.state, draft.state)}”，"
+                            "只有草稿或已退回的名录可以放置或确认机构位置",
+                            {"register_draft": number, "state": draft.state})
+    if not 1 <= row <= len(draft.rows):
+        raise NotFoundError("register_row_not_found", f"机构名录草稿{number}没有第{row}家机构（共{len(draft.rows)}家）",
+                            {"register_draft": number, "row": row, "rows": len(draft.rows)})
+    return zone, draft, dict(draft.rows[row - 1])
+
+
+def _save_row(session: Session, zone: Zone, draft: RegisterDraft, row: int, new: dict[str, Any], *,
+              action: str, before: dict[str, Any], user: User | None) -> dict[str, Any]:
+    rows = [dict(r) for r in draft.rows]
+    rows[row - 1] = new
+    draft.rows = rows  # a new list: the JSONB column is saved
+    draft.content_sha256 = repo.rows_sha256(rows)
+    draft.ingest_warnings = register.with_resolution_warnings(list(draft.ingest_warnings), rows)
+    session.flush()
+    after = {k: new.get(k) for k in ("name", "lon", "lat", "located_by", "needs_confirmation")}
+    audit.record(session, user, action, f"zone/{zone.code}/register/{draft.number}/row/{row}",
+                 before=before, after=after)
+    unlocated, unconfirmed = register.unresolved(rows)
+    return {"code": zone.code, "register_draft": draft.number, "row": row, "name": new.get("name", ""),
+            "lon": new.get("lon"), "lat": new.get("lat"), "located_by": new.get("located_by", ""),
+            "located_label": register.row_label(new), "needs_confirmation": bool(new.get("needs_confirmation")),
+            "unlocated": unlocated, "unconfirmed": unconfirmed}
+
+
+def place_row(*, session: Session, code: str, number: int, row: int, lon: float, lat: float,
+              user: User | None) -> dict[str, Any]:
+    """The applicant places row ``row`` (1-based) on the map: its point becomes (lon, lat), located_by "map"."""
+    lon, lat = _check_point(lon, lat)
+    zone, draft, old = _editable_row(session, code, number, row)
+    before = {k: old.get(k) for k in ("lon", "lat", "located_by", "needs_confirmation")}
+    new = {k: v for k, v in old.items() if k != "needs_confirmation"} | {"lon": lon, "lat": lat, "located_by": "map"}
+    return _save_row(session, zone, draft, row, new, action="register_row_place", before=before, user=user)
+
+
+def confirm_row(*, session: Session, code: str, number: int, row: int, user: User | None) -> dict[str, Any]:
+    """The applicant confirms the geocoder's point of row ``row`` (it stays located_by "geocoder")."""
+    zone, draft, old = _editable_row(session, code, number, row)
+    if not register.is_located(old) or old.get("located_by") != "geocoder" or not old.get("needs_confirmation"):
+        raise ConflictError("register_row_not_to_confirm",
+                            f"机构名录草稿{number}的第{row}家机构（{old.get('name', '')}）没有待确认的地址定位结果",
+                            {"register_draft": number, "row": row, "located_by": old.get("located_by", "")})
+    before = {k: old.get(k) for k in ("lon", "lat", "located_by", "needs_confirmation")}
+    new = {k: v for k, v in old.items() if k != "needs_confirmation"} | {"confirmed_by": user.username if user else ""}
+    return _save_row(session, zone, draft, row, new, action="register_row_confirm", before=before, user=user)
+
+
+def _check_point(lon: Any, lat: Any) -> tuple[float, float]:
+    try:
+        x, y = float(lon), float(lat)
+    except (TypeError, ValueError):
+        raise InputError("bad_point", f"经纬度“{lon}, {lat}”无法识别，应为数字", {"lon": str(lon), "lat": str(lat)}) from None
+    if not (math.isfinite(x) and math.isfinite(y)) or not inside_jiangsu(x, y):
+        raise InputError("point_outside_jiangsu", f"所放置的位置（{x}, {y}）不在江苏省范围内，请在集聚区地图上点击放置",
+                         {"lon": x, "lat": y})
+    return round(x, 7), round(y, 7)
 
 
 def _apply(session: Session, zone: Zone, draft: RegisterDraft, today: dt.date) -> tuple[dict[str, int], list[int]]:
@@ -125,6 +228,8 @@ def transition(*, session: Session, code: str, number: int, action: str, user: U
     if action in register.TRANSITIONS:
         register.check_untied(action, number=number, version_number=draft.version_number,
                               version_state=_version_state(session, zone, draft))
+    if action == "submit" and draft.state in register.TRANSITIONS["submit"].sources:
+        register.check_resolved(draft.rows, number=number)
     return _step(session, zone, draft, action, user=user, by=by, note=note, today=today or dt.date.today())
 
 
@@ -143,5 +248,7 @@ def follow_version(*, session: Session, zone: Zone, version: ZoneVersion, action
     draft = repo.tied_register_draft(session, zone, version.number)
     if draft is None or draft.state not in FOLLOWS[action]:
         return None
+    if action == "submit":  # refuses the version's submission too: the two are submitted together or not at all
+        register.check_resolved(draft.rows, number=draft.number, version=version.number)
     return _step(session, zone, draft, action, user=user, by=by, note="", today=today or dt.date.today(),
                  with_version=version.number)

@@ -27,6 +27,7 @@ from zonegeo.ingest.plan import read_roles
 from zonegeo.ingest.role_files import ReadOptions
 from zonegeo.ingest.safety import Limits
 from zonegeo.services import audit, eligibility
+from zonegeo.services import geocoder as geocoding
 
 
 @dataclass(frozen=True)
@@ -120,14 +121,20 @@ def _has_key(source_files: list[dict], key: str) -> bool:
 
 def upload_version(*, session: Session, code: str, files: list[UploadedFile], rules: RuleSet, uploaded_by: str,
                    repair: bool = False, limits: Limits | None = None, today: dt.date | None = None,
-                   user: User | None = None, budget: Budget | None = None) -> UploadResult:
+                   user: User | None = None, budget: Budget | None = None,
+                   geocoder: geocoding.Geocoder | None = None) -> UploadResult:
     """Drafts from the uploaded files, for review; nothing approved changes.
 
     Layout files (boundary, core, buildings) make a new layout draft version; roles not uploaded are carried over
     from the newest version (so a boundary draft followed by a buildings upload keeps the new boundary). An
     institutions file makes an institution register draft (the zone's institutions change only when it is
     approved: ``services/register.py``), tied to the layout draft when uploaded with layout files. An
-    institutions-only upload makes no layout version."""
+    institutions-only upload makes no layout version.
+
+    An institution with neither coordinates nor a 楼栋 of the layout is kept in the register draft unlocated (not
+    counted; named in a warning); with a ``geocoder`` its address is geocoded first (bounded, never failing the
+    upload), and a point found is kept for the applicant to confirm. The register cannot be submitted until every
+    row is located and confirmed (``services/register.py``)."""
     if not files:
         raise InputError("no_files", "没有上传任何文件", {})
     zone = repo.get_zone(session, code)
@@ -152,7 +159,8 @@ def upload_version(*, session: Session, code: str, files: list[UploadedFile], ru
     try:
         items = [(f.role, f.path, ReadOptions(crs=f.crs, layer=f.layer, repair=repair, name=f.name,
                                               limits=limits or Limits(), encoding=f.encoding,
-                                              **(layout if f.role == "institutions" else {}))) for f in files]
+                                              **(layout | {"keep_unlocated": True} if f.role == "institutions"
+                                                 else {}))) for f in files]
         # with a budget, the files (which share the upload's folder) are read in a child process within it
         reads = (read_roles_bounded(items, budget, files[0].path.parent.parent) if budget is not None
                  else read_roles(items))
@@ -190,18 +198,42 @@ def upload_version(*, session: Session, code: str, files: list[UploadedFile], ru
     if "institutions" in reads:
         read = reads["institutions"]
         institutions = tuple(read.value)
+        record = dict(read.input)
+        unlocated = record.pop("unlocated", [])
+        if unlocated and geocoder is not None:
+            near = plan.boundary if version is not None else base.boundary if base is not None else None
+            unlocated = geocoding.geocode_rows(geocoder, unlocated, boundary=near)
+        record["unlocated"] = sum(1 for r in unlocated if not register.is_located(r))
+        record["geocoded"] = sum(1 for r in unlocated if register.is_located(r))
         draft = repo.add_register_draft(session, zone, institutions,
                                         version_number=version.number if version is not None else None,
-                                        source_files=[read.input | {"upload_key": key}],
+                                        source_files=[record | {"upload_key": key}],
                                         ingest_warnings=list(read.warnings), uploaded_by=uploaded_by)
+        if unlocated:
+            draft.rows = _in_file_order(draft.rows, read.input.get("located", []), unlocated)
+            draft.content_sha256 = repo.rows_sha256(draft.rows)
+        draft.ingest_warnings = register.with_resolution_warnings(list(read.warnings), draft.rows)
+        session.flush()
         audit.record(session, user, "upload_register", f"zone/{code}/register/{draft.number}", actor=uploaded_by,
                      after={"file": read.input.get("file"), "sha256": read.input.get("sha256"),
                             "institutions": len(institutions), "version": draft.version_number,
+                            "unlocated": record["unlocated"], "geocoded": record["geocoded"],
                             "changes": repo.institution_changes(session, zone, institutions)})
     if version is not None:
         return _draft_result(session, zone, version, rules, created=True)
     assert draft is not None  # an upload of institutions only
     return _register_result(session, zone, draft, rules, created=True)
+
+
+def _in_file_order(rows: list[dict[str, Any]], located: list[dict[str, Any]],
+                   unlocated: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The register's rows in the file's order: the located ones (numbered by the ingest's ``located`` record)
+    and the unlocated ones (geocoded or not), each with its row in the file as ``source_row``."""
+    numbered = [(int(entry["row"]), dict(row, source_row=int(entry["row"])))
+                for entry, row in zip(located, rows, strict=True)]
+    numbered += [(int(r["row"]), {k: v for k, v in r.items() if k != "row"} | {"source_row": int(r["row"])})
+                 for r in unlocated]
+    return [row for _, row in sorted(numbered, key=lambda pair: pair[0])]
 
 
 UPLOAD_PREFIX = "zonegeo-upload-"  # the temporary folder of one upload (its files, and what the parse unpacks)

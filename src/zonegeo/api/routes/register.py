@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from zonegeo.api.csrf import check_csrf, csrf_token
@@ -81,6 +82,80 @@ def return_register(code: str, number: int, body: RegisterActionRequest, session
     return _act(session, user, code, number, "return", body.note)
 
 
+# ---- rows placed on the map or confirmed (an uploaded row with no coordinates and no 楼栋 of the layout) ----
+
+class RegisterRowPlace(BaseModel):
+    lon: float = Field(description="经度（CGCS2000/WGS84）")
+    lat: float = Field(description="纬度（CGCS2000/WGS84）")
+
+
+class RegisterRowResult(BaseModel):
+    code: str
+    register_draft: int
+    row: int  # the row's place in the register, 1-based
+    name: str
+    lon: float | None
+    lat: float | None
+    located_by: str
+    located_label: str
+    needs_confirmation: bool
+    unlocated: list[int]  # rows still without a point
+    unconfirmed: list[int]  # rows geocoded and not yet confirmed
+
+
+def _place(session: Session, user: User, code: str, number: int, row: int, lon: Any, lat: Any) -> dict[str, Any]:
+    access.writable_zone(session, user, code)
+    return registers.place_row(session=session, code=code, number=number, row=row, lon=lon, lat=lat, user=user)
+
+
+def _confirm(session: Session, user: User, code: str, number: int, row: int) -> dict[str, Any]:
+    access.writable_zone(session, user, code)
+    return registers.confirm_row(session=session, code=code, number=number, row=row, user=user)
+
+
+@router.post("/api/zones/{code}/register-drafts/{number}/rows/{row}/place", response_model=RegisterRowResult,
+             summary="在地图上放置机构名录草稿中的一家机构（定位方式：在地图上放置）")
+def place_register_row(code: str, number: int, row: int, body: RegisterRowPlace, session: SessionDep,
+                       user: Writer) -> dict[str, Any]:
+    return _place(session, user, code, number, row, body.lon, body.lat)
+
+
+@router.post("/api/zones/{code}/register-drafts/{number}/rows/{row}/confirm", response_model=RegisterRowResult,
+             summary="确认按地址定位（天地图）的机构位置")
+def confirm_register_row(code: str, number: int, row: int, session: SessionDep, user: Writer) -> dict[str, Any]:
+    return _confirm(session, user, code, number, row)
+
+
+def _row_form(request: Request, session: Session, code: str, number: int, csrf: str, work: Any,
+              done: str) -> RedirectResponse:
+    check_csrf(request, csrf)
+    try:
+        with session.begin_nested():
+            result = work()
+    except ZonegeoError as exc:
+        request.session[FLASH] = {"kind": "error", "text": exc.message, "code": exc.code}
+    else:
+        left = len(result["unlocated"]) + len(result["unconfirmed"])
+        more = f"；还有{left}家机构待定位或确认" if left else "；全部机构均已定位，可以提交"
+        request.session[FLASH] = {"kind": "ok", "text": f"第{result['row']}家机构（{result['name']}）{done}{more}",
+                                  "code": result["located_by"]}
+    return RedirectResponse(_page_url(code, number) + "#placing", status_code=303)
+
+
+@router.post("/zones/{code}/register-drafts/{number}/rows/{row}/place", include_in_schema=False)
+def place_register_row_form(code: str, number: int, row: int, request: Request, session: SessionDep, user: Writer,
+                            csrf: FormText = "", lon: FormText = "", lat: FormText = "") -> RedirectResponse:
+    return _row_form(request, session, code, number, csrf,
+                     lambda: _place(session, user, code, number, row, lon.strip(), lat.strip()), "已在地图上放置")
+
+
+@router.post("/zones/{code}/register-drafts/{number}/rows/{row}/confirm", include_in_schema=False)
+def confirm_register_row_form(code: str, number: int, row: int, request: Request, session: SessionDep,
+                              user: Writer, csrf: FormText = "") -> RedirectResponse:
+    return _row_form(request, session, code, number, csrf, lambda: _confirm(session, user, code, number, row),
+                     "的地址定位结果已确认")
+
+
 # ---- the page ---------------------------------------------------------------------------------------------
 
 def _page_url(code: str, number: int) -> str:
@@ -99,7 +174,8 @@ def register_page(code: str, number: int, request: Request, session: SessionDep,
     return request.app.state.templates.TemplateResponse(
         request, "register_draft.html",
         {"user": user, "draft": draft, "actions": offered, "labels": states.ACTION_LABELS, "flash": flash,
-         "csrf": csrf_token(request), "located_labels": states.LOCATED_BY})
+         "csrf": csrf_token(request), "located_labels": states.LOCATED_BY,
+         "can_place": can_write and draft["editable"]})
 
 
 def _form_action(request: Request, session: Session, user: User, code: str, number: int, action: str, csrf: str,
