@@ -22,6 +22,8 @@ DESKTOP = {"viewport": {"width": 1366, "height": 768}}
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
 SIZES = {"desktop": DESKTOP, "phone": PHONE}
 PAGES = ("reviewer", "version", "diff", "public", "province", "offline")
+TITLES = {"reviewer": "空间布局版本1地图", "version": "空间布局版本2地图", "diff": "变化对比地图", "public": "空间布局地图",
+          "province": "全省分布图", "offline": "现场核查地图"}
 # Everything Leaflet and its plugins make focusable that is not a control: shapes, markers, popups.
 SHAPES = ".leaflet-marker-icon, .leaflet-interactive, .leaflet-popup"
 
@@ -90,7 +92,7 @@ def test_map_page_is_a_chinese_document_with_a_main_landmark(browser, server, ma
     page = tab.page
     assert page.evaluate("document.documentElement.lang") == "zh-CN"
     title = page.title()
-    assert title and re.search(r"[\u4e00-\u9fff]", title), title
+    assert TITLES[kind] in title, title  # each page says what it is
     assert page.locator("h1").count() == 1
     assert re.search(r"[\u4e00-\u9fff]", page.locator("h1").inner_text() or page.locator("h1").text_content())
     assert page.locator("main, [role=main]").count() == 1

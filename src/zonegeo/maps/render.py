@@ -99,12 +99,14 @@ def _institution_features(plan: ZonePlan, report: Report, policy: MapPolicy) -> 
 
 
 def render(plan: ZonePlan, report: Report, *, title: str, subtitle: str = "", tiles: str = "OpenStreetMap",
-           asset_base: str = "/assets", policy: MapPolicy = EVERYTHING, tianditu_key: str = "") -> folium.Map:
-    """The map of one zone: boundary, core, buildings by floors used, institutions by status, platforms."""
+           asset_base: str = "/assets", policy: MapPolicy = EVERYTHING, tianditu_key: str = "",
+           page_title: str = "", heading: str = "") -> folium.Map:
+    """The map of one zone: boundary, core, buildings by floors used, institutions by status, platforms.
+    ``page_title`` and ``heading`` (the page's <title> and its one <h1>) default to the zone's 空间布局地图."""
     west, south, east, north = plan.boundary.bounds
     m = ZoneMap(location=[(south + north) / 2, (west + east) / 2], tiles=None, control_scale=True,
                 zoom_start=16, asset_base=asset_base, prefer_canvas=len(plan.buildings) > 3000,
-                page_title=f"{title} · 空间布局地图", heading=f"{title}空间布局地图")
+                page_title=page_title or f"{title} · 空间布局地图", heading=heading or f"{title}空间布局地图")
     gcj_layers = add_base_layers(m, default=tiles, tianditu_key=tianditu_key)
     areas = report.areas
     Overlay([feature(plan.boundary, {"n": "四至范围", "a": _m2(areas["land_m2"])})], name="四至范围",

@@ -38,13 +38,16 @@ def zone_map_html(*, session: Session, code: str, rules: RuleSet, tiles: str, se
     report = check_plan(plan, rules)
     state = versions.STATES[version.state]
     subtitle = f"{zone.city} · 空间布局版本{version.number}（{state}，{version.effective_on:%Y年%m月%d日}起）"
+    kind = "现场核查地图" if self_contained else f"空间布局版本{version.number}地图"
     m = render(plan, report, title=zone.name, subtitle=subtitle, tiles=tiles, asset_base=asset_base,
-               policy=policy, tianditu_key=tianditu_key)
+               policy=policy, tianditu_key=tianditu_key, page_title=f"{zone.name} · {kind}",
+               heading=f"{zone.name}{kind}")
     return to_html(m, self_contained=self_contained, asset_base=asset_base)
 
 
 def write_check_map(*, read: PlanRead, report: Report, title: str, out: Path, tiles: str) -> None:
-    m = render(read.plan, report, title="申报文件核验地图", subtitle=title, tiles=tiles)
+    m = render(read.plan, report, title="申报文件核验地图", subtitle=title, tiles=tiles,
+               page_title=f"申报文件核验地图 · {title}", heading="申报文件核验地图")
     out.write_text(to_html(m, self_contained=True), encoding="utf-8")
 
 
