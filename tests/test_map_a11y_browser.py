@@ -5,10 +5,14 @@ at 1366×768 and 390×844."""
 
 from __future__ import annotations
 
+import json
 import re
 import urllib.request
 
+import numpy as np
 import pytest
+import shapely
+import shapely.geometry
 
 from tests.axe import describe, violations
 from tests.conftest import ARTIFACTS, DEMO, import_demo_copy
@@ -37,7 +41,12 @@ def map_pages(server, settings, engine, rules, tokens, tmp_path_factory) -> dict
 
     tmp = tmp_path_factory.mktemp("map-pages")
     code = import_demo_copy(engine, tmp, "MAPA", published=True)
-    boundary = (DEMO / "boundary.geojson").read_bytes().replace(b"118.7", b"118.70001")
+    # Version 2: the 四至 moved about 30 m east, so the diff map has added, removed and unchanged parts.
+    geo = json.loads((DEMO / "boundary.geojson").read_text(encoding="utf-8"))
+    for f in geo["features"]:
+        f["geometry"] = shapely.geometry.mapping(shapely.transform(
+            shapely.geometry.shape(f["geometry"]), lambda xy: xy + np.array([0.0003, 0.0])))
+    boundary = json.dumps(geo).encode()
     with TestClient(create_app(settings)) as c:
         up = c.post(f"/api/zones/{code}/uploads", data={"roles": ["boundary"]},
                     headers={"Authorization": f"Bearer {tokens['province']}"},
