@@ -56,8 +56,12 @@ def test_the_header_of_each_role(browser, server, role, size):  # noqa: F811
         header = page.locator("header.site")
         if organisation:
             assert page.locator("#header-org").inner_text() == organisation
-        else:  # the applicant acts for the 建设主体 of the zone it owns
-            assert page.locator("#header-org").inner_text().startswith("南京市建邺区人民政府（演示）")
+        else:  # the applicant acts for the 建设主体 of the zones it owns (the zone list's 建设主体 column)
+            builders = set(page.locator("main table tbody td:nth-child(4)").all_text_contents())
+            assert "南京市建邺区人民政府（演示）" in builders
+            shown = page.locator("#header-org").inner_text()
+            more = f"等{len(builders)}家" if len(builders) > 1 else ""
+            assert shown.endswith(more) and shown.removesuffix(more) in builders, (shown, builders)
         assert f"{username}（" in page.locator("#header-user").inner_text()
         assert nav_hrefs(page) == links
         assert page.locator("nav[aria-label='主导航'] a[aria-current='page']").get_attribute("href") == "/"
@@ -204,3 +208,25 @@ def test_the_count_follows_a_write_at_once(settings, tokens, engine, tmp_path):
         body = {"kind": "operator", "occurred_on": dt.date.today().isoformat(), "description": "运营管理单位更换"}
         assert c.post(f"/api/zones/{code}/changes", json=body).status_code == 201
         assert count() == before + 1 == c.get("/api/worklist").json()["count"]
+
+
+def test_an_applicant_of_several_builders_is_named_by_the_most_common(settings, engine, tmp_path):
+    from sqlalchemy import select
+
+    from tests.conftest import PASSWORD, import_demo_copy
+    from zonegeo.db.models import Zone
+    from zonegeo.db.session import session_factory, transaction
+    from zonegeo.services import access, auth
+
+    codes = [import_demo_copy(engine, tmp_path / p, p) for p in ("HDA", "HDB", "HDC")]
+    with transaction(session_factory(engine)) as session:
+        auth.add_user(session=session, username="hdr-applicant", password=PASSWORD, role="applicant",
+                      display_name="申报联系人")
+        token = auth.create_token(session=session, username="hdr-applicant")
+        session.scalar(select(Zone).where(Zone.code == codes[0])).builder = "乙科技园运营公司"
+        for code in codes:
+            access.add_member(session=session, code=code, username="hdr-applicant", relation_="applicant")
+    with TestClient(create_app(settings), headers={"Authorization": f"Bearer {token}"}) as c:
+        page = c.get("/", headers={"accept": "text/html"}).text
+        assert '<strong id="header-org">南京市建邺区人民政府（演示）等2家</strong>' in page
+        assert "申报联系人（建设主体）" in page

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections import Counter
 from typing import Any
 
 from fastapi import Request
@@ -32,14 +33,14 @@ NAV: tuple[tuple[str, str, str, tuple[str, ...] | None], ...] = (
 
 
 def organisation(session: Session | None, user: User) -> str:
-    """The organisation the user acts for: an applicant's 建设主体 (of the zones it owns), a city's bureau, the
-    province's bureau, the experts' panel."""
+    """The organisation the user acts for: an applicant's 建设主体 (of the zones it owns: the one named by most of
+    them, "等N家" when there are several), a city's bureau, the province's bureau, the experts' panel."""
     if user.role == "city":
         return f"{user.city or ''}知识产权局"
     if user.role == "applicant" and session is not None:
-        builders = sorted({z.builder for z in access.visible_zones(session, user) if z.builder})
+        builders = Counter(z.builder for z in access.visible_zones(session, user) if z.builder)
         if builders:
-            return builders[0] + (f"等{len(builders)}家" if len(builders) > 1 else "")
+            return builders.most_common(1)[0][0] + (f"等{len(builders)}家" if len(builders) > 1 else "")
         return user.display_name or user.username
     return ORGANISATIONS.get(user.role, ROLES.get(user.role, ""))
 
