@@ -99,6 +99,30 @@ def test_without_a_layout_a_roster_asks_for_coordinates_or_buildings(tmp_path):
     assert "经度/纬度" in e.value.message and "建筑图层" in e.value.message
 
 
+def test_uploads_keep_rows_they_cannot_place_and_import_refuses_them(tmp_path):
+    """ReadOptions.keep_unlocated (uploads only): a list of names and addresses, with no coordinates and no 楼栋
+    columns at all, is read; the rows come back apart, unlocated, with their file rows, and a warning names them."""
+    _, buildings = layout(tmp_path)
+    path = write_csv(tmp_path / "名录.csv", [["机构名称", "地址"], ["甲", "南京市某路1号"], ["乙", "南京市某路2号"]])
+    kept = read_roles([("institutions", path, ReadOptions(keep_unlocated=True))])["institutions"]
+    assert kept.value == []
+    assert [(r["name"], r["address"], r["lon"], r["row"]) for r in kept.input["unlocated"]] == [
+        ("甲", "南京市某路1号", None, 2), ("乙", "南京市某路2号", None, 3)]
+    (said,) = [w for w in kept.warnings if w["code"] == "institutions_unlocated"]
+    assert said["detail"]["rows"] == [2, 3] and "2家机构尚未定位，未计入" in said["message"]
+    with pytest.raises(InputError) as e:  # zonegeo import (no option): the columns are missing, as before
+        read(("institutions", path))
+    assert e.value.code == "missing_columns"
+    # rows with coordinates, 楼栋 or neither, in one file: only the last are kept apart
+    mixed = roster(tmp_path, [["1", "丙", "", "某路", "1号楼", "", ""], ["2", "丁", "", "某路", "9号楼", "", ""]])
+    got = read_roles([("buildings", buildings, ReadOptions()),
+                      ("institutions", mixed, ReadOptions(keep_unlocated=True))])["institutions"]
+    assert [i.name for i in got.value] == ["丙"] and [r["name"] for r in got.input["unlocated"]] == ["丁"]
+    with pytest.raises(InputError) as e:
+        read(("buildings", buildings), ("institutions", mixed))
+    assert e.value.code == "institution_not_located"
+
+
 # --- through the API: the zone's newest layout places the roster; the encodings form field -----------------
 
 @pytest.fixture
