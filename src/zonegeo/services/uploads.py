@@ -170,6 +170,13 @@ def upload_version(*, session: Session, code: str, files: list[UploadedFile], ru
     if base is None and "boundary" not in reads:
         raise InputError("missing_boundary", "该集聚区还没有四至范围，首次上传必须包含四至范围（boundary）文件",
                          {"code": code})
+    # geocoding (network I/O, bounded) before anything is written, so no lock is held while it waits
+    unlocated: list[dict[str, Any]] = []
+    if "institutions" in reads:
+        unlocated = list(reads["institutions"].input.get("unlocated", []))
+        if unlocated and geocoder is not None:
+            near = reads["boundary"].value if "boundary" in reads else base.boundary if base is not None else None
+            unlocated = geocoding.geocode_rows(geocoder, unlocated, boundary=near)
     today = today or dt.date.today()
     layout_reads = {role: r for role, r in reads.items() if role != "institutions"}
     version = None
@@ -199,10 +206,6 @@ def upload_version(*, session: Session, code: str, files: list[UploadedFile], ru
         read = reads["institutions"]
         institutions = tuple(read.value)
         record = dict(read.input)
-        unlocated = record.pop("unlocated", [])
-        if unlocated and geocoder is not None:
-            near = plan.boundary if version is not None else base.boundary if base is not None else None
-            unlocated = geocoding.geocode_rows(geocoder, unlocated, boundary=near)
         record["unlocated"] = sum(1 for r in unlocated if not register.is_located(r))
         record["geocoded"] = sum(1 for r in unlocated if register.is_located(r))
         draft = repo.add_register_draft(session, zone, institutions,
