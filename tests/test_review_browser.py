@@ -61,7 +61,7 @@ def test_an_expert_records_every_item_on_the_page(tab, server, engine, tmp_path,
     tab.goto(f"{server}/zones/{code}/review", wait_until="load")
     assert tab.locator("h1").inner_text() == "需人工审核事项"
     assert tab.locator("#review-items tbody tr").count() == len(rules.manual_review)
-    assert "已审核 0 / 6 项" in tab.locator("#progress").inner_text()
+    assert "已有结论 0 / 6 项" in tab.locator("#progress").inner_text()
     record(tab, "management", "needs_more")  # no note: refused, nothing stored
     assert "说明" in tab.locator("#error").inner_text()
     assert tab.locator('tr[data-item="management"]').get_attribute("data-result") == ""
@@ -72,7 +72,7 @@ def test_an_expert_records_every_item_on_the_page(tab, server, engine, tmp_path,
     for item in rules.manual_review:
         record(tab, item.id, "meets", "")
     assert "全部已记录" in tab.locator("#progress").inner_text()
-    assert "已审核 6 / 6 项" in tab.locator("#progress").inner_text()
+    assert "已有结论 6 / 6 项" in tab.locator("#progress").inner_text()
     # the form is CSRF-protected: a post without the token from the page is refused and stores nothing
     forged = tab.request.post(f"{server}/zones/{code}/review", form={"item": "management", "result": "fails",
                                                                      "note": "伪造", "csrf": "wrong"})
