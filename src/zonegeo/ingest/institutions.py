@@ -68,6 +68,12 @@ def from_table(source: Source, crs: str | None, *, buildings: tuple[Building, ..
     required = (("name",),) if keep_unlocated else (("name",), ("lon", "building"), ("lat", "building"))
     table = read_table(source, role="institutions", required=required)
     found = Findings(file=source.name, layer="institutions")
+    fields = set(table.rows[0]) if table.rows else set()
+    if ("lon" in fields) != ("lat" in fields):  # one of the pair: a column lost, not a list without coordinates
+        has, lacks = ("经度", "纬度/lat") if "lon" in fields else ("纬度", "经度/lon")
+        found.add("missing_columns", f"缺少必需的列：{lacks}（文件“{source.name}”有{has}列而没有{lacks.split('/')[0]}列；"
+                  "经纬度须成对填写，或两列都不要而按楼栋、地址定位）", row=1)
+        found.raise_if_any()
     by_building = _building_points(buildings, boundary)
     kept_rows, kept_numbers, xs, ys, placed = [], [], [], [], []
     unlocated: list[tuple[int, dict[str, str]]] = []
