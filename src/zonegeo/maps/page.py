@@ -4,7 +4,6 @@ that lets people pinch-zoom, and the panels (title, legend) docked into Leaflet'
 from __future__ import annotations
 
 import html
-from typing import Any
 
 from branca.element import Figure, MacroElement
 from folium.template import Template
@@ -116,6 +115,6 @@ zg.chrome({{ this._parent.get_name() }}, {});
 {% endmacro %}
 """)
 
-    def __init__(self, **_: Any) -> None:
+    def __init__(self) -> None:
         super().__init__()
         self._name = "PageChrome"
