@@ -233,3 +233,17 @@ def test_a_tied_register_with_unlocated_rows_stops_its_versions_submission(appli
     r = applicant.post(f"/api/zones/{zone_code}/versions/2/submit", json={})
     assert r.status_code == 200, r.text
     assert stored(engine, zone_code)[2] == [(1, "submitted", 2)]
+
+
+def test_the_page_form_needs_its_csrf_token_and_the_page_offers_the_forms(
+        client, anon, applicant, engine, rules, tmp_path, zone_code):  # noqa: F811
+    committed_upload(engine, rules, tmp_path, zone_code, roster([("丙所", "某路", "")]))
+    page = f"/zones/{zone_code}/register-drafts/1"
+    r = applicant.post(page + "/rows/1/place", data={"lon": str(NEAR[0]), "lat": str(NEAR[1])},
+                       follow_redirects=False)
+    assert r.status_code == 403 and r.json()["code"] == "csrf_failed"
+    assert applicant.get(f"/api/zones/{zone_code}/register-drafts/1").json()["rows"][0]["located"] is False
+    html = applicant.get(page).text
+    assert 'id="placing"' in html and 'id="place-form-1"' in html and 'id="lon-1"' in html
+    assert '<label for="lon-1">经度</label>' in html and 'src="/static/place.js"' in html
+    assert anon.get(page).status_code in (401, 403, 404)
