@@ -167,3 +167,27 @@ def test_a_published_zone_with_only_a_draft_shows_nothing_to_the_public(anon, cl
     r = anon.get(f"/api/zones/{code}/report")
     assert r.status_code == 404 and r.json()["code"] == "zone_has_no_version"
     assert anon.get(f"/zones/{code}/map", headers={"accept": "application/json"}).status_code == 404
+
+
+def test_the_four_sides_words_stand_in_every_map_of_the_zone(engine, rules, tmp_path, client):
+    """The 申报表's 四至 words go into the title panel of the reviewer's map, the offline file and the public page
+    (escaped), and into zones.geojson; a side left empty is said to be so."""
+    from sqlalchemy import text
+
+    code = _zone(engine, tmp_path, rules, published=True)
+    words = {"east": "东至江东中路", "south": "南至<梦都大街>", "west": "西至扬子江大道", "north": ""}
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE zone SET four_sides = CAST(:w AS jsonb) WHERE code = :c"),
+                     {"w": json.dumps(words, ensure_ascii=False), "c": code})
+    line = "四至（申报表）：东至江东中路；南至&lt;梦都大街&gt;；西至扬子江大道；北至（未填写）"
+    assert line in client.get(f"/zones/{code}/map").text
+    assert line in client.get(f"/zones/{code}/map/offline").text
+    out = tmp_path / "site"
+    with transaction(session_factory(engine)) as session:
+        publish(session=session, rules=rules, out_dir=out, tiles="OpenStreetMap")
+    assert line in (out / "zones" / f"{code}.html").read_text(encoding="utf-8")
+    geo = json.loads((out / "zones.geojson").read_text(encoding="utf-8"))
+    assert next(f for f in geo["features"] if f["properties"]["code"] == code)["properties"]["four_sides"] == words
+    # a zone with no words recorded (the demo import) has no such line
+    plain = _zone(engine, tmp_path, rules, published=False)
+    assert "四至（申报表）" not in client.get(f"/zones/{plain}/map").text

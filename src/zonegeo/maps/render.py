@@ -100,9 +100,10 @@ def _institution_features(plan: ZonePlan, report: Report, policy: MapPolicy) -> 
 
 def render(plan: ZonePlan, report: Report, *, title: str, subtitle: str = "", tiles: str = "OpenStreetMap",
            asset_base: str = "/assets", policy: MapPolicy = EVERYTHING, tianditu_key: str = "",
-           page_title: str = "", heading: str = "") -> folium.Map:
+           page_title: str = "", heading: str = "", four_sides: dict[str, str] | None = None) -> folium.Map:
     """The map of one zone: boundary, core, buildings by floors used, institutions by status, platforms.
-    ``page_title`` and ``heading`` (the page's <title> and its one <h1>) default to the zone's 空间布局地图."""
+    ``page_title`` and ``heading`` (the page's <title> and its one <h1>) default to the zone's 空间布局地图;
+    ``four_sides`` (the 申报表's 四至 words) goes into the title panel, beside the drawn boundary."""
     west, south, east, north = plan.boundary.bounds
     m = ZoneMap(location=[(south + north) / 2, (west + east) / 2], tiles=None, control_scale=True,
                 zoom_start=16, asset_base=asset_base, prefer_canvas=len(plan.buildings) > 3000,
@@ -145,13 +146,27 @@ def render(plan: ZonePlan, report: Report, *, title: str, subtitle: str = "", ti
     folium.LayerControl(collapsed=True).add_to(m)
     PageScript(gcj_layers).add_to(m)
     add_site_controls(m, asset_base=asset_base, minimap=bool(tiles))
-    cast(Figure, m.get_root()).html.add_child(Element(_panels(title, subtitle, report, policy)))
+    cast(Figure, m.get_root()).html.add_child(Element(_panels(title, subtitle, report, policy, four_sides)))
     page.PageChrome().add_to(m)
     m.fit_bounds([[south, west], [north, east]], padding=(20, 20))
     return m
 
 
-def _panels(title: str, subtitle: str, report: Report, policy: MapPolicy) -> str:
+FOUR_SIDES = (("east", "东至"), ("south", "南至"), ("west", "西至"), ("north", "北至"))
+
+
+def four_sides_line(words: dict[str, str] | None) -> str:
+    """The 申报表's 四至 as one escaped line (东至…；南至…；西至…；北至…), or "" when none were recorded."""
+    words = words or {}
+    parts = [str(words.get(key) or "").strip() for key, _ in FOUR_SIDES]
+    if not any(parts):
+        return ""
+    text = "；".join(part or f"{label}（未填写）" for part, (_, label) in zip(parts, FOUR_SIDES, strict=True))
+    return f'<span class="zg-four-sides">四至（申报表）：{html.escape(text)}</span>'
+
+
+def _panels(title: str, subtitle: str, report: Report, policy: MapPolicy,
+            four_sides: dict[str, str] | None = None) -> str:
     failing = [r for r in report.rules if not r.passed]
     verdict = ""
     if policy.verdict:
@@ -170,7 +185,7 @@ def _panels(title: str, subtitle: str, report: Report, policy: MapPolicy) -> str
 <i class="dot" style="background:{COLOURS['inside']}"></i>范围内机构
 <i class="dot" style="background:{COLOURS['outside']}"></i>范围外机构 {invalid}
 <i class="dot" style="background:{COLOURS['platform']}"></i>公共服务平台"""
-    return (page.title_panel(title, html.escape(subtitle), verdict,
+    return (page.title_panel(title, html.escape(subtitle), four_sides_line(four_sides), verdict,
                              f'<span class="zg-date">制图日期：{today:%Y年%m月%d日}</span>')
             + page.legend_panel(legend))
 

@@ -41,7 +41,7 @@ def zone_map_html(*, session: Session, code: str, rules: RuleSet, tiles: str, se
     kind = "现场核查地图" if self_contained else f"空间布局版本{version.number}地图"
     m = render(plan, report, title=zone.name, subtitle=subtitle, tiles=tiles, asset_base=asset_base,
                policy=policy, tianditu_key=tianditu_key, page_title=f"{zone.name} · {kind}",
-               heading=f"{zone.name}{kind}")
+               heading=f"{zone.name}{kind}", four_sides=zone.four_sides)
     return to_html(m, self_contained=self_contained, asset_base=asset_base)
 
 

@@ -57,13 +57,14 @@ def publish(*, session: Session, rules: RuleSet, out_dir: Path, tiles: str, tian
         subtitle = (f"{zone.city} · 建设主体：{zone.builder} · 空间布局版本{version.number}"
                     f"（{version.effective_on:%Y年%m月%d日}起）")
         m = render(plan, report, title=zone.name, subtitle=subtitle, tiles=tiles, asset_base="../assets",
-                   policy=disclosure.PUBLIC, tianditu_key=tianditu_key)
+                   policy=disclosure.PUBLIC, tianditu_key=tianditu_key, four_sides=zone.four_sides)
         (out_dir / "zones" / f"{zone.code}.html").write_text(to_html(m, asset_base="../assets"), encoding="utf-8")
         facts = {"code": zone.code, "name": zone.name, "city": zone.city, "builder": zone.builder,
                  "operator": zone.operator, "land_m2": round(report.areas["land_m2"], 1),
                  "core_land_m2": round(report.areas["core_land_m2"], 1),  # the core within the 四至, as reported
                  "institutions": report.institutions["inside"], "version": version.number,
-                 "effective_on": version.effective_on.isoformat()}
+                 "effective_on": version.effective_on.isoformat(),
+                 "four_sides": dict(zone.four_sides or {})}  # the 申报表's words, beside the drawn boundary
         summaries.append(facts | {"boundary": plan.boundary})
         features.append({"type": "Feature", "properties": facts, "geometry": mapping(plan.boundary)})
     generated = dt.datetime.now().strftime("%Y年%m月%d日 %H:%M")
