@@ -247,3 +247,21 @@ def test_the_page_form_needs_its_csrf_token_and_the_page_offers_the_forms(
     assert 'id="placing"' in html and 'id="place-form-1"' in html and 'id="lon-1"' in html
     assert '<label for="lon-1">经度</label>' in html and 'src="/static/place.js"' in html
     assert anon.get(page).status_code in (401, 403, 404)
+
+
+def test_the_upload_routes_use_the_configured_geocoder(settings, tokens, zone_code, stand_in):  # noqa: F811
+    """Through the app: the settings' geocoder is the one uploads call (API and page share the service)."""
+    from fastapi.testclient import TestClient
+
+    from tests.conftest import bearer
+    from zonegeo.api.app import create_app
+
+    configured = settings.model_copy(update={"geocoder_url": stand_in, "tianditu_key": "test-key"})
+    with TestClient(create_app(configured), headers=bearer(tokens, "applicant")) as c:
+        r = c.post(f"/api/zones/{zone_code}/uploads", data={"roles": ["institutions"]},
+                   files=[("files", ("名录.csv", roster([("乙所", "南京市建邺区示例路100号", "")])))])
+    assert r.status_code == 201, r.text
+    assert [q["tk"] for q in StandIn.seen] == ["test-key"]
+    with TestClient(create_app(settings), headers=bearer(tokens, "applicant")) as c:
+        rows = c.get(f"/api/zones/{zone_code}/register-drafts/{r.json()['register_draft']}").json()["rows"]
+    assert [(row["located_by"], row["needs_confirmation"]) for row in rows] == [("geocoder", True)]

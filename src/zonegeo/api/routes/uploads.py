@@ -22,6 +22,7 @@ from zonegeo.ingest import crs_resolve
 from zonegeo.ingest.budget import read_roles_bounded
 from zonegeo.ingest.role_files import ReadOptions
 from zonegeo.services import access, changes, eligibility, uploads, zones
+from zonegeo.services import geocoder as geocoding
 from zonegeo.services.auth import User
 
 router = APIRouter(tags=["上传"])
@@ -52,7 +53,8 @@ def _process(session, rules, settings, code: str, files, roles, crs, layers, rep
     with tempfile.TemporaryDirectory(prefix=uploads.UPLOAD_PREFIX) as tmp:
         saved = save_uploads(files, roles, crs, layers, Path(tmp), limits.max_file_bytes, encodings)
         return uploads.upload_version(session=session, code=code, files=saved, rules=rules, uploaded_by=user.username,
-                                      repair=repair, limits=limits, user=user, budget=budget)
+                                      repair=repair, limits=limits, user=user, budget=budget,
+                                      geocoder=geocoding.from_settings(settings))
 
 
 @router.post("/api/zones/{code}/uploads", status_code=201, response_class=ORJSONResponse,
@@ -239,7 +241,7 @@ def upload_form(code: str, request: Request, session: SessionDep, rules: RulesDe
                                               "取的坐标有数百米偏移"} for r, name in asked.items()]})
             result = uploads.upload_version(session=session, code=code, files=saved, rules=rules,
                                             uploaded_by=user.username, repair=repair, limits=limits, user=user,
-                                            budget=budget)
+                                            budget=budget, geocoder=geocoding.from_settings(settings))
     except InputError as exc:  # raised before anything is written; the form keeps every choice
         context["error"] = _with_roles(exc.to_dict(), {f.name: f.role for f in saved})
         if exc.code != "crs_source_needed":
