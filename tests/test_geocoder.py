@@ -172,6 +172,8 @@ def test_an_upload_geocodes_then_the_applicant_confirms_places_and_submits(appli
     assert r.status_code == 409 and r.json()["code"] == "register_rows_unresolved", r.text
     assert "1家机构尚未定位（第3家（丙所））" in r.json()["message"] and "尚未确认（第2家（乙所））" in r.json()["message"]
     assert r.json()["detail"]["unlocated"] == [3] and r.json()["detail"]["unconfirmed"] == [2]
+    detail = applicant.get(url).json()
+    assert (detail["unlocated"], detail["unconfirmed"], detail["unlocated_note"]) == ([3], [2], "1家机构尚未定位，未计入")
     # confirm the geocoder's point; confirming again, or a row the geocoder did not place, is a conflict
     r = applicant.post(url + "/rows/2/confirm")
     assert r.status_code == 200 and r.json()["located_by"] == "geocoder" and not r.json()["needs_confirmation"]

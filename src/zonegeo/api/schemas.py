@@ -310,21 +310,47 @@ class AnnualReportPublic(BaseModel):
 
 
 class WorklistItem(BaseModel):
+    """One thing waiting on the user: ``kind`` is a stable code (``services/worklist.KINDS``), ``since`` when it
+    began waiting, ``due`` its deadline (None: no deadline), ``workdays_left`` the working days left (negative:
+    overdue by that many), ``role`` who must act, ``action_url`` the page where it is done."""
+
     zone_code: str
     zone_name: str
     city: str
+    zone_state: str
+    zone_state_label: str
     what: str
-    due: dt.date
-    role: str
-    overdue: bool
-    days_left: int
     kind: str
+    kind_label: str
+    since: dt.date | None
+    due: dt.date | None
+    days_left: int | None
+    workdays_left: int | None
+    overdue: bool
     provisional: bool
+    role: str
+    role_label: str
+    action_url: str
+
+
+class WorklistCount(BaseModel):
+    kind: str
+    label: str
+    count: int
+    overdue: int
+
+
+class WorklistFilters(BaseModel):
+    city: str | None
+    state: str | None
+    overdue: bool
 
 
 class WorklistPublic(BaseModel):
     data: list[WorklistItem]
     count: int
+    counts: list[WorklistCount]
+    filters: WorklistFilters
 
 
 # Materials (申报材料)
@@ -467,6 +493,9 @@ class RegisterDraftDetail(RegisterDraftSummary):
     approved_report: ReportPublic | None  # the zone with its approved institutions, on the same layout
     changes: dict[str, int]  # what approving would change: entered/left/updated
     warnings: list[dict[str, Any]]
+    unlocated: list[int] = Field(default_factory=list, description="尚未定位的行（在草稿中的序号，从1起）")
+    unconfirmed: list[int] = Field(default_factory=list, description="按地址定位、尚待确认的行")
+    unlocated_note: str = Field("", description="如“N家机构尚未定位，未计入”")
 
 
 class RegisterActionRequest(BaseModel):
