@@ -70,8 +70,8 @@ def test_a_failed_re_acceptance_is_proposed_shown_and_confirmed_by_the_province(
     shown = client.get(f"/api/zones/{code}/revocation").json()["proposal"]
     assert shown["reason_text"].startswith("验收不合格") and shown["return_to"] == "rectification"
     items = [w for w in client.get("/api/worklist").json()["data"] if w["zone_code"] == code]
-    assert any(w["kind"] == "proposal" and "拟取消称号" in w["what"] for w in items)
-    assert any(w["kind"] == "flag" and "晚于整改期限" in w["what"] for w in items)
+    assert any(w["kind"] == "revocation_confirm" and "拟取消称号" in w["what"] for w in items)
+    assert any(w["kind"] == "late_decision" and "晚于整改期限" in w["what"] for w in items)
     with TestClient(create_app(settings), headers=bearer(tokens, "city")) as city:
         assert act(city, code, "confirm_revocation", "2024-05-07").status_code == 409
     assert client.get(f"/api/zones/{code}").json()["status"] == "revocation_proposed"

@@ -88,7 +88,7 @@ def test_the_province_confirms_a_proposed_revocation_on_the_page(tab, server, cl
     assert r.json()["state"] == "revocation_proposed"
     login(tab, server, "province-bureau")
     tab.goto(f"{server}/worklist", wait_until="load")
-    tab.click(f'#worklist tr[data-kind="proposal"] a[href="/zones/{code}/review"]')
+    tab.click(f'#worklist tr[data-kind="revocation_confirm"] a[href="/zones/{code}/review"]')
     tab.wait_for_url(f"{server}/zones/{code}/review")
     assert "验收不合格或者连续两年绩效评价不合格" in tab.locator("#proposal-reason").inner_text()
     assert "拟取消称号" in tab.locator("#zone-state").inner_text()

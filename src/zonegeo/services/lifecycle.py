@@ -20,7 +20,6 @@ from zonegeo.domain.rules import RuleSet
 from zonegeo.domain.workdays import WorkCalendar
 from zonegeo.errors import ConflictError, InputError, PermissionDeniedError
 from zonegeo.services import access, audit, reviews
-from zonegeo.services.changes import list_changes
 
 ZONE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")  # the database's ck_zone_code and String(64)
 
@@ -40,10 +39,25 @@ def _dates(zone: Zone) -> dict[str, dt.date]:
     return out
 
 
+def _event_dict(e: LifecycleEvent) -> dict[str, Any]:
+    return {**e.data, "id": e.id, "action": e.action, "on": e.on_date, "from": e.from_state, "to": e.to_state,
+            "actor": e.actor, "role": e.role}
+
+
 def _history(session: Session, zone: Zone) -> list[dict[str, Any]]:
     rows = session.scalars(select(LifecycleEvent).where(LifecycleEvent.zone_id == zone.id).order_by(LifecycleEvent.id))
-    return [{**e.data, "id": e.id, "action": e.action, "on": e.on_date, "from": e.from_state, "to": e.to_state,
-             "actor": e.actor, "role": e.role} for e in rows]
+    return [_event_dict(e) for e in rows]
+
+
+def histories(session: Session, zone_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """The lifecycle histories of many zones in one query (zone id → its events, oldest first)."""
+    out: dict[int, list[dict[str, Any]]] = {i: [] for i in zone_ids}
+    if zone_ids:
+        stmt = (select(LifecycleEvent).where(LifecycleEvent.zone_id.in_(zone_ids))
+                .order_by(LifecycleEvent.zone_id, LifecycleEvent.id))
+        for e in session.scalars(stmt):
+            out[e.zone_id].append(_event_dict(e))
+    return out
 
 
 def create_application(*, session: Session, user: User, code: str, name: str, city: str, builder: str,
@@ -224,66 +238,57 @@ def obligations(zone: Zone, today: dt.date, events: list[dict[str, Any]],
     dates = _safe_dates(zone)
     out = []
 
-    def due(what: str, on: dt.date, role: str, kind: str = "deadline", provisional: bool = False) -> None:
+    def due(what: str, on: dt.date, role: str, kind: str = "deadline", provisional: bool = False, *,
+            code: str) -> None:
         out.append({"zone_code": zone.code, "zone_name": zone.name, "city": zone.city, "what": what, "due": on.isoformat(),
                     "role": role, "overdue": today > on, "days_left": (on - today).days, "kind": kind,
-                    "provisional": provisional})
+                    "provisional": provisional, "code": code})
 
     provisional = {k for k, v in (zone.dates or {}).get("deadlines", {}).items() if v.get("provisional")}
     if zone.dates and not dates:
-        due("集聚区的日期记录有误，请更正", today, "province", "flag")
+        due("集聚区的日期记录有误，请更正", today, "province", "flag", code="date_error")
     if zone.status == "construction" and not dates.get("construction_ends"):
-        due("缺少建设期届满日期（dates.construction_ends），请补录", today, "province", "flag")
+        due("缺少建设期届满日期（dates.construction_ends），请补录", today, "province", "flag", code="date_missing")
     if zone.status == "noticed" and "notice_end" in dates:
-        due("公示期结束，可批复", dates["notice_end"], "province")
+        due("公示期结束，可批复", dates["notice_end"], "province", code="notice_close")
     if zone.status == "construction" and "construction_ends" in dates:
         due("建设期届满，组织验收", dates["construction_ends"], "province",
-            provisional="construction_ends" in provisional)
+            provisional="construction_ends" in provisional, code="acceptance_due")
     if zone.status in ("rectification", "rectifying") and "rectification_ends" in dates:
-        due("整改期满，组织复核", dates["rectification_ends"], "province", provisional="rectification_ends" in provisional)
+        due("整改期满，组织复核", dates["rectification_ends"], "province", provisional="rectification_ends" in provisional,
+            code="rectification_review")
     if zone.status == "submitted":
-        due("审核申报材料并推荐", today, "city")
+        due("审核申报材料并推荐", today, "city", code="application_recommend")
     if zone.status == "revocation_proposed":
         proposal = lifecycle.pending_proposal(events) or {}
         due(f"拟取消称号，待确认或不予取消：{proposal.get('reason_text', '')}", dates.get("revocation_proposed_on", today),
-            "province", "proposal")
+            "province", "proposal", code="revocation_confirm")
     if zone.status in ("operating", "rectifying"):
         since = dates.get("accepted_on")
         if lifecycle.automatic_revocation(events, today, since) is not None:
             due("连续两年未参加绩效评价：拟取消称号（第三章第1项），请登记拟取消（propose_revocation）或核实正当理由",
-                today, "province", "proposal")
+                today, "province", "proposal", code="revocation_suggested")
     decisions = [e for e in events if e["action"] in lifecycle.TRANSITIONS]
     last = decisions[-1] if decisions else None
     if last is not None and last.get("late") and zone.status not in lifecycle.REVOKED_STATES:  # flagged until the next decision
         due(f"{lifecycle.TRANSITIONS[last['action']].label}晚于整改期限（{last.get('period_end')}届满）", last["on"],
-            "province", "flag")
+            "province", "flag", code="late_decision")
     if zone.status == "operating":
         year = today.year - 1
         reported = any(e["action"] == "annual_report" and e.get("year") == year for e in events)
         if not reported:
             deadline = lifecycle.annual_report_due(year, calendar)
-            due(f"报送{year}年度集聚区总结报告", deadline.due, "city", provisional=deadline.provisional)
+            due(f"报送{year}年度集聚区总结报告", deadline.due, "city", provisional=deadline.provisional,
+                code="annual_report")
     return out
 
 
 def worklist(*, session: Session, user: User, today: dt.date, city: str | None = None,
-             calendar: WorkCalendar | None = None) -> list[dict[str, Any]]:
-    zones = access.visible_zones(session, user)
-    if city:
-        zones = [z for z in zones if z.city == city]
-    items: list[dict[str, Any]] = []
-    for zone in zones:
-        items += obligations(zone, today, _history(session, zone), calendar)
-    if user.role in access.WRITE_ROLES:  # those who report changes see their deadlines
-        codes = {z.code for z in zones}
-        for change in list_changes(session=session, today=today):
-            if change["zone_code"] in codes and change["status"] in ("pending", "overdue"):
-                items.append({"zone_code": change["zone_code"], "zone_name": change["zone_name"], "city": change["city"],
-                              "what": f"报告{change['kind_label']}变更", "due": change["report_due"],
-                              "role": "applicant", "overdue": change["status"] == "overdue",
-                              "days_left": change["days_left"], "kind": "deadline",
-                              "provisional": change["due_provisional"]})
-    return sorted(items, key=lambda i: i["due"])
+             calendar: WorkCalendar | None = None, **filters: Any) -> list[dict[str, Any]]:
+    """The user's 待办 (``services.worklist.worklist``; kept here for the header and older callers)."""
+    from zonegeo.services import worklist as worklists
+
+    return worklists.worklist(session=session, user=user, today=today, city=city, calendar=calendar, **filters)
 
 
 def record_annual_report(*, session: Session, user: User, code: str, year: int, on: dt.date,

@@ -34,8 +34,10 @@ from zonegeo.api.schemas import (
     documented,
 )
 from zonegeo.domain.lifecycle import STATES
+from zonegeo.domain.model import JIANGSU_CITIES
 from zonegeo.errors import ConflictError, InputError
 from zonegeo.services import access, audit, lifecycle, reviews
+from zonegeo.services import worklist as worklists
 
 router = APIRouter(tags=["生命周期"])
 Reviewer = Annotated[Any, Depends(require(*access.REVIEW_WRITE_ROLES))]  # assigned experts: checked by the service
@@ -134,17 +136,42 @@ def annual_report(code: str, body: AnnualReportCreate, session: SessionDep, cale
     return ORJSONResponse(row, status_code=201)
 
 
+CityFilter = Annotated[str | None, Query(description="设区市（省知识产权局可选；设区市知识产权局只看本市）")]
+StateFilter = Annotated[str | None, Query(description="集聚区的生命周期状态，如 submitted、under_review")]
+
+
+def _worklist(session, calendar, user, city: str | None, state: str | None, overdue: bool) -> dict[str, Any]:
+    rows = worklists.worklist(session=session, user=user, today=dt.date.today(), city=city, state=state,
+                              overdue=overdue, calendar=calendar)
+    city, state = worklists.check_filters(user, city, state)
+    return {"data": rows, "count": len(rows), "counts": worklists.counts(rows),
+            "filters": {"city": city, "state": state, "overdue": overdue}}
+
+
 @router.get("/api/worklist", response_class=ORJSONResponse,
-            responses=documented(WorklistPublic), summary="待办事项（按截止日期由近到远，逾期标出）")
-def worklist(session: SessionDep, calendar: CalendarDep, user: LoggedIn, city: str | None = None) -> Response:
-    rows = lifecycle.worklist(session=session, user=user, today=dt.date.today(), city=city, calendar=calendar)
-    return ORJSONResponse({"data": rows, "count": len(rows)})
+            responses=documented(WorklistPublic),
+            summary="待办事项：等待本人办理的全部事项（按截止日期由近到远，逾期标出，含剩余工作日和办理页面）")
+def worklist(session: SessionDep, calendar: CalendarDep, user: LoggedIn, city: CityFilter = None,
+             state: StateFilter = None,
+             overdue: Annotated[bool, Query(description="只看逾期")] = False) -> Response:
+    return ORJSONResponse(_worklist(session, calendar, user, city, state, overdue))
 
 
 @router.get("/worklist", response_class=HTMLResponse, include_in_schema=False)
-def worklist_page(request: Request, session: SessionDep, calendar: CalendarDep, user: LoggedIn) -> HTMLResponse:
-    rows = lifecycle.worklist(session=session, user=user, today=dt.date.today(), calendar=calendar)
-    return request.app.state.templates.TemplateResponse(request, "worklist.html", {"rows": rows, "user": user})
+def worklist_page(request: Request, session: SessionDep, calendar: CalendarDep, user: LoggedIn,
+                  city: str | None = None, state: str | None = None, overdue: str = "") -> HTMLResponse:
+    only_overdue = overdue.strip().lower() in ("1", "true", "on", "yes")
+    context: dict[str, Any] = {"user": user, "cities": JIANGSU_CITIES, "states": STATES, "error": None,
+                               "filters": {"city": (city or "").strip(), "state": (state or "").strip(),
+                                           "overdue": only_overdue}}
+    status_code = 200
+    try:
+        found = _worklist(session, calendar, user, city, state, only_overdue)
+        context |= {"rows": found["data"], "counts": found["counts"]}
+    except InputError as exc:
+        context |= {"rows": [], "counts": [], "error": exc.to_dict()}
+        status_code = 422
+    return request.app.state.templates.TemplateResponse(request, "worklist.html", context, status_code=status_code)
 
 
 @router.get("/api/audit", response_class=ORJSONResponse,
