@@ -2,7 +2,9 @@
 submitted layout versions and institution registers, their unreported change events and the expert assignments.
 
 Each row names the zone, what is waiting (``what``, Chinese) and its kind (``kind``, a stable code), since when it
-waits (``since``), its due date (or None), the working days left (negative when overdue), the role that must act
+waits (``since``), its due date (or None), the working days left (``workdays_left``: after today up to the due
+date; once the due date has passed, minus the working days since; 0 on the rest days right after a due date that
+has passed, which are overdue all the same), the role that must act
 and the page where the action is done (``action_url``).
 
 Built with a bounded number of SQL statements whatever the number of zones: one per kind of record (zones,
@@ -143,7 +145,7 @@ class _Rows:
             "zone_state_label": states.STATES.get(zone.status, zone.status), "what": what, "kind": kind,
             "kind_label": label, "since": since.isoformat() if since else None, "due": due.isoformat() if due else None,
             "days_left": (due - self.today).days if due is not None else None, "workdays_left": left,
-            "overdue": left is not None and left < 0, "provisional": provisional, "role": role or acting,
+            "overdue": due is not None and due < self.today, "provisional": provisional, "role": role or acting,
             "role_label": states.ROLES.get(role or acting, role or acting),
             "action_url": url or URLS.get(kind, DECIDE).format(code=zone.code),
         })
@@ -263,15 +265,22 @@ def _unassigned(session: Session, out: _Rows, zones: list[Zone]) -> None:
 
 
 def _registers_and_versions(session: Session, out: _Rows, by_id: dict[int, Zone], role: str) -> None:
-    """Submitted layout versions and registers (province: to approve or return); returned registers (applicant)."""
+    """Submitted layout versions and registers (province: to approve or return); returned registers (applicant).
+    Only the columns needed are read: no geometry, no register rows."""
     ids = list(by_id)
-    versions: list[ZoneVersion] = []
+    versions: list[Any] = []
     if role == "province":
-        versions = list(session.scalars(select(ZoneVersion).where(ZoneVersion.zone_id.in_(ids),
-                                                                   ZoneVersion.state == "submitted")))
-    wanted = (register_states.SUBMITTED,) if role == "province" else (register_states.RETURNED,)
-    drafts = list(session.scalars(select(RegisterDraft).where(RegisterDraft.zone_id.in_(ids),
-                                                              RegisterDraft.state.in_(wanted))))
+        versions = list(session.execute(
+            select(ZoneVersion.zone_id, ZoneVersion.number, ZoneVersion.created_at)
+            .where(ZoneVersion.zone_id.in_(ids), ZoneVersion.state == "submitted")
+            .order_by(ZoneVersion.zone_id, ZoneVersion.number)))
+    wanted = register_states.SUBMITTED if role == "province" else register_states.RETURNED
+    drafts: list[Any] = list(session.execute(
+        select(RegisterDraft.zone_id, RegisterDraft.number, RegisterDraft.version_number, RegisterDraft.note,
+               RegisterDraft.created_at, RegisterDraft.decided_at,
+               func.coalesce(func.jsonb_array_length(RegisterDraft.rows), 0).label("count"))
+        .where(RegisterDraft.zone_id.in_(ids), RegisterDraft.state == wanted)
+        .order_by(RegisterDraft.zone_id, RegisterDraft.number)))
     with_version = {(v.zone_id, v.number) for v in versions}
     tied = {(d.zone_id, d.version_number) for d in drafts} & with_version
     drafts = [d for d in drafts if (d.zone_id, d.version_number) not in tied]  # decided with their version
@@ -279,19 +288,18 @@ def _registers_and_versions(session: Session, out: _Rows, by_id: dict[int, Zone]
     objects |= {f"zone/{by_id[d.zone_id].code}/register/{d.number}":
                 "register_submit" if role == "province" else "register_return" for d in drafts}
     at = _submitted_at(session, objects)
-    for v in sorted(versions, key=lambda v: (v.zone_id, v.number)):
+    for v in versions:
         zone = by_id[v.zone_id]
         extra = "（含随版本上传的机构名录）" if (v.zone_id, v.number) in tied else ""
         out.add(zone, "version_submitted", f"审批空间布局版本{v.number}{extra}：批准或退回",
                 since=at.get(f"zone/{zone.code}/version/{v.number}", _local_day(v.created_at)),
                 url=f"/zones/{zone.code}/versions/{v.number}/decide")
-    for d in sorted(drafts, key=lambda d: (d.zone_id, d.number)):
+    for d in drafts:
         zone = by_id[d.zone_id]
         since = at.get(f"zone/{zone.code}/register/{d.number}", _local_day(d.decided_at or d.created_at))
         url = f"/zones/{zone.code}/register-drafts/{d.number}"
         if role == "province":
-            out.add(zone, "register_submitted", f"审批机构名录{d.number}（{len(d.rows or [])}家）：批准或退回",
-                    since=since, url=url)
+            out.add(zone, "register_submitted", f"审批机构名录{d.number}（{d.count}家）：批准或退回", since=since, url=url)
         else:
             note = f"：{d.note}" if d.note else ""
             out.add(zone, "register_returned", f"机构名录{d.number}被省知识产权局退回，请修改后重新提交{note}"[:300],
