@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -31,8 +30,6 @@ from zonegeo.errors import InputError
 from zonegeo.services import access
 from zonegeo.services import lifecycle as zone_life
 from zonegeo.services.changes import KIND_LABELS as CHANGE_LABELS
-
-BEIJING = ZoneInfo("Asia/Shanghai")
 
 # kind → (label, the role that must act). The order is the order of the counts at the top of the page.
 KINDS: dict[str, tuple[str, str]] = {
@@ -100,7 +97,8 @@ def _zones(session: Session, user: User, city: str | None, state: str | None) ->
 
 
 def _local_day(moment: dt.datetime | None) -> dt.date | None:
-    return moment.astimezone(BEIJING).date() if moment is not None else None
+    """A stored time's day on the server's clock, the clock ``today`` comes from (so ``since`` is never after it)."""
+    return moment.astimezone().date() if moment is not None else None
 
 
 def _entered(history: list[dict[str, Any]], state: str) -> dt.date | None:
