@@ -216,6 +216,7 @@ def test_the_province_decides_the_course_notice_objections_acceptance(session, p
     assert close["due"] == "2026-11-27" and close["workdays_left"] == 1 and not close["overdue"]
     accept = got[(building.code, "acceptance_due")]
     assert accept["due"] == "2026-12-01" and accept["workdays_left"] == 3 and accept["action_url"].endswith("/decide")
+    assert accept["since"] == "2024-12-01"  # imported in construction: waiting since its approval
     confirm = got[(proposed.code, "revocation_confirm")]
     assert confirm["action_url"] == f"/zones/{proposed.code}/review" and confirm["due"] is None
     assert confirm["since"] == "2026-11-02"

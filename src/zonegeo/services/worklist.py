@@ -172,6 +172,8 @@ def worklist(*, session: Session, user: User, today: dt.date, city: str | None =
             day = dt.date.fromisoformat(item["due"])
             if kind in DATED:
                 since = _entered(history, zone.status)
+                if since is None and kind == "acceptance_due":  # a zone imported in construction
+                    since = zone_life._safe_dates(zone).get("approved_on")
                 if kind == "annual_report":
                     since = dt.date(day.year, 1, 1)
                 out.add(zone, kind, item["what"], since=since, due=day, provisional=item["provisional"])
