@@ -18,7 +18,7 @@ def test_the_machine_goes_draft_submitted_approved():
     assert versions.step("draft", "submit", number=1).target == "submitted"
     assert versions.step("submitted", "approve", number=1).target == "approved"
     assert versions.allowed_actions("draft") == ["submit", "withdraw"]
-    assert versions.allowed_actions("submitted") == ["approve"]
+    assert versions.allowed_actions("submitted") == ["approve", "return"]
     assert versions.allowed_actions("approved") == [] and versions.allowed_actions("superseded") == []
     assert versions.supersedes("approved") and not versions.supersedes("submitted")
 
@@ -29,6 +29,22 @@ def test_a_draft_may_be_withdrawn_and_a_withdrawn_one_goes_nowhere():
     assert versions.allowed_actions("withdrawn") == [] and not versions.supersedes("withdrawn")
     with pytest.raises(InputError):
         versions.check_creatable("withdrawn")
+
+
+def test_a_submitted_version_is_returned_to_draft_with_a_comment():
+    assert versions.step("submitted", "return", number=4, note="请修正核心区").target == "draft"
+    assert not versions.supersedes("draft") and "submit" in versions.allowed_actions("draft")
+    for note in ("", "   \n"):
+        with pytest.raises(InputError) as caught:
+            versions.step("submitted", "return", number=4, note=note)
+        assert caught.value.code == "missing_note" and "退回版本4须填写意见" in caught.value.message
+    with pytest.raises(InputError) as caught:
+        versions.step("submitted", "return", number=4, note="长" * (versions.MAX_NOTE + 1))
+    assert caught.value.code == "note_too_long"
+    assert versions.step("submitted", "return", number=4, note="长" * versions.MAX_NOTE).target == "draft"
+    for state in ("draft", "approved", "superseded", "withdrawn"):  # the state is checked before the comment
+        with pytest.raises(ConflictError):
+            versions.step(state, "return", number=4, note="")
 
 
 @pytest.mark.parametrize(("state", "action"), [("draft", "approve"), ("approved", "submit"), ("approved", "approve"),

@@ -27,7 +27,7 @@ from zonegeo.api.header import header, public_nav
 from zonegeo.api.input_guard import InputGuardMiddleware
 from zonegeo.api.public_cache import PublicCacheMiddleware
 from zonegeo.api.request_id import RequestIdMiddleware
-from zonegeo.api.routes import apply, auth, changes, lifecycle, pages, uploads, versions, zone_desk, zones
+from zonegeo.api.routes import apply, auth, changes, decisions, lifecycle, pages, uploads, versions, zone_desk, zones
 from zonegeo.api.routes import register as register_routes
 from zonegeo.api.security_headers import SecurityHeadersMiddleware
 from zonegeo.config import Settings
@@ -105,6 +105,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(register_routes.router)  # institution register drafts: API and page
     app.include_router(zone_desk.router)
+    app.include_router(decisions.router)  # /zones/{code}/decide, /zones/{code}/versions/{n}/decide
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

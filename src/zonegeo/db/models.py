@@ -83,6 +83,7 @@ class ZoneVersion(Base):
     decided_by: Mapped[str] = mapped_column(Text, default="")  # the logged-in user who decided
     decided_by_name: Mapped[str] = mapped_column(Text, default="")  # a name the decider added (free text)
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")  # the province's 退回意见, if returned
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     zone: Mapped[Zone] = relationship(back_populates="versions")

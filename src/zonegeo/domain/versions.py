@@ -1,5 +1,6 @@
 """A layout version's life as a pure state machine: draft → submitted → approved → superseded, or draft →
-withdrawn (the applicant takes a draft back: it is kept and listed, never approved). One approved version per
+withdrawn (the applicant takes a draft back: it is kept and listed, never approved), or submitted → draft
+(the province returns it with a comment, 退回: the applicant corrects it and submits again). One approved version per
 zone at a time: approving one supersedes the approved one. No database, no HTTP."""
 
 from __future__ import annotations
@@ -30,7 +31,10 @@ TRANSITIONS = {t.action: t for t in (
     Transition("submit", "提交", INITIAL, "submitted"),
     Transition("approve", "批准", "submitted", APPROVED),
     Transition("withdraw", "撤回", INITIAL, WITHDRAWN),
+    Transition("return", "退回", "submitted", INITIAL),
 )}
+NOTED = ("return",)  # actions that must carry a comment (退回意见), kept on the version
+MAX_NOTE = 2000
 
 
 def allowed_actions(state: str) -> list[str]:
@@ -42,9 +46,9 @@ def supersedes(target: str) -> bool:
     return target == APPROVED
 
 
-def step(state: str, action: str, *, number: int) -> Transition:
+def step(state: str, action: str, *, number: int, note: str = "") -> Transition:
     """The transition ``action`` from ``state``; an unknown action is bad input, a wrong state a conflict naming
-    the state and what is allowed now."""
+    the state and what is allowed now; a return without a comment (or with one too long) is bad input."""
     if action not in TRANSITIONS:
         raise InputError("unknown_action", f"未知的操作“{action}”，应为：{'、'.join(TRANSITIONS)}",
                          {"action": action, "allowed": list(TRANSITIONS)})
@@ -55,6 +59,12 @@ def step(state: str, action: str, *, number: int) -> Transition:
         raise ConflictError("illegal_transition",
                             f"版本{number}当前状态为“{STATES.get(state, state)}”，不能{transition.label}{can}",
                             {"state": state, "action": action, "allowed": allowed})
+    if action in NOTED and not note.strip():
+        raise InputError("missing_note", f"{transition.label}版本{number}须填写意见，说明需要修改的内容",
+                         {"field": "note", "action": action})
+    if len(note.strip()) > MAX_NOTE:
+        raise InputError("note_too_long", f"意见不能超过{MAX_NOTE}个字（现有{len(note.strip())}个字）",
+                         {"field": "note", "max": MAX_NOTE})
     return transition
 
 

@@ -60,15 +60,17 @@ def on_approved(session: Session, zone: Zone, version: ZoneVersion, previous: Zo
 
 
 def transition(*, session: Session, code: str, number: int, action: str, by: str, rules: RuleSet,
-               calendar: WorkCalendar, effective_on: dt.date | None = None, user: User | None = None) -> dict[str, Any]:
-    """Submit a draft, or approve a submitted version (superseding the approved one in the same transaction).
+               calendar: WorkCalendar, effective_on: dt.date | None = None, user: User | None = None,
+               note: str = "") -> dict[str, Any]:
+    """Submit a draft, approve a submitted version (superseding the approved one in the same transaction), or
+    return it to draft with a comment (``note``, kept on the version; its tied register draft is returned too).
 
     Who decided is the logged-in ``user``; ``by`` is a name they may add (kept as ``decided_by_name``), or the
     operator's name when there is no login (the CLI)."""
     zone = repo.get_zone(session, code)
     repo.lock_zone(session, zone)
     version = repo.get_version(session, zone, number)
-    step = versions.step(version.state, action, number=number)
+    step = versions.step(version.state, action, number=number, note=note)
     source, target = step.source, step.target
     previous = repo.set_version_state(session, zone, version, target)
     version.decided_by = user.username if user is not None else (by or "cli")
@@ -76,14 +78,21 @@ def transition(*, session: Session, code: str, number: int, action: str, by: str
     version.decided_at = dt.datetime.now(dt.UTC)
     if effective_on is not None:
         version.effective_on = effective_on
+    if action in versions.NOTED:
+        version.note = note.strip()
     session.flush()
     event = on_approved(session, zone, version, previous, rules, calendar) if target == versions.APPROVED else None
-    register_drafts.follow_version(session=session, zone=zone, version=version, action=action, user=user, by=by)
+    if action == "return":
+        register_drafts.return_with_version(session=session, zone=zone, version=version, note=version.note,
+                                            user=user, by=by)
+    else:
+        register_drafts.follow_version(session=session, zone=zone, version=version, action=action, user=user, by=by)
     audit.record(session, user, f"version_{action}", f"zone/{code}/version/{number}", actor=by,
                  before={"state": source, "superseded": previous.number if previous else None},
-                 after={"state": target, "change_event": event.id if event else None})
+                 after={"state": target, "change_event": event.id if event else None}
+                 | ({"note": version.note} if action in versions.NOTED else {}))
     return {"code": code, "version": number, "state": target, "decided_by": version.decided_by,
-            "decided_by_name": version.decided_by_name,
+            "decided_by_name": version.decided_by_name, "note": version.note,
             "change_event": change_dict(event, dt.date.today()) if event else None}
 
 
@@ -213,7 +222,7 @@ def version_rows(session: Session, zone: Zone, policy: disclosure.Disclosure, ru
         out.append({
             "number": v.number, "state": v.state, "state_label": versions.STATES[v.state],
             "uploaded_by": v.uploaded_by, "uploaded_at": _local(v.created_at), "effective_on": v.effective_on,
-            "decided_by": v.decided_by, "decided_at": _local(v.decided_at),
+            "decided_by": v.decided_by, "decided_at": _local(v.decided_at), "note": v.note,
             "land_m2": geodesic_area_m2(plan.boundary), "core_land_m2": geodesic_area_m2(plan.core),
             "floor_m2": sum(m.floor_m2 for m in measures), "buildings": len(plan.buildings),
             "actions": [a for a in versions.allowed_actions(v.state) if a in DESK_ACTIONS],

@@ -238,6 +238,17 @@ FOLLOWS = {"submit": (register.INITIAL,), "approve": (register.SUBMITTED,), "wit
                                                                                            register.RETURNED)}
 
 
+def return_with_version(*, session: Session, zone: Zone, version: ZoneVersion, note: str, user: User | None = None,
+                        by: str = "") -> dict[str, Any] | None:
+    """The hook ``changes.transition`` calls when the province returns layout ``version`` (退回): the register
+    draft submitted with it is returned with it, with the same comment."""
+    draft = repo.tied_register_draft(session, zone, version.number)
+    if draft is None or draft.state != register.SUBMITTED:
+        return None
+    return _step(session, zone, draft, "return", user=user, by=by, note=note, today=dt.date.today(),
+                 with_version=version.number)
+
+
 def follow_version(*, session: Session, zone: Zone, version: ZoneVersion, action: str, user: User | None = None,
                    by: str = "", today: dt.date | None = None) -> dict[str, Any] | None:
     """The hook ``changes.transition`` calls after layout ``version`` took ``action``: the register uploaded with

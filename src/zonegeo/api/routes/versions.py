@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, Field
 
 from zonegeo.api.deps import CalendarDep, LoggedIn, Province, RulesDep, SessionDep, SettingsDep, Writer
 from zonegeo.api.schemas import (
@@ -63,6 +64,22 @@ def withdraw_version(code: str, number: int, body: TransitionRequest, session: S
 def approve_version(code: str, number: int, body: TransitionRequest, session: SessionDep, rules: RulesDep,
                     calendar: CalendarDep, user: Province) -> Response:
     return _transition(session, code, number, "approve", body, rules, calendar, user)
+
+
+class ReturnRequest(BaseModel):
+    note: str = Field(description="退回意见：需要修改的内容（必填，保留在版本记录中，建设主体在集聚区页面可见）")
+    by: str = ""  # a name to add to the record (e.g. 经办人); the actor is always the logged-in user
+
+
+@router.post("/api/zones/{code}/versions/{number}/return", response_class=ORJSONResponse,
+             responses=documented(TransitionResult),
+             summary="退回已提交的版本（须填写意见）：回到草稿，建设主体修改后可重新提交；随版本提交的机构名录一并退回")
+def return_version(code: str, number: int, body: ReturnRequest, session: SessionDep, rules: RulesDep,
+                   calendar: CalendarDep, user: Province) -> Response:
+    access.writable_zone(session, user, code)
+    return ORJSONResponse(changes.transition(session=session, code=code, number=number, action="return",
+                                             by=body.by.strip(), rules=rules, calendar=calendar, user=user,
+                                             note=body.note))
 
 
 @router.get("/zones/{code}/versions/{a}/diff/{b}/map", response_class=HTMLResponse, include_in_schema=False)
