@@ -126,3 +126,30 @@ def test_without_javascript_the_point_is_typed(browser, server, engine, tmp_path
 
 
 __all__ = ["DEMO"]
+
+
+def test_names_from_uploaded_files_are_text_in_the_map_tooltips(browser, server, engine, tmp_path, rules,  # noqa: F811
+                                                                stand_in):  # noqa: F811
+    """A building name is the applicant's text: written into a tooltip as text, never as HTML."""
+    from sqlalchemy import text
+
+    code = zone_with_unplaced_rows(engine, tmp_path, rules, "PLX", stand_in)
+    name = '<img id="injected" src="x.png">A座'
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE building SET name = :n WHERE version_id IN (SELECT v.id FROM zone_version v "
+                          "JOIN zone z ON z.id = v.zone_id WHERE z.code = :c)"), {"n": name, "c": code})
+    tab = Offline(browser, viewport={"width": 1366, "height": 768})
+    page = tab.page
+    login(page, server, "province-bureau")
+    page.goto(f"{server}/zones/{code}/register-drafts/1", wait_until="load")
+    page.wait_for_selector("#place-map-3[data-ready=true]")
+    buildings = page.locator("#place-map-3 path.leaflet-interactive")
+    shown = []
+    for k in reversed(range(buildings.count())):  # buildings are drawn above the 四至: hover until one answers
+        buildings.nth(k).hover(force=True)
+        shown = page.locator(".leaflet-tooltip").all_inner_texts()
+        if any("A座" in t for t in shown):
+            break
+    assert name in shown, shown
+    assert page.locator("#injected").count() == 0
+    tab.close()

@@ -4,6 +4,13 @@
 (function () {
   "use strict";
 
+  // Names come from uploaded files: text, never HTML (Leaflet writes a string tooltip with innerHTML).
+  function textNode(value) {
+    var span = document.createElement("span");
+    span.textContent = String(value);
+    return span;
+  }
+
   function style(f) {
     var role = f.properties && f.properties.role;
     if (role === "building") return { color: "#555", weight: 1, fillColor: "#9e9e9e", fillOpacity: 0.35 };
@@ -22,7 +29,7 @@
       shapes = L.geoJSON(JSON.parse(layout), {
         style: style,
         onEachFeature: function (f, layer) {
-          if (f.properties && f.properties.name) layer.bindTooltip(String(f.properties.name));
+          if (f.properties && f.properties.name) layer.bindTooltip(textNode(f.properties.name));
         }
       });
     }

@@ -3,6 +3,13 @@
    script the page works as a plain form (multi-file inputs). No network beyond the app itself. */
 (function () {
   "use strict";
+
+  // Names come from uploaded files: text, never HTML (Leaflet writes a string tooltip with innerHTML).
+  function textNode(value) {
+    var span = document.createElement("span");
+    span.textContent = String(value);
+    return span;
+  }
   var chosen = {}; // role -> [File]: what each row holds, kept when a refused upload's page replaces this one
 
   function rows() { return document.querySelectorAll("fieldset.upload-row"); }
@@ -89,7 +96,7 @@
             return L.circleMarker(latlng, { radius: 5, color: "#8c1c13", fillOpacity: 0.8 });
           },
           onEachFeature: function (f, layer) {
-            if (f.properties && f.properties.name) layer.bindTooltip(String(f.properties.name));
+            if (f.properties && f.properties.name) layer.bindTooltip(textNode(f.properties.name));
           }
         }));
       }
