@@ -42,6 +42,34 @@ def test_nul_in_a_json_string(client):
     assert_4xx(r, field="name", code="nul_character")
 
 
+
+@pytest.fixture
+def province_web(settings, tokens):
+    from tests.test_zone_desk import web
+
+    c = web(settings, "province-bureau")
+    yield c
+    c.__exit__(None, None, None)
+
+
+@pytest.mark.parametrize("form", ["apply", "change_report", "review", "attachment_kind"])
+def test_nul_in_a_multipart_form_field(province_web, client, zone_code, form):
+    """Multipart bodies carry files (any byte), so the input guard leaves them to the form fields' own type."""
+    c = province_web
+    empty = {"file": ("note.txt", b"x")}
+    posts = {
+        "apply": ("/apply", {"csrf": c.csrf, "code": "NUL-2", "name": "a\x00b", "city": "南京市", "builder": "x",
+                             "east": "东至a", "south": "南至b", "west": "西至c", "north": "北至d"}),
+        "change_report": (f"/zones/{zone_code}/changes/1/report", {"csrf": c.csrf, "note": "a\x00b"}),
+        "review": (f"/zones/{zone_code}/review", {"csrf": c.csrf, "item": "x", "result": "meets", "note": "\x00"}),
+        "attachment_kind": (f"/api/zones/{zone_code}/attachments", {"kind": "申报表\x00"}),
+    }
+    url, data = posts[form]
+    r = (client if form == "attachment_kind" else c).post(url, data=data, files=empty)
+    assert r.status_code == 422, (r.status_code, r.text[:300])
+    assert "空字符" in r.text
+
+
 @pytest.mark.parametrize("limit", [-1, 0, 10**12])
 def test_audit_limit_out_of_range(client, limit):
     assert_4xx(client.get("/api/audit", params={"limit": limit}), field="limit")

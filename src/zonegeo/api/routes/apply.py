@@ -7,11 +7,12 @@ import datetime as dt
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from zonegeo.api.csrf import check_csrf, csrf_token
 from zonegeo.api.deps import LoggedIn, SessionDep, SettingsDep, Viewer, Writer
+from zonegeo.api.forms import FormText
 from zonegeo.domain.four_sides import DIRECTIONS, MAX_WORDS
 from zonegeo.domain.lifecycle import APPLICANT_MATERIALS, MATERIALS, STATES
 from zonegeo.domain.model import JIANGSU_CITIES
@@ -20,7 +21,6 @@ from zonegeo.services import access, four_sides, lifecycle, templates_kit
 from zonegeo.services.auth import User
 
 router = APIRouter(include_in_schema=False)
-FormText = Annotated[str, Form()]
 FormFile = Annotated[UploadFile | str | None, File()]
 
 # The 申报材料 of the regulation (第二章), in its order, with who provides each: the applicant's three are 必填

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from zonegeo.api.csrf import check_csrf, csrf_token
 from zonegeo.api.deps import LoggedIn, Province, SessionDep, Viewer
+from zonegeo.api.forms import FormText
 from zonegeo.api.schemas import ORJSONResponse, SessionsEnded, WebSessionsPublic, documented
 from zonegeo.errors import AuthenticationError
 from zonegeo.services import auth
@@ -36,8 +37,8 @@ def login_page(request: Request, user: Viewer, next: str = "/") -> HTMLResponse:
 
 
 @router.post("/login", response_class=HTMLResponse)
-def login(request: Request, session: SessionDep, user: Viewer, username: Annotated[str, Form()],
-          password: Annotated[str, Form()], csrf: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/"):
+def login(request: Request, session: SessionDep, user: Viewer, username: FormText,
+          password: FormText, csrf: FormText = "", next: FormText = "/"):
     check_csrf(request, csrf)
     try:
         _, token = auth.login(session=session, username=username, password=password, address=_address(request),
@@ -55,7 +56,7 @@ def login(request: Request, session: SessionDep, user: Viewer, username: Annotat
 
 
 @router.post("/logout")
-def logout(request: Request, session: SessionDep, user: LoggedIn, csrf: Annotated[str, Form()] = "") -> RedirectResponse:
+def logout(request: Request, session: SessionDep, user: LoggedIn, csrf: FormText = "") -> RedirectResponse:
     check_csrf(request, csrf)
     web_sessions.end(session=session, token=request.session.get("sid", ""), user=user)
     request.session.clear()
@@ -74,9 +75,9 @@ def _sessions_page(request: Request, session: Any, user: Any, message: str = "")
 
 
 @router.post("/sessions/end", response_class=HTMLResponse)
-def end_sessions_form(request: Request, session: SessionDep, user: Province, username: Annotated[str, Form()],
+def end_sessions_form(request: Request, session: SessionDep, user: Province, username: FormText,
                       session_id: Annotated[int | None, Form()] = None,
-                      csrf: Annotated[str, Form()] = "") -> HTMLResponse:
+                      csrf: FormText = "") -> HTMLResponse:
     check_csrf(request, csrf)
     n = web_sessions.end_for(session=session, username=username, by=user, session_id=session_id)
     return _sessions_page(request, session, user, f"已结束用户 {username} 的{n}个会话")

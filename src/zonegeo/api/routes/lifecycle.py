@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from zonegeo.api.csrf import check_csrf, csrf_token
 from zonegeo.api.deps import CalendarDep, Expert, LoggedIn, Province, RulesDep, SessionDep, SettingsDep, Writer, require
+from zonegeo.api.forms import FormText
 from zonegeo.api.schemas import (
     ActionRequest,
     ActionResult,
@@ -58,7 +59,7 @@ def create_application(body: ZoneCreate, session: SessionDep, user: Writer) -> R
              responses=documented(AttachmentPublic, 201),
              summary="上传申报材料（申报表、创建工作方案、真实性承诺书、推荐函、其他）")
 def add_attachment(code: str, session: SessionDep, settings: SettingsDep, user: Writer,
-                   file: Annotated[UploadFile, File()], kind: Annotated[str, Form()]) -> Response:
+                   file: Annotated[UploadFile, File()], kind: FormText) -> Response:
     limit = settings.max_attachment_mb * 1024 * 1024
     content = file.file.read(limit + 1)
     row = lifecycle.add_attachment(session=session, user=user, code=code, kind=kind, filename=file.filename or "file",
@@ -200,8 +201,8 @@ def review_page(code: str, request: Request, session: SessionDep, rules: RulesDe
 
 @router.post("/zones/{code}/review", response_class=HTMLResponse, include_in_schema=False)
 def review_form(code: str, request: Request, session: SessionDep, rules: RulesDep, user: Reviewer,
-                item: Annotated[str, Form()], result: Annotated[str, Form()], note: Annotated[str, Form()] = "",
-                csrf: Annotated[str, Form()] = "") -> HTMLResponse:
+                item: FormText, result: FormText, note: FormText = "",
+                csrf: FormText = "") -> HTMLResponse:
     check_csrf(request, csrf)
     try:
         row = reviews.record(session=session, user=user, code=code, item=item, result=result, note=note, rules=rules)
@@ -214,8 +215,8 @@ def review_form(code: str, request: Request, session: SessionDep, rules: RulesDe
 
 @router.post("/zones/{code}/review/revocation", response_class=HTMLResponse, include_in_schema=False)
 def revocation_form(code: str, request: Request, session: SessionDep, rules: RulesDep, calendar: CalendarDep,
-                    user: Province, decision: Annotated[str, Form()], note: Annotated[str, Form()] = "",
-                    csrf: Annotated[str, Form()] = "") -> HTMLResponse:
+                    user: Province, decision: FormText, note: FormText = "",
+                    csrf: FormText = "") -> HTMLResponse:
     check_csrf(request, csrf)
     actions = {"confirm": "confirm_revocation", "decline": "decline_revocation"}
     try:

@@ -9,15 +9,16 @@ stores nothing (it runs in a savepoint that is rolled back)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from zonegeo.api.csrf import check_csrf, csrf_token
 from zonegeo.api.deps import LoggedIn, Province, RulesDep, SessionDep, Writer
+from zonegeo.api.forms import FormText
 from zonegeo.api.schemas import RegisterActionRequest, RegisterActionResult, RegisterDraftDetail, RegisterDraftsPublic
 from zonegeo.domain import register as states
 from zonegeo.errors import ZonegeoError
@@ -27,7 +28,6 @@ from zonegeo.services.auth import User
 
 router = APIRouter(tags=["机构名录"])
 FLASH = "register_desk"  # the session key of the message shown once on the register page
-FormText = Annotated[str, Form()]
 
 DONE = {"submit": "已提交，等待省知识产权局审核；批准后机构名录生效，公开地图和机构数量随之更新",
         "approve": "已批准：机构名录已生效，集聚区的服务机构按此更新",

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from zonegeo.api.csrf import check_csrf, csrf_token
 from zonegeo.api.deps import RulesDep, SessionDep, SettingsDep, Writer
+from zonegeo.api.forms import FormText
 from zonegeo.api.multipart import FormRow, save_form_rows, save_uploads
 from zonegeo.api.schemas import ORJSONResponse, UploadResultPublic, documented
 from zonegeo.db import repo
@@ -79,7 +80,6 @@ LONLAT_CHOICES = [("EPSG:4490", "WGS84/CGCS2000（GPS、测量、天地图）"),
 # One row per role, its inputs named by the role: a row left empty is dropped with its own role and choices,
 # and never shifts another row's. A row takes several files (the loose parts of one Shapefile).
 FormFiles = Annotated[list[UploadFile | str] | None, File()]
-FormText = Annotated[str, Form()]
 
 
 def _upload_context(request: Request, zone: Any, user: User, choices: dict[str, str] | None = None,

@@ -10,18 +10,18 @@ import datetime as dt
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from zonegeo.api.csrf import check_csrf
 from zonegeo.api.deps import CalendarDep, LoggedIn, RulesDep, SessionDep, SettingsDep, Writer
+from zonegeo.api.forms import FormText
 from zonegeo.errors import ZonegeoError
 from zonegeo.services import access, changes
 
 router = APIRouter(include_in_schema=False)
 FLASH = "zone_desk"  # the session key of the message shown once on the zone page
-FormText = Annotated[str, Form()]
 FormFiles = Annotated[list[UploadFile | str] | None, File()]
 _CHUNK = 1 << 20
 
