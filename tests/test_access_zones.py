@@ -21,6 +21,7 @@ JSON_BODIES = {
     "/api/zones/{code}/opinions": {"opinion": "同意", "recommend": True},
     "/api/zones/{code}/reviews": {"item": "management", "result": "符合"},
     "/api/zones/{code}/annual-reports": {"year": 2025},
+    "/api/zones/{code}/register-drafts/{number}/rows/{row}/place": {"lon": 118.8, "lat": 32.0},
 }
 MULTIPART = {
     "/api/zones/{code}/uploads": {"files": [("files", ("b.geojson", b"{}"))], "data": {"roles": ["boundary"]}},
@@ -41,7 +42,7 @@ def test_no_role_reaches_a_zone_it_may_not_see(settings, engine, tokens, tmp_pat
     other = import_demo_copy(engine, tmp_path, "HIDDEN")  # unpublished, no members
     with engine.begin() as conn:
         conn.execute(text("UPDATE zone SET city = '苏州市', status = 'recommended' WHERE code = :c"), {"c": other})
-    params = {"code": other, "number": "1", "a": "1", "b": "1", "change_id": "1", "action": "submit"}
+    params = {"code": other, "number": "1", "a": "1", "b": "1", "change_id": "1", "action": "submit", "row": "1"}
     leaks, checked = [], 0
     with TestClient(create_app(settings)) as client:
         for route in zone_routes(settings):
