@@ -116,7 +116,9 @@ def stored_upload(*, session: Session, code: str, number: int, rules: RuleSet) -
 
 
 def _has_key(source_files: list[dict], key: str) -> bool:
-    return any(i.get("upload_key") == key for i in source_files)
+    """Whether these files were made by the upload ``key``; inputs carried over from an earlier version keep
+    their own upload's key but were not made by this one (a later draft is not an earlier upload's answer)."""
+    return any(i.get("upload_key") == key and "carried_from_version" not in i for i in source_files)
 
 
 def upload_version(*, session: Session, code: str, files: list[UploadedFile], rules: RuleSet, uploaded_by: str,
