@@ -149,7 +149,12 @@ def test_return_needs_a_comment_and_withdraw_keeps_the_draft(client, applicant, 
     r = act(applicant, zone_code, 1, "submit")
     assert r.status_code == 409 and r.json()["code"] == "illegal_transition"
     assert "已退回" in r.json()["message"] and "不能提交" in r.json()["message"]
-    assert act(applicant, zone_code, 1, "withdraw").json()["state"] == "withdrawn"
+    # a returned register was decided: its rows are no longer placed or confirmed (a new upload corrects it)
+    r = applicant.post(f"/api/zones/{zone_code}/register-drafts/1/rows/1/place", json={"lon": 118.735, "lat": 32.006})
+    assert r.status_code == 409 and r.json()["code"] == "register_not_editable"
+    assert act(applicant, zone_code, 1, "withdraw", "改日重新上传").json()["state"] == "withdrawn"
+    # the applicant's note is audited, the province's 退回意见 stays on the draft
+    assert applicant.get(f"/api/zones/{zone_code}/register-drafts/1").json()["note"] == "第3行信用代码有误，请核实后重新上传"
     r = act(client, zone_code, 1, "approve")
     assert r.status_code == 409 and "当前没有可执行的操作" in r.json()["message"]
     _, insts, drafts = stored(engine, zone_code)

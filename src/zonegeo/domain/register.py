@@ -21,6 +21,9 @@ APPROVED = "approved"
 SUPERSEDED = "superseded"
 WITHDRAWN = "withdrawn"
 RETURNED = "returned"
+# States in which the applicant may still place or confirm rows: a draft only (a returned register was
+# decided by the province; it is corrected by a new upload)
+EDITABLE = (INITIAL,)
 # States of a register still under way: its rows are what its layout version's report counts.
 PENDING = (INITIAL, SUBMITTED)
 

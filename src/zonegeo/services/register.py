@@ -72,13 +72,12 @@ def detail(*, session: Session, zone: Zone, number: int, rules: RuleSet) -> dict
         "warnings": draft.ingest_warnings,
         "unlocated": unlocated, "unconfirmed": unconfirmed,
         "unlocated_note": f"{len(unlocated)}家机构尚未定位，未计入" if unlocated else "",
-        "editable": draft.state in EDITABLE,
+        "editable": draft.state in register.EDITABLE,
         "layout_geojson": _layout_geojson(layout) if layout is not None else None,
     }
 
 
 # A register's rows are placed or confirmed only while it is with the applicant.
-EDITABLE = (register.INITIAL, register.RETURNED)
 
 
 def _rows(draft: RegisterDraft, located: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -113,10 +112,10 @@ def _editable_row(session: Session, code: str, number: int, row: int) -> tuple[Z
     zone = repo.get_zone(session, code)
     repo.lock_zone(session, zone)
     draft = repo.get_register_draft(session, zone, number)
-    if draft.state not in EDITABLE:
+    if draft.state not in register.EDITABLE:
         raise ConflictError("register_not_editable",
                             f"机构名录草稿{number}当前状态为“{register.STATES.get(draft.state, draft.state)}”，"
-                            "只有草稿或已退回的名录可以放置或确认机构位置",
+                            "只有草稿可以放置或确认机构位置；已退回的名录请修改后重新上传",
                             {"register_draft": number, "state": draft.state})
     if not 1 <= row <= len(draft.rows):
         raise NotFoundError("register_row_not_found", f"机构名录草稿{number}没有第{row}家机构（共{len(draft.rows)}家）",
@@ -199,8 +198,8 @@ def _step(session: Session, zone: Zone, draft: RegisterDraft, action: str, *, us
         draft.decided_by = user.username if user is not None else (by or "cli")
         draft.decided_at = dt.datetime.now(dt.UTC)
         draft.note = note.strip()
-    elif note.strip():
-        draft.note = note.strip()
+    # an applicant's note (on submit or withdraw) goes to the audit entry only: draft.note keeps the province's
+    # 退回意见 or decision
     session.flush()
     after: dict[str, Any] = {"state": transition.target, "institutions": counts, "superseded": superseded}
     if note.strip():
