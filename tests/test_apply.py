@@ -237,6 +237,12 @@ def test_refused_materials_say_why_and_store_nothing(applicant, applied, engine,
     assert r.status_code == 422 and "请选择要上传的文件" in r.text
     r = material(applicant, applied, "budget", "预算.pdf", b"x")
     assert r.status_code == 422 and "材料类型“budget”不正确" in r.text
+    # a change report's files are filed with the report, not as application materials
+    r = material(applicant, applied, "change_report", "变更说明.pdf", b"x")
+    assert r.status_code == 422 and "材料类型“change_report”不正确" in r.text
+    r = applicant.post(f"/api/zones/{applied}/attachments", data={"kind": "change_report"},
+                       files={"file": ("变更说明.pdf", b"x")}, headers={"X-CSRF-Token": applicant.csrf})
+    assert r.status_code == 422 and r.json()["code"] == "unknown_material"
     r = applicant.post(f"/zones/{applied}/materials", data={"kind": "commitment", "csrf": "forged"},
                        files={"file": ("承诺书.pdf", b"x")})
     assert r.status_code == 403

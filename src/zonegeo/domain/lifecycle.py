@@ -28,8 +28,10 @@ REVOKED_STATES = ("revoked",)
 PUBLIC_HIDDEN_STATES = REVOKED_STATES  # zones the public never sees, published or not
 ROLES = {"applicant": "建设主体", "city": "设区市知识产权局", "province": "省知识产权局", "expert": "评审专家"}
 MATERIALS = {"recommendation_letter": "设区市知识产权局推荐函", "application_form": "江苏省知识产权服务业集聚区申报表",
-             "work_plan": "集聚区创建工作方案", "commitment": "申报材料真实性承诺书", "other": "其他材料",
-             "change_report": "变更报告材料"}
+             "work_plan": "集聚区创建工作方案", "commitment": "申报材料真实性承诺书", "other": "其他材料"}
+# Every kind of stored attachment: the application materials, and the files of a change report (filed with the
+# report only, never through the materials upload)
+ATTACHMENT_KINDS = MATERIALS | {"change_report": "变更报告材料"}
 APPLICANT_MATERIALS = ("application_form", "work_plan", "commitment")
 REVOCATION_REASONS = {
     1: "连续两年无正当理由不参加绩效评价",

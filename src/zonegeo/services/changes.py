@@ -15,6 +15,7 @@ from zonegeo.db.models import Attachment, ChangeEvent, User, Zone, ZoneVersion
 from zonegeo.domain import versions
 from zonegeo.domain.check import measure_buildings
 from zonegeo.domain.diff import LayoutDiff, Tolerances, compare_plans
+from zonegeo.domain.lifecycle import ATTACHMENT_KINDS
 from zonegeo.domain.measure import geodesic_area_m2
 from zonegeo.domain.rules import RuleSet
 from zonegeo.domain.workdays import WorkCalendar
@@ -26,7 +27,7 @@ KIND_LABELS = {"spatial_layout": "空间布局和物理载体", "operator": "运
                "mechanism": "运行机制", "other": "其他重大事项"}
 STATUS_LABELS = {"pending": "待报告", "overdue": "已逾期", "reported": "已按时报告", "late": "逾期后报告"}
 BEIJING = ZoneInfo("Asia/Shanghai")
-REPORT_ATTACHMENT_KIND = "change_report"  # an Attachment of a change report (lifecycle.MATERIALS names it)
+REPORT_ATTACHMENT_KIND = "change_report"  # an Attachment of a change report (lifecycle.ATTACHMENT_KINDS names it)
 REPORT_ATTACHMENTS = "report_attachments"  # the key in ChangeEvent.metrics listing the report's attachments
 DESK_ACTIONS = ("submit", "withdraw")  # what the zone page offers on a version (approval is the review page's)
 NEXT_AFTER = {"submit": "已提交，等待省知识产权局审核批准；批准前可在此查看状态",
@@ -150,7 +151,8 @@ def file_report_with_attachments(*, session: Session, code: str, change_id: int,
     event = file_report(session=session, code=code, change_id=change_id, reported_by=reported_by,
                         reported_on=reported_on, note=note.strip(), user=user)
     stored = [lifecycle.add_attachment(session=session, user=user, code=code, kind=REPORT_ATTACHMENT_KIND,
-                                       filename=name or "附件", content=content, max_bytes=max_bytes)
+                                       filename=name or "附件", content=content, max_bytes=max_bytes,
+                                       kinds=ATTACHMENT_KINDS)
               for name, content in files]
     event.metrics = {**(event.metrics or {}), REPORT_ATTACHMENTS: [
         {k: a[k] for k in ("id", "filename", "sha256", "size")} for a in stored]}

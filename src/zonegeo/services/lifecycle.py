@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import func, select
@@ -92,9 +93,11 @@ def create_application(*, session: Session, user: User, code: str, name: str, ci
 
 
 def add_attachment(*, session: Session, user: User, code: str, kind: str, filename: str, content: bytes,
-                   max_bytes: int) -> dict[str, Any]:
+                   max_bytes: int, kinds: Mapping[str, str] = lifecycle.MATERIALS) -> dict[str, Any]:
+    """An attachment of ``kinds`` (the application materials unless a caller such as a change report's filing
+    names its own)."""
     zone = access.writable_zone(session, user, code)
-    if kind not in lifecycle.MATERIALS:
+    if kind not in kinds:
         raise InputError("unknown_material", f"材料类型“{kind}”不正确，应为：{'、'.join(lifecycle.MATERIALS)}", {"kind": kind})
     if kind == "recommendation_letter" and user.role == "applicant":
         raise PermissionDeniedError("city_material", "推荐函由设区市知识产权局上传", {"kind": kind})
@@ -115,7 +118,8 @@ def add_attachment(*, session: Session, user: User, code: str, kind: str, filena
 
 
 def attachment_dict(row: Attachment) -> dict[str, Any]:
-    return {"id": row.id, "kind": row.kind, "kind_label": lifecycle.MATERIALS[row.kind], "filename": row.filename,
+    return {"id": row.id, "kind": row.kind, "kind_label": lifecycle.ATTACHMENT_KINDS.get(row.kind, row.kind),
+            "filename": row.filename,
             "sha256": row.sha256, "size": row.size, "uploaded_by": row.uploaded_by}
 
 
