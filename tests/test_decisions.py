@@ -371,3 +371,12 @@ def test_returning_a_version_returns_its_register_draft_with_the_comment(api, en
         assert (row.state, row.note) == ("returned", "名录缺两家机构")
         assert s.scalars(select(ZoneVersion.state).where(ZoneVersion.zone_id == zone.id,
                                                          ZoneVersion.number == number)).one() == "draft"
+
+
+def test_the_approved_version_and_a_missing_one(province, engine, tmp_path):
+    code = owned(engine, tmp_path, "construction", {"approved_on": "2025-01-06", "construction_ends": "2027-01-06"})
+    page = province.get(f"/zones/{code}/versions/1/decide")
+    assert page.status_code == 200 and "本版本即现行已批准的版本" in page.text and 'id="diff"' not in page.text
+    assert "没有可办理的事项" in page.text and 'id="approve-confirm"' not in page.text
+    assert province.get(f"/zones/{code}/versions/99/decide").status_code == 404
+    assert province.get("/zones/NO-SUCH-ZONE/decide").status_code == 404

@@ -140,14 +140,15 @@ def version_decide_page(code: str, number: int, request: Request, session: Sessi
     zone = access.visible_zone(session, user, code)
     version = repo.get_version(session, zone, number)
     approved = repo.approved_version(session, zone)
-    compare = approved is not None and approved.id != version.id
-    diff = changes.version_diff(session, zone, approved.number, number, rules).to_dict() if compare else None
+    if approved is not None and approved.id == version.id:
+        approved = None  # the approved version itself: nothing to compare with
+    diff = changes.version_diff(session, zone, approved.number, number, rules).to_dict() if approved else None
     report = uploads.stored_upload(session=session, code=code, number=number, rules=rules).report
     drafts = [d for d in register.list_drafts(session=session, zone=zone) if d.get("version_number") == number]
     may = user.role == "province" and access.can_write(session, user, zone)
     context = {
         "zone": zone, "user": user, "states": STATES, "version": version,
-        "version_state": version_states.STATES[version.state], "approved": approved if compare else None,
+        "version_state": version_states.STATES[version.state], "approved": approved,
         "diff": diff, "report": report, "register_draft": drafts[0] if drafts else None,
         "actions": version_states.allowed_actions(version.state) if may else [],
         "today": dt.date.today().isoformat(), "flash": take_flash(request), "csrf": csrf_token(request),
