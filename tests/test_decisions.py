@@ -380,3 +380,10 @@ def test_the_approved_version_and_a_missing_one(province, engine, tmp_path):
     assert "没有可办理的事项" in page.text and 'id="approve-confirm"' not in page.text
     assert province.get(f"/zones/{code}/versions/99/decide").status_code == 404
     assert province.get("/zones/NO-SUCH-ZONE/decide").status_code == 404
+
+
+def test_a_nul_in_a_multipart_field_is_refused_before_anything_is_stored(city, engine, tmp_path):
+    code = owned(engine, tmp_path, "submitted")
+    r = city.post(f"/zones/{code}/decide/return", data={"csrf": city.csrf, "reason": "退回\x00意见"},
+                  files={"letter": ("推荐函.pdf", b"%PDF", "application/pdf")}, follow_redirects=False)
+    assert r.status_code == 422 and status(engine, code) == "submitted" and count(engine, Attachment, code) == 0

@@ -15,11 +15,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from zonegeo.api.csrf import check_csrf, csrf_token
 from zonegeo.api.deps import CalendarDep, LoggedIn, Province, RulesDep, SessionDep, SettingsDep, require
+from zonegeo.api.forms import FormText
 from zonegeo.api.routes.zone_desk import flash, take_flash
 from zonegeo.db import repo
 from zonegeo.db.models import User
@@ -32,7 +33,6 @@ from zonegeo.services import access, auth, changes, lifecycle, register, uploads
 
 router = APIRouter(include_in_schema=False)
 Decider = Annotated[User, Depends(require("city", "province"))]
-FormText = Annotated[str, Form()]
 FormFile = Annotated[UploadFile | str | None, File()]
 
 
