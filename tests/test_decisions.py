@@ -282,6 +282,8 @@ def test_the_version_page_shows_both_maps_the_diff_the_report_and_the_actions(ap
     assert 'data-material="true"' in page and 'data-layer="core"' in page and "核心区变化" in page
     assert 'id="report-conclusion"' in page and 'id="approve-confirm"' in page and 'id="return-note"' in page
     assert f'id="decide-version-{number}"' in province.get(f"/zones/{code}").text
+    desk = province.get(f"/zones/{code}/decide").text
+    assert f'<a href="/zones/{code}/versions/{number}/decide">审批版本{number}</a>' in desk
 
 
 def test_approving_a_version_needs_the_confirmation_and_sets_the_effective_date(api, province, engine, tmp_path):

@@ -71,6 +71,8 @@ def decide_page(code: str, request: Request, session: SessionDep, calendar: Cale
         "assigned": assigned,
         "proposal": lifecycle.revocation(session=session, user=user, code=code),
         "materials": [a.kind for a in lifecycle.attachments(session, zone)],
+        # layout versions waiting for the province's approval, each with its own page
+        "submitted": [v.number for v in repo.list_versions(session, zone) if v.state == "submitted"],
     }
     return request.app.state.templates.TemplateResponse(request, "decide.html", context)
 
