@@ -111,6 +111,8 @@ def test_a_new_application_is_stored_with_its_words_and_its_applicant_may_write(
     ({"city": "上海市"}, 422, "unknown_city", "city"),
     ({"south": "", "north": " "}, 422, "bad_four_sides", "side-south"),
     ({"west": "x" * 201}, 422, "bad_four_sides", "side-west"),
+    ({"name": "园" * 201}, 422, "field_too_long", "name"),  # the browser's maxlength is not a limit
+    ({"operator": "x" * 201}, 422, "field_too_long", "operator"),
 ])
 def test_a_refused_form_keeps_every_entry_and_says_why_in_chinese(applicant, engine, over, status, code_, invalid):
     code = over.get("code", new_code())

@@ -22,7 +22,7 @@ SIZES = {"desktop": DESKTOP, "phone": PHONE}
 # role → (username, organisation shown, links in the main navigation)
 EXPECTED = {
     "applicant": ("demo-applicant", None, ["/", "/apply", "/worklist", "/docs"]),
-    "city": ("nanjing-bureau", "南京市知识产权局", ["/", "/worklist", "/changes", "/docs"]),
+    "city": ("nanjing-bureau", "南京市知识产权局", ["/", "/apply", "/worklist", "/changes", "/docs"]),
     "province": ("province-bureau", "江苏省知识产权局", ["/", "/apply", "/worklist", "/changes", "/sessions", "/docs"]),
     "expert": ("expert-wang", "评审专家组", ["/", "/worklist", "/docs"]),
 }

@@ -24,7 +24,7 @@ log = logging.getLogger("zonegeo")
 # (path, label, element id, roles that may open it; None: everyone, the public included)
 NAV: tuple[tuple[str, str, str, tuple[str, ...] | None], ...] = (
     ("/", "集聚区列表", "nav-home", None),
-    ("/apply", "新建申报", "nav-apply", ("applicant", "province")),
+    ("/apply", "新建申报", "nav-apply", ("applicant", "city", "province")),
     ("/worklist", "待办", "nav-worklist", access.READ_ROLES),
     ("/changes", "变更事项", "nav-changes", access.BUREAU_ROLES),
     ("/sessions", "登录会话", "sessions-link", access.PROVINCE_ROLES),

@@ -75,7 +75,7 @@ class TransitionRequest(BaseModel):
 
 class ZonePublic(ZoneBase):
     versions: list[VersionSummary]
-    four_sides: dict[str, str] = Field(default_factory=dict, description="四至 as the 申报表 words it: east/south/west/north")
+    four_sides: dict[str, str] = Field(default_factory=dict, description="申报表所写的四至：east（东至）、south（南至）、west（西至）、north（北至）")
 
 
 # ---- response and request models by resource: what /openapi.json promises is what the routes return -------------

@@ -61,6 +61,9 @@ def histories(session: Session, zone_ids: list[int]) -> dict[int, list[dict[str,
     return out
 
 
+MAX_NAME = 200  # a zone's name, 建设主体 and 运营管理单位: as the form's maxlength says
+
+
 def create_application(*, session: Session, user: User, code: str, name: str, city: str, builder: str,
                        operator: str = "", four_sides: dict[str, Any] | None = None,
                        require_four_sides: bool = False) -> Zone:
@@ -70,6 +73,11 @@ def create_application(*, session: Session, user: User, code: str, name: str, ci
     missing = [label for label, value in (("集聚区编号", code), ("名称", name), ("建设主体", builder)) if not value]
     if missing:
         raise InputError("missing_field", "请填写" + "、".join(missing), {"missing": missing})
+    too_long = [label for label, value in (("名称", name), ("建设主体", builder), ("运营管理单位", operator))
+                if len(value) > MAX_NAME]
+    if too_long:
+        raise InputError("field_too_long", f"{'、'.join(too_long)}不能超过{MAX_NAME}个字符",
+                         {"fields": too_long, "max": MAX_NAME})
     if not ZONE_CODE.match(code):
         raise InputError("bad_zone_code", "集聚区编号只能由字母、数字、连字符和下划线组成，以字母或数字开头，最长64个字符",
                          {"code": code})

@@ -34,7 +34,7 @@ def _status(exc: ZonegeoError) -> int:
     return {ConflictError: 409, PermissionDeniedError: 403}.get(type(exc), 422)
 
 
-_LABELS = {"集聚区编号": "code", "名称": "name", "建设主体": "builder"}
+_LABELS = {"集聚区编号": "code", "名称": "name", "建设主体": "builder", "运营管理单位": "operator"}
 
 
 def _invalid(error: dict[str, Any] | None) -> set[str]:
@@ -48,6 +48,8 @@ def _invalid(error: dict[str, Any] | None) -> set[str]:
         return {"city"}
     if error["code"] == "missing_field":
         return {_LABELS[m] for m in detail.get("missing", ()) if m in _LABELS}
+    if error["code"] == "field_too_long":
+        return {_LABELS[m] for m in detail.get("fields", ()) if m in _LABELS}
     if error["code"] == "bad_four_sides":
         return set(detail.get("empty", ())) | set(detail.get("too_long", ())) or set(DIRECTIONS)
     return set()
