@@ -75,7 +75,8 @@ class TransitionRequest(BaseModel):
 
 class ZonePublic(ZoneBase):
     versions: list[VersionSummary]
-    four_sides: dict[str, str] = Field(default_factory=dict, description="申报表所写的四至：east（东至）、south（南至）、west（西至）、north（北至）")
+    four_sides: dict[str, str] = Field(default_factory=dict,
+                                       description="申报表所写的四至：east（东至）、south（南至）、west（西至）、north（北至）")
 
 
 # ---- response and request models by resource: what /openapi.json promises is what the routes return -------------
