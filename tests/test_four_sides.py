@@ -14,7 +14,7 @@ from zonegeo.api.app import TEMPLATES
 from zonegeo.db import repo
 from zonegeo.domain.four_sides import MAX_WORDS, Extreme, check_words, extremes
 from zonegeo.errors import InputError
-from zonegeo.services import four_sides
+from zonegeo.services import disclosure, four_sides
 
 SQUARE = Polygon([(118.0, 32.0), (118.01, 32.0), (118.01, 32.01), (118.0, 32.01)])
 
@@ -133,11 +133,11 @@ def test_for_zone_of_a_new_application_has_words_but_no_drawing(session):
 def test_public_pages_see_the_approved_layout_only(session, demo_zone):
     zone = repo.get_zone(session, demo_zone)
     approved = repo.approved_version(session, zone)
-    assert four_sides.for_zone(session, zone, approved_only=True)["version"] == approved.number
+    assert four_sides.for_zone(session, zone, policy=disclosure.PUBLIC)["version"] == approved.number
     approved.state = "superseded"  # no layout in force: a draft is not shown to the public
     session.flush()
     zone.four_sides = {"east": "东至甲", "south": "南至乙", "west": "西至丙", "north": "北至丁"}
-    got = four_sides.for_zone(session, zone, approved_only=True)
+    got = four_sides.for_zone(session, zone, policy=disclosure.PUBLIC)
     assert got["extremes"] is None and got["words"]["east"] == "东至甲"
     assert four_sides.for_zone(session, zone)["version"] is not None
 

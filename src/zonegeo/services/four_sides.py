@@ -6,22 +6,20 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from zonegeo.db import repo
 from zonegeo.db.geometry import from_db
 from zonegeo.db.models import Zone, ZoneVersion
 from zonegeo.domain.four_sides import DIRECTIONS, extremes
+from zonegeo.services import disclosure
 
 
 def for_zone(session: Session, zone: Zone, version: ZoneVersion | None = None, *,
-             approved_only: bool = False) -> dict[str, Any] | None:
+             policy: disclosure.Disclosure = disclosure.REVIEWER) -> dict[str, Any] | None:
     """{"words": {east, south, west, north}, "extremes": {east: {lon, lat, tied}, …} or None, "version": n or None,
-    "directions": [(key, label)]} for ``templates/_four_sides.html``; the boundary is ``version``'s, else the
-    approved version's, else (unless ``approved_only``: public pages) the newest one's. None when there are
-    neither words nor a boundary."""
+    "directions": [(key, label)]} for ``templates/_four_sides.html``; the boundary is ``version``'s, else the one
+    ``policy`` is shown (``disclosure.shown_version``: the approved layout; reviewers of a zone with none yet, the
+    newest). None when there are neither words nor a boundary."""
     if version is None:
-        version = repo.approved_version(session, zone)
-        if version is None and not approved_only:
-            version = repo.latest_version(session, zone)
+        version = disclosure.shown_version(session, zone, policy)
     words = {d: str((zone.four_sides or {}).get(d, "")) for d in DIRECTIONS}
     found = extremes(from_db(version.boundary)) if version is not None else None
     if found is None and not any(words.values()):

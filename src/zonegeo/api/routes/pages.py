@@ -57,8 +57,7 @@ def zone_page(code: str, request: Request, session: SessionDep, rules: RulesDep,
                                "changes": zone_changes, "flash": zone_desk.take_flash(request),
                                "csrf": csrf_token(request) if user is not None else "",
                                # the 申报表's 四至 words beside the drawing (the public: the approved layout's)
-                               "four_sides": four_sides.for_zone(session, found,
-                                                                 approved_only=policy.audience == "public"),
+                               "four_sides": four_sides.for_zone(session, found, policy=policy),
                                # institution registers under review: seen by those who may see drafts
                                "register_drafts": (register.list_drafts(session=session, zone=found)
                                                    if policy.sees_version("draft") else [])})
