@@ -217,3 +217,26 @@ def test_an_error_in_a_use_case_rolls_back_everything_it_flushed(engine, tmp_pat
     assert counts(engine, code) == before
     with engine.connect() as conn:
         assert conn.scalar(text("SELECT published FROM zone WHERE code = :c"), {"c": code}) is False
+
+
+def test_a_refused_commit_of_a_zone_desk_form_leaves_no_success_message(settings, tokens, engine, client, uow_zone,
+                                                                        refuse_at_commit):
+    """A form's one-time message is set before COMMIT; when COMMIT fails the error page says so, and the next page
+    shows no “已登记” that never happened."""
+    change = client.post(f"/api/zones/{uow_zone}/changes", json={"kind": "other", "occurred_on": "2026-01-05",
+                                                                  "description": "运营机构更换"})
+    assert change.status_code == 201, change.text
+    change_id = change.json()["id"]
+    refuse_at_commit("attachment", "23514")
+    with TestClient(create_app(settings)) as browser:
+        csrf = re.search(r'name="csrf" value="([^"]+)"', browser.get("/login").text).group(1)
+        browser.post("/login", data={"username": "province-bureau", "password": PASSWORD, "csrf": csrf})
+        csrf = re.search(r'name="csrf" value="([^"]+)"', browser.get(f"/zones/{uow_zone}").text).group(1)
+        r = browser.post(f"/zones/{uow_zone}/changes/{change_id}/report", headers={"Accept": "text/html"},
+                         data={"csrf": csrf, "note": "已更换"}, files=[("files", ("说明.pdf", b"%PDF-1.4"))],
+                         follow_redirects=False)
+        assert r.status_code == 409 and "text/html" in r.headers["content-type"]
+        page = browser.get(f"/zones/{uow_zone}").text
+    assert "变更报告已登记" not in page and 'id="flash"' not in page
+    with engine.connect() as conn:
+        assert conn.scalar(text("SELECT reported_on FROM change_event WHERE id = :i"), {"i": change_id}) is None

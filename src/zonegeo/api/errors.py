@@ -25,6 +25,8 @@ from zonegeo.errors import (
 from zonegeo.services.unit_of_work import database_error
 
 log = logging.getLogger("zonegeo")
+# the session keys of the forms' one-time messages (api/routes/zone_desk.py, register.py)
+FLASH_KEYS = ("zone_desk", "register_desk")
 STATUS = {NotFoundError: 404, InputError: 422, ConflictError: 409, ConfigError: 503, AuthenticationError: 401,
           PermissionDeniedError: 403, UnavailableError: 503, InternalError: 500}
 HTTP_MESSAGES = {404: ("not_found", "页面或资源不存在"), 405: ("method_not_allowed", "不支持该请求方法")}
@@ -33,6 +35,11 @@ HTTP_MESSAGES = {404: ("not_found", "页面或资源不存在"), 405: ("method_n
 def _respond(request: Request, status: int, code: str, message: str, detail: dict,
              headers: dict[str, str] | None = None) -> Response:
     body = {"code": code, "message": message, "detail": detail}
+    # A form's one-time message ("已提交" …) is set before its transaction commits; when the request ends in an
+    # error instead (a failed COMMIT included), that message never came true: drop it before the cookie is written.
+    if "session" in request.scope:
+        for key in FLASH_KEYS:
+            request.session.pop(key, None)
     if request.url.path.startswith("/api") or "text/html" not in request.headers.get("accept", ""):
         return JSONResponse(body, status_code=status, headers=headers)
     if status == 401 and request.method == "GET":  # a page that needs a login: go and log in, then come back
