@@ -4,6 +4,8 @@ applies it (with how each institution was located), alone or with the layout ver
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -13,7 +15,7 @@ from zonegeo.api.app import create_app
 from zonegeo.db import repo
 from zonegeo.db.models import AuditEntry, Institution, RegisterDraft, Zone, ZoneVersion
 from zonegeo.db.session import session_factory, transaction
-from zonegeo.domain import register, versions
+from zonegeo.domain import register
 from zonegeo.domain.model import ChainLink, InstitutionKind
 from zonegeo.domain.model import Institution as DomainInstitution
 from zonegeo.errors import ConflictError, InputError
@@ -228,15 +230,31 @@ def test_a_returned_register_is_not_approved_with_its_version(client, applicant,
 
 
 def test_withdrawing_a_version_withdraws_its_register(applicant, engine, zone_code):
-    if "withdraw" not in versions.TRANSITIONS:
-        pytest.skip("layout versions cannot be withdrawn in this tree")
     files = (("core.geojson", (DEMO / "core.geojson").read_bytes(), "core"), ("名录.csv", roster(10), "institutions"))
     assert upload(applicant, zone_code, *files).json()["register_draft"] == 1
     r = applicant.post(f"/api/zones/{zone_code}/versions/2/withdraw", json={})
-    if r.status_code == 404:
-        pytest.skip("no withdraw endpoint for versions in this tree")
     assert r.status_code == 200, r.text
     assert stored(engine, zone_code)[2] == [(1, "withdrawn", 2)]
+
+
+def test_the_last_layout_is_not_withdrawn_while_a_register_of_its_own_needs_it(applicant, engine):
+    """A new application's only layout (v1, with its register 1) and a register uploaded alone (2, checked against
+    v1): withdrawing v1 would leave register 2 with no layout, so it is refused until register 2 is withdrawn."""
+    code = f"RGW-{uuid.uuid4().hex[:6]}"
+    r = applicant.post("/api/zones", json={"code": code, "name": "撤回测试", "city": "南京市", "builder": "某公司"})
+    assert r.status_code == 201, r.text
+    layout = [(f"{role}.geojson", (DEMO / f"{role}.geojson").read_bytes(), role)
+              for role in ("boundary", "core", "buildings")]
+    assert upload(applicant, code, *layout, ("名录.csv", roster(10), "institutions")).json()["version"] == 1
+    assert upload(applicant, code, ("名录2.csv", roster(12), "institutions")).json()["register_draft"] == 2
+    r = applicant.post(f"/api/zones/{code}/versions/1/withdraw", json={})
+    assert r.status_code == 409 and r.json()["code"] == "layout_needed_by_register", r.text
+    assert "机构名录草稿2" in r.json()["message"]
+    assert stored(engine, code)[0] == [1] and stored(engine, code)[2] == [(1, "draft", 1), (2, "draft", None)]
+    assert applicant.get(f"/api/zones/{code}/register-drafts/2").status_code == 200
+    assert act(applicant, code, 2, "withdraw").status_code == 200
+    assert applicant.post(f"/api/zones/{code}/versions/1/withdraw", json={}).status_code == 200
+    assert stored(engine, code)[2] == [(1, "withdrawn", 1), (2, "withdrawn", None)]
 
 
 # ---- how each institution was located ----------------------------------------------------------------------

@@ -252,7 +252,18 @@ def follow_version(*, session: Session, zone: Zone, version: ZoneVersion, action
                    by: str = "", today: dt.date | None = None) -> dict[str, Any] | None:
     """The hook ``changes.transition`` calls after layout ``version`` took ``action``: the register uploaded with
     it is submitted with it, approved with it (if it was submitted: its rows become the zone's institutions in
-    the same transaction) or withdrawn with it. A register returned or withdrawn on its own stays so."""
+    the same transaction) or withdrawn with it. A register returned or withdrawn on its own stays so. Withdrawing
+    the zone's last layout while a register uploaded on its own is still open is refused: that register would
+    have no layout to be checked against."""
+    if action == "withdraw" and repo.latest_version(session, zone) is None:
+        open_ = [d.number for d in repo.list_register_drafts(session, zone)
+                 if d.version_number is None and d.state in register.PENDING]
+        if open_:
+            names = "、".join(f"机构名录草稿{n}" for n in open_)
+            raise ConflictError("layout_needed_by_register",
+                                f"撤回版本{version.number}后本集聚区将没有空间布局，而{names}仍在办理中、需要按空间布局核验："
+                                "请先撤回这些名录草稿，或先上传新的空间布局",
+                                {"version": version.number, "register_drafts": open_})
     if action not in FOLLOWS or (action == "approve" and version.state != versions.APPROVED):
         return None
     draft = repo.tied_register_draft(session, zone, version.number)
