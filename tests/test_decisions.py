@@ -373,6 +373,12 @@ def test_returning_a_version_returns_its_register_draft_with_the_comment(api, en
         assert (row.state, row.note) == ("returned", "名录缺两家机构")
         assert s.scalars(select(ZoneVersion.state).where(ZoneVersion.zone_id == zone.id,
                                                          ZoneVersion.number == number)).one() == "draft"
+    # resubmitting the layout as it is would leave the returned register behind: refused, saying what to do
+    r = api.post(f"/api/zones/{code}/versions/{number}/submit", json={})
+    assert r.status_code == 409 and r.json()["code"] == "register_returned_with_version", r.text
+    assert "名录缺两家机构" in r.json()["message"] and "撤回该名录草稿" in r.json()["message"]
+    assert api.post(f"/api/zones/{code}/register-drafts/{draft}/withdraw", json={}).status_code == 200
+    assert api.post(f"/api/zones/{code}/versions/{number}/submit", json={}).status_code == 200
 
 
 def test_the_approved_version_and_a_missing_one(province, engine, tmp_path):

@@ -267,6 +267,13 @@ def follow_version(*, session: Session, zone: Zone, version: ZoneVersion, action
     if action not in FOLLOWS or (action == "approve" and version.state != versions.APPROVED):
         return None
     draft = repo.tied_register_draft(session, zone, version.number)
+    if action == "submit" and draft is not None and draft.state == register.RETURNED:
+        # returned with the version: resubmitting the layout must not silently leave its register behind
+        raise ConflictError("register_returned_with_version",
+                            f"版本{version.number}不能提交：与其一同上传的机构名录草稿{draft.number}已被退回"
+                            f"（{draft.note or '见退回意见'}）。请撤回该名录草稿后再提交版本（机构名录可另行上传），"
+                            "或上传修改后的空间布局和机构名录",
+                            {"version": version.number, "register_draft": draft.number})
     if draft is None or draft.state not in FOLLOWS[action]:
         return None
     if action == "submit":  # refuses the version's submission too: the two are submitted together or not at all
