@@ -66,9 +66,12 @@ def register(session, z: Zone, number: int, state: str, rows: int = 2, note: str
                               content_sha256="0" * 64, note=note, version_number=version_number))
 
 
-def change(session, z: Zone, due: dt.date, reported: bool = False) -> ChangeEvent:
+def change(session, z: Zone, due: dt.date, reported: bool = False, receipts: bool = True) -> ChangeEvent:
+    """A change event; a reported one also has the province's 回执 and the city's 抄报 unless ``receipts`` is False."""
+    done = reported and receipts
     row = ChangeEvent(zone_id=z.id, kind="operator", occurred_on=due - dt.timedelta(days=21), report_due=due,
-                      reported_on=due if reported else None)
+                      reported_on=due if reported else None, acknowledged_on=due if done else None,
+                      receipt_no=f"HZ-T-{uuid.uuid4().hex[:12]}" if done else "", city_received_on=due if done else None)
     session.add(row)
     session.flush()
     return row
@@ -327,3 +330,39 @@ def test_the_api_and_the_page_take_the_same_filters(client, engine, tmp_path):
     assert 'id="filter-overdue" name="overdue" value="1" checked' in page.text  # the filters are kept in the form
     page = client.get("/worklist", params={"state": "recommended"})
     assert f'href="/zones/{code}/decide"' in page.text and 'data-kind="review_start"' in page.text
+
+
+def test_filed_reports_wait_for_the_receipt_and_the_copy_until_done(session, engine, people):
+    """A filed report without a 回执 is the province's (``change_acknowledge``), without the city's 抄报已收到 the
+    city's (``change_copy``); the applicant has nothing left to do; each row goes once its step is recorded; the
+    number of SQL statements stays the same."""
+    z = group(session, people)
+    filed = change(session, z["waiting"], dt.date(2026, 11, 24), reported=True, receipts=False)
+    session.flush()
+    n = statements(engine, lambda: worklist(session=session, user=people["province"], today=TODAY, calendar=CAL))
+    province = by_kind(mine(worklist(session=session, user=people["province"], today=TODAY, calendar=CAL), *z.values()))
+    (ack,) = province["change_acknowledge"]
+    assert ack["role"] == "province" and ack["action_url"] == f"/changes#change-{filed.id}"
+    assert ack["since"] == "2026-11-24" and ack["due"] is None and "出具回执" in ack["what"]
+    assert "change_copy" not in province
+    city = by_kind(mine(worklist(session=session, user=people["city"], today=TODAY, calendar=CAL), *z.values()))
+    (copy,) = city["change_copy"]
+    assert copy["role"] == "city" and copy["action_url"] == f"/changes#change-{filed.id}" and "抄报" in copy["what"]
+    assert "change_acknowledge" not in city
+    applicant = by_kind(mine(worklist(session=session, user=people["applicant"], today=TODAY, calendar=CAL),
+                             *z.values()))
+    assert not {"change_acknowledge", "change_copy"} & set(applicant)
+    other_city = user(session, "city", "无锡市")
+    assert not mine(worklist(session=session, user=other_city, today=TODAY, calendar=CAL), *z.values())
+    filed.acknowledged_on, filed.receipt_no = TODAY, f"HZ-T-{uuid.uuid4().hex[:12]}"
+    session.flush()
+    assert "change_acknowledge" not in by_kind(mine(worklist(session=session, user=people["province"], today=TODAY,
+                                                             calendar=CAL), *z.values()))
+    assert "change_copy" in by_kind(mine(worklist(session=session, user=people["city"], today=TODAY, calendar=CAL),
+                                         *z.values()))
+    filed.city_received_on = TODAY
+    session.flush()
+    assert "change_copy" not in by_kind(mine(worklist(session=session, user=people["city"], today=TODAY,
+                                                      calendar=CAL), *z.values()))
+    assert statements(engine, lambda: worklist(session=session, user=people["province"], today=TODAY,
+                                               calendar=CAL)) == n

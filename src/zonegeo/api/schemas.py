@@ -240,6 +240,22 @@ class ChangePublic(BaseModel):
     zone_code: str | None = None
     zone_name: str | None = None
     city: str | None = None
+    acknowledged_on: dt.date | None = None
+    acknowledged_by: str = ""
+    receipt_no: str = ""
+    receipt_status: str | None = None  # awaiting | acknowledged (None while not reported)
+    receipt_label: str | None = None
+    city_received_on: dt.date | None = None
+    city_received_by: str = ""
+    copy_status: str | None = None  # awaiting | received (None while not reported)
+    copy_label: str | None = None
+
+
+class ChangeReceipt(BaseModel):
+    """The province's 回执 or the city's 抄报已收到 on a filed change report: the day (default today) and a name."""
+
+    on: dt.date | None = None
+    by: str = Field(default="", max_length=200)
 
 
 class ChangesPublic(BaseModel):
@@ -437,6 +453,9 @@ class AuditEntryPublic(Open):
 
 class AuditEntries(BaseModel):
     data: list[AuditEntryPublic]
+    total: int = Field(description="符合筛选条件的条数（不受 limit/offset 影响）")
+    limit: int
+    offset: int
 
 
 # Web sessions of a user (routes/auth.py)

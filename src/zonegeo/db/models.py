@@ -168,6 +168,7 @@ class ChangeEvent(Base):
     __tablename__ = "change_event"
     __table_args__ = (
         Index("ix_change_event_open_due", "report_due", postgresql_where=text("reported_on IS NULL")),
+        Index("ux_change_event_receipt_no", "receipt_no", unique=True, postgresql_where=text("receipt_no <> ''")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -183,6 +184,12 @@ class ChangeEvent(Base):
     reported_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     reported_by: Mapped[str] = mapped_column(Text, default="")
     report_note: Mapped[str] = mapped_column(Text, default="")
+    # the province's 回执 and the city's 抄报已收到 (migration 0009)
+    acknowledged_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    acknowledged_by: Mapped[str] = mapped_column(Text, default="", server_default="")
+    receipt_no: Mapped[str] = mapped_column(Text, default="", server_default="")
+    city_received_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    city_received_by: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     zone: Mapped[Zone] = relationship()

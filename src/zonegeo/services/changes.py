@@ -19,13 +19,16 @@ from zonegeo.domain.lifecycle import ATTACHMENT_KINDS
 from zonegeo.domain.measure import geodesic_area_m2
 from zonegeo.domain.rules import RuleSet
 from zonegeo.domain.workdays import WorkCalendar
-from zonegeo.errors import ConflictError, InputError, NotFoundError
+from zonegeo.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from zonegeo.services import audit, disclosure
 from zonegeo.services import register as register_drafts  # a register uploaded with a version follows it
 
 KIND_LABELS = {"spatial_layout": "空间布局和物理载体", "operator": "运营管理机构", "function": "性质或功能",
                "mechanism": "运行机制", "other": "其他重大事项"}
 STATUS_LABELS = {"pending": "待报告", "overdue": "已逾期", "reported": "已按时报告", "late": "逾期后报告"}
+RECEIPT_LABELS = {"awaiting": "已报告待回执", "acknowledged": "已回执"}  # the province's 回执 on a filed report
+COPY_LABELS = {"awaiting": "抄报待确认收到", "received": "抄报已收到"}  # the city bureau's copy (抄报)
+RECEIPT_PREFIX = "HZ"  # 回执 numbers: HZ-<year>-<change id, six digits>, unique as the change id is
 BEIJING = ZoneInfo("Asia/Shanghai")
 REPORT_ATTACHMENT_KIND = "change_report"  # an Attachment of a change report (lifecycle.ATTACHMENT_KINDS names it)
 REPORT_ATTACHMENTS = "report_attachments"  # the key in ChangeEvent.metrics listing the report's attachments
@@ -160,6 +163,71 @@ def file_report_with_attachments(*, session: Session, code: str, change_id: int,
     return event
 
 
+def _filed_event(session: Session, code: str, change_id: int) -> tuple[Zone, ChangeEvent]:
+    """The zone's change event, locked; a report not yet filed is a conflict (nothing to acknowledge or receive)."""
+    zone = repo.get_zone(session, code)
+    event = session.get(ChangeEvent, change_id, with_for_update=True)
+    if event is None or event.zone_id != zone.id:
+        raise NotFoundError("change_not_found", f"集聚区“{code}”没有编号为{change_id}的变更事项",
+                            {"code": code, "change": change_id})
+    if event.reported_on is None:
+        raise ConflictError("change_not_reported", "该变更事项尚未报告，不能出具回执或确认收到抄报",
+                            {"code": code, "change": change_id})
+    return zone, event
+
+
+def _on_date(event: ChangeEvent, on: dt.date | None, field: str) -> dt.date:
+    day = on or dt.date.today()
+    if event.reported_on is not None and day < event.reported_on:
+        raise InputError("before_report", f"日期不能早于变更报告日期（{event.reported_on:%Y年%m月%d日}）",
+                         {"field": field, "reported_on": event.reported_on.isoformat(), "given": day.isoformat()})
+    return day
+
+
+def receipt_number(event: ChangeEvent, on: dt.date) -> str:
+    return f"{RECEIPT_PREFIX}-{on.year}-{event.id:06d}"
+
+
+def acknowledge(*, session: Session, code: str, change_id: int, user: User, on: dt.date | None = None,
+                by: str = "") -> ChangeEvent:
+    """The province's 回执 on a filed change report: who and when, with a receipt number (``HZ-2026-000123``);
+    audited. Once only: a second 回执 is a conflict, as is a report not yet filed."""
+    _, event = _filed_event(session, code, change_id)
+    if event.acknowledged_on is not None:
+        raise ConflictError("already_acknowledged",
+                            f"该变更报告已于{event.acknowledged_on:%Y年%m月%d日}出具回执（{event.receipt_no}）",
+                            {"acknowledged_on": event.acknowledged_on.isoformat(), "receipt_no": event.receipt_no})
+    day = _on_date(event, on, "acknowledged_on")
+    event.acknowledged_on, event.acknowledged_by = day, (by.strip() or user.display_name or user.username)
+    event.receipt_no = receipt_number(event, day)
+    session.flush()
+    audit.record(session, user, "change_acknowledged", f"zone/{code}/change/{change_id}",
+                 before={"acknowledged_on": None, "receipt_no": ""},
+                 after={"acknowledged_on": day.isoformat(), "acknowledged_by": event.acknowledged_by,
+                        "receipt_no": event.receipt_no})
+    return event
+
+
+def receive_copy(*, session: Session, code: str, change_id: int, user: User, on: dt.date | None = None,
+                 by: str = "") -> ChangeEvent:
+    """The city bureau of the zone's city records that it received the copy (抄报) of a filed change report;
+    audited, once only."""
+    zone, event = _filed_event(session, code, change_id)
+    if user.role != "city" or user.city != zone.city:
+        raise PermissionDeniedError("not_zone_city", f"只有{zone.city}知识产权局可以确认收到该集聚区的抄报",
+                                    {"code": code, "city": zone.city})
+    if event.city_received_on is not None:
+        raise ConflictError("already_received", f"已于{event.city_received_on:%Y年%m月%d日}确认收到该变更报告的抄报",
+                            {"city_received_on": event.city_received_on.isoformat()})
+    day = _on_date(event, on, "city_received_on")
+    event.city_received_on, event.city_received_by = day, (by.strip() or user.display_name or user.username)
+    session.flush()
+    audit.record(session, user, "change_copy_received", f"zone/{code}/change/{change_id}",
+                 before={"city_received_on": None},
+                 after={"city_received_on": day.isoformat(), "city_received_by": event.city_received_by})
+    return event
+
+
 def attachment(session: Session, zone: Zone, attachment_id: int) -> Attachment:
     """One of the zone's attachments (a change report's or an application material), to download."""
     row = session.get(Attachment, attachment_id)
@@ -186,7 +254,17 @@ def change_dict(event: ChangeEvent, today: dt.date, zone: Zone | None = None) ->
         "days_left": (event.report_due - today).days if event.reported_on is None else None,
         "metrics": {k: v for k, v in (event.metrics or {}).items() if k != REPORT_ATTACHMENTS},
         "report_note": event.report_note, "attachments": list((event.metrics or {}).get(REPORT_ATTACHMENTS, [])),
+        "acknowledged_on": event.acknowledged_on.isoformat() if event.acknowledged_on else None,
+        "acknowledged_by": event.acknowledged_by or "", "receipt_no": event.receipt_no or "",
+        "receipt_status": None, "receipt_label": None,
+        "city_received_on": event.city_received_on.isoformat() if event.city_received_on else None,
+        "city_received_by": event.city_received_by or "", "copy_status": None, "copy_label": None,
     }
+    if event.reported_on is not None:
+        receipt = "acknowledged" if event.acknowledged_on else "awaiting"
+        copy = "received" if event.city_received_on else "awaiting"
+        out |= {"receipt_status": receipt, "receipt_label": RECEIPT_LABELS[receipt],
+                "copy_status": copy, "copy_label": COPY_LABELS[copy]}
     if zone is not None:
         out |= {"zone_code": zone.code, "zone_name": zone.name, "city": zone.city}
     return out

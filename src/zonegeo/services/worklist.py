@@ -17,7 +17,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from zonegeo.db.models import Attachment, AuditEntry, ChangeEvent, RegisterDraft, User, Zone, ZoneMember, ZoneVersion
@@ -39,6 +39,8 @@ KINDS: dict[str, tuple[str, str]] = {
     "materials_missing": ("申报材料不全", "applicant"),
     "register_returned": ("机构名录被退回", "applicant"),
     "change_report": ("变更待报告", "applicant"),
+    "change_copy": ("变更报告抄报待确认收到", "city"),
+    "change_acknowledge": ("变更报告待出具回执", "province"),
     "version_submitted": ("空间布局版本待审批", "province"),
     "register_submitted": ("机构名录待审批", "province"),
     "review_start": ("待组织专家评审", "province"),
@@ -199,7 +201,7 @@ def worklist(*, session: Session, user: User, today: dt.date, city: str | None =
     if role in ("province", "applicant"):
         _registers_and_versions(session, out, by_id, role)
     if role in access.WRITE_ROLES:
-        _changes(session, out, by_id)
+        _changes(session, out, by_id, role)
 
     rows = [r for r in out.rows if r["overdue"]] if overdue else out.rows
     return sorted(rows, key=lambda r: (r["due"] is None, r["due"] or "", r["since"] or "", r["zone_code"], r["kind"]))
@@ -306,13 +308,26 @@ def _registers_and_versions(session: Session, out: _Rows, by_id: dict[int, Zone]
                     since=since, url=url)
 
 
-def _changes(session: Session, out: _Rows, by_id: dict[int, Zone]) -> None:
+def _changes(session: Session, out: _Rows, by_id: dict[int, Zone], role: str) -> None:
     """Change events not yet reported (第三章：15个工作日内报告省知识产权局，抄报设区市): the applicant files them; the
-    bureaus see them too (the city receives the copy, the province the report)."""
-    stmt = (select(ChangeEvent).where(ChangeEvent.zone_id.in_(list(by_id)), ChangeEvent.reported_on.is_(None))
+    bureaus see them too. Filed reports wait on the bureaus: the province's 回执 (``change_acknowledge``), the city's
+    抄报已收到 (``change_copy``). One statement for all of them."""
+    waiting: ColumnElement[bool] = ChangeEvent.reported_on.is_(None)
+    if role == "province":
+        waiting = or_(waiting, and_(ChangeEvent.reported_on.is_not(None), ChangeEvent.acknowledged_on.is_(None)))
+    elif role == "city":
+        waiting = or_(waiting, and_(ChangeEvent.reported_on.is_not(None), ChangeEvent.city_received_on.is_(None)))
+    stmt = (select(ChangeEvent).where(ChangeEvent.zone_id.in_(list(by_id)), waiting)
             .order_by(ChangeEvent.report_due, ChangeEvent.id))
     for event in session.scalars(stmt):
         zone = by_id[event.zone_id]
+        label = CHANGE_LABELS.get(event.kind, event.kind)
+        if event.reported_on is not None:
+            kind = "change_acknowledge" if role == "province" else "change_copy"
+            what = (f"对{label}变更报告（{event.reported_on:%Y-%m-%d}报告）出具回执" if role == "province"
+                    else f"确认收到{label}变更报告（{event.reported_on:%Y-%m-%d}报告）的抄报")
+            out.add(zone, kind, what, since=event.reported_on, url=f"/changes#change-{event.id}")
+            continue
         out.add(zone, "change_report", f"报告{CHANGE_LABELS.get(event.kind, event.kind)}变更（{event.occurred_on:%Y-%m-%d}发生）",
                 since=event.occurred_on, due=event.report_due, provisional=event.due_provisional,
                 url=f"/zones/{zone.code}#change-{event.id}")
