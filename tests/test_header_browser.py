@@ -21,10 +21,11 @@ SIZES = {"desktop": DESKTOP, "phone": PHONE}
 
 # role → (username, organisation shown, links in the main navigation)
 EXPECTED = {
-    "applicant": ("demo-applicant", None, ["/", "/apply", "/worklist", "/docs"]),
-    "city": ("nanjing-bureau", "南京市知识产权局", ["/", "/apply", "/worklist", "/changes", "/docs"]),
-    "province": ("province-bureau", "江苏省知识产权局", ["/", "/apply", "/worklist", "/changes", "/sessions", "/docs"]),
-    "expert": ("expert-wang", "评审专家组", ["/", "/worklist", "/docs"]),
+    "applicant": ("demo-applicant", None, ["/", "/apply", "/worklist", "/audit", "/docs"]),
+    "city": ("nanjing-bureau", "南京市知识产权局", ["/", "/apply", "/worklist", "/changes", "/audit", "/docs"]),
+    "province": ("province-bureau", "江苏省知识产权局", ["/", "/apply", "/worklist", "/changes", "/audit", "/sessions",
+                                                       "/docs"]),
+    "expert": ("expert-wang", "评审专家组", ["/", "/worklist", "/audit", "/docs"]),
 }
 
 

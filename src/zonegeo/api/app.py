@@ -29,6 +29,7 @@ from zonegeo.api.public_cache import PublicCacheMiddleware
 from zonegeo.api.request_id import RequestIdMiddleware
 from zonegeo.api.routes import apply, auth, changes, decisions, lifecycle, pages, uploads, versions, zone_desk, zones
 from zonegeo.api.routes import register as register_routes
+from zonegeo.api.routes.audit_pages import router as audit_pages_router
 from zonegeo.api.security_headers import SecurityHeadersMiddleware
 from zonegeo.config import Settings
 from zonegeo.ingest.holidays import load_calendar
@@ -105,6 +106,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(register_routes.router)  # institution register drafts: API and page
     app.include_router(zone_desk.router)
+    app.include_router(audit_pages_router)  # /audit, /zones/{code}/audit, /audit.xlsx
     app.include_router(decisions.router)  # /zones/{code}/decide, /zones/{code}/versions/{n}/decide
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

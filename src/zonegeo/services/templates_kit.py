@@ -1,7 +1,7 @@
 """Templates the project gives applicants: 界址点坐标表.xlsx and 机构名录.xlsx laid out as the readers in ``ingest/``
 accept them, and 示例集聚区.zip (the demo zone folder). Made here, in memory, with no spreadsheet library: an
 .xlsx is a zip of a few XML parts (ECMA-376), and the small subset written below — inline strings, numbers,
-bold header cells, merged title cells, column widths, several sheets — opens in Excel, WPS and LibreOffice and
+bold header cells, merged title cells, column widths, a frozen header, several sheets — opens in Excel, WPS and LibreOffice and
 is read back by GDAL's XLSX driver (tests/test_apply.py fills and uploads the template)."""
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ class Sheet:
     styles: dict[int, int] = field(default_factory=dict)  # row index (0-based) -> style of its cells
     merged: list[str] = field(default_factory=list)  # "A1:C1"
     widths: list[float] = field(default_factory=list)  # column widths in characters
+    freeze_rows: int = 0  # rows kept in view when scrolling (a frozen header)
 
 
 def _column(index: int) -> str:
@@ -81,7 +82,10 @@ def _sheet_xml(sheet: Sheet) -> str:
         rows.append(f'<row r="{r}">{cells}</row>')
     merged = (f'<mergeCells count="{len(sheet.merged)}">' + "".join(f'<mergeCell ref="{m}"/>' for m in sheet.merged)
               + "</mergeCells>") if sheet.merged else ""
-    return (f'{_XML}<worksheet {_NS}>' + (f"<cols>{cols}</cols>" if cols else "")
+    frozen = (f'<sheetViews><sheetView workbookViewId="0"><pane ySplit="{sheet.freeze_rows}" '
+              f'topLeftCell="A{sheet.freeze_rows + 1}" activePane="bottomLeft" state="frozen"/></sheetView>'
+              '</sheetViews>') if sheet.freeze_rows else ""
+    return (f'{_XML}<worksheet {_NS}>{frozen}' + (f"<cols>{cols}</cols>" if cols else "")
             + f'<sheetData>{"".join(rows)}</sheetData>{merged}</worksheet>')
 
 

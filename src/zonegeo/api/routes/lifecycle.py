@@ -175,11 +175,21 @@ def worklist_page(request: Request, session: SessionDep, calendar: CalendarDep, 
     return request.app.state.templates.TemplateResponse(request, "worklist.html", context, status_code=status_code)
 
 
-@router.get("/api/audit", response_class=ORJSONResponse,
-            responses=documented(AuditEntries), summary="审计日志（仅省知识产权局）")
-def audit_log(session: SessionDep, user: Province, object: str | None = None,
-              limit: Annotated[int, Query(ge=1, le=1000, description="条数（1–1000）")] = 200) -> Response:
-    return ORJSONResponse({"data": audit.entries(session=session, obj=object, limit=limit)})
+@router.get("/api/audit", response_class=ORJSONResponse, response_model=AuditEntries,
+            responses=documented(AuditEntries), summary="审计日志（仅省知识产权局）：按集聚区、操作人、操作和日期筛选，分页")
+def audit_log(session: SessionDep, user: Province,
+              object: Annotated[str | None, Query(description="对象前缀，如 zone/320105-01/version")] = None,
+              zone: Annotated[str | None, Query(description="集聚区代码")] = None,
+              actor: Annotated[str | None, Query(alias="user", description="操作人用户名")] = None,
+              action: Annotated[str | None, Query(description="操作代码，如 version_submit、login")] = None,
+              date_from: Annotated[dt.date | None, Query(description="起始日期（北京时间，含）")] = None,
+              date_to: Annotated[dt.date | None, Query(description="截止日期（北京时间，含）")] = None,
+              limit: Annotated[int, Query(ge=1, le=1000, description="条数（1–1000）")] = 200,
+              offset: Annotated[int, Query(ge=0, description="跳过的条数（翻页）")] = 0) -> Response:
+    filters = audit.Filters(zone=(zone or "").strip(), user=(actor or "").strip(), action=(action or "").strip(),
+                            date_from=date_from, date_to=date_to, obj=object or "")
+    rows, total = audit.search(session=session, filters=filters, zones=None, limit=limit, offset=offset)
+    return ORJSONResponse({"data": rows, "total": total, "limit": limit, "offset": offset})
 
 
 def _review_page(request: Request, session, rules, user, code: str, *, message: str = "", error: dict | None = None,
