@@ -1,6 +1,7 @@
 """Change-report receipts in Debian's Chromium with the network cut, at 1366×768 and on a 390×844 phone: the
-province issues the 回执 on the 变更事项 page and reads its number, the city bureau confirms the 抄报 — each page
-free of serious axe-core violations, nothing requested beyond this machine."""
+province issues the 回执 on the 变更事项 page and reads its number, the city bureau confirms the 抄报, the applicant
+reads the number on its zone page — each page free of serious axe-core violations, nothing requested beyond
+this machine."""
 
 from __future__ import annotations
 
@@ -68,5 +69,17 @@ def test_the_province_issues_the_receipt_and_the_city_confirms_the_copy(browser,
         assert page.locator(f"#change-{cid}").get_attribute("data-copy") == "received"
         assert event(engine, cid).city_received_on is not None
         checked(tab, f"city-after-{size}")
+    finally:
+        tab.close()
+
+    tab = Offline(browser, locale="zh-CN", **SIZES[size])
+    try:  # the applicant reads the receipt number on its zone page
+        page = tab.page
+        login(page, server, "demo-applicant")
+        page.goto(f"{server}/zones/{code}#change-{cid}", wait_until="load")
+        item = page.locator(f"#change-{cid}")
+        assert item.locator(".receipt-no").inner_text() == number and "抄报已收到" in item.inner_text()
+        assert item.locator("form.receipt-form").count() == 0  # neither step is the applicant's
+        checked(tab, f"applicant-zone-{size}")
     finally:
         tab.close()
