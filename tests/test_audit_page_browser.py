@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.axe import describe, violations
-from tests.conftest import ARTIFACTS
+from tests.conftest import ARTIFACTS, import_demo_copy
 from tests.test_browser import Offline, browser, login, server  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -81,20 +81,24 @@ def test_the_province_filters_pages_and_exports(browser, server, demo_zone, size
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_the_applicant_sees_its_own_zone_only(browser, server, demo_zone, size):  # noqa: F811
+def test_the_applicant_sees_its_own_zones_only(browser, server, demo_zone, engine, tmp_path, size):  # noqa: F811
+    foreign = import_demo_copy(engine, tmp_path, "AUDB")  # a zone of someone else, with entries of its own
     tab = Offline(browser, **SIZES[size])
     page = tab.page
     try:
         login(page, server, "demo-applicant")
         page.goto(f"{server}/audit?limit=200", wait_until="load")
         zones = set(page.locator("#audit tbody tr").evaluate_all("rs => rs.map(r => r.dataset.zone)"))
-        assert zones == {demo_zone}
         options = page.locator("#filter-zone option").evaluate_all("os => os.map(o => o.value)")
-        assert options == ["", demo_zone]
+        assert options[0] == "" and demo_zone in options and foreign not in options
+        assert demo_zone in zones and zones <= set(options) and foreign not in page.content()
         assert not (v := violations(page)), describe(v)
         if size == "phone":
             assert page.evaluate("document.documentElement.scrollWidth") <= 390
             page.screenshot(path=str(ARTIFACTS / "audit-applicant-phone.png"))
         assert tab.errors == [], tab.errors
+        response = page.goto(f"{server}/zones/{foreign}/audit", wait_until="load")
+        assert response is not None and response.status == 404  # the zone is not revealed to the applicant
+        assert foreign not in page.locator("main").inner_text() or "不存在" in page.locator("main").inner_text()
     finally:
         tab.close()
