@@ -78,6 +78,12 @@ def test_every_action_the_code_writes_has_a_chinese_label():
             assert audit_labels.action_label(prefix + action) != prefix + action
 
 
+def test_every_action_stored_so_far_has_a_label(as_role, other_zone, session):
+    stored = set(session.scalars(select(AuditEntry.action).distinct()))
+    assert {"import_zone", "token_created", "member_added", "user_added"} <= stored  # the fixtures' writes
+    assert not sorted(a for a in stored if not audit_labels.known(a))
+
+
 def test_sentences_read_as_chinese():
     assert audit_labels.sentence("version_submit", "zone/A/version/3") == "提交空间布局版本3"
     assert audit_labels.sentence("register_approve", "zone/A/register/2") == "批准机构名录草稿2"

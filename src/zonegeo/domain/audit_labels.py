@@ -7,6 +7,7 @@ transition there is labelled here without an edit (tests/test_audit_page.py chec
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
@@ -54,8 +55,10 @@ PREFIXED: dict[str, dict[str, str]] = {
 }
 
 
+@functools.cache
 def all_actions() -> dict[str, str]:
-    """Every known action code -> a short Chinese name (for the filter's list and the export)."""
+    """Every known action code -> a short Chinese name (for the filter's list and the export); computed once, not to
+    be changed by callers."""
     out = {"login": "登录", "login_failed": "登录失败", "login_refused": "登录被拒绝", "logout": "退出登录",
            "sessions_ended": "结束登录会话", "token_created": "创建接口令牌", "user_added": "添加用户",
            "user_revoked": "停用用户", "member_added": "添加成员", "zone_created": "新建申报",
