@@ -84,6 +84,7 @@ def test_a_new_application_has_a_page_before_any_layout(applicant, tokens):
         assert text in html
     assert f'href="/zones/{code}/upload"' in html and 'id="upload-first"' in html
     assert f'href="/zones/{code}/materials"' in html  # the materials checklist of the application
+    assert f'href="/zones/{code}/audit"' in html  # the zone's audit trail
     assert 'data-step="apply" data-status="current"' in html and 'data-step="recommend" data-status="ahead"' in html
     assert "等待建设主体准备申报材料并提交申报" in html
     assert 'id="no-report"' in html and "<iframe" not in html  # no map of a layout that does not exist
