@@ -258,3 +258,35 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.get_closest_marker("browser") is not None and item.get_closest_marker("slow") is None:
             item.add_marker(pytest.mark.slow)
+
+
+def web(settings: Settings, username: str):
+    """A browser session logged in through the login form (a TestClient from an address of its own, so that the
+    login throttle of one test never meets another's); ``.csrf`` is its form token, renewed at login."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from zonegeo.api.app import create_app
+
+    c = TestClient(create_app(settings), client=(f"192.0.2.{uuid.uuid4().int % 200 + 20}", 50000))
+    c.__enter__()
+    token = re.search(r'name="csrf" value="([^"]+)"', c.get("/login").text).group(1)
+    r = c.post("/login", data={"username": username, "password": PASSWORD, "csrf": token}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    c.csrf = re.search(r'name="csrf" value="([^"]+)"', c.get("/worklist").text).group(1)  # type: ignore[attr-defined]
+    return c
+
+
+@pytest.fixture
+def web_as(settings, tokens):
+    """Logged-in browser sessions by username (``web_as("nanjing-bureau")``), closed after the test."""
+    opened = []
+
+    def login(username: str):
+        opened.append(web(settings, username))
+        return opened[-1]
+
+    yield login
+    for client in opened:
+        client.__exit__(None, None, None)

@@ -26,29 +26,15 @@ from zonegeo.services import templates_kit
 SIDES = {"east": "江东中路", "south": "南至河西大街", "west": "滨江公园", "north": "梦都大街"}
 
 
-def web(settings, username: str) -> TestClient:
-    """A browser logged in through the login form; ``.csrf`` is the session's token."""
-    c = TestClient(create_app(settings), client=("192.0.2.60", 50000))
-    c.__enter__()
-    token = re.search(r'name="csrf" value="([^"]+)"', c.get("/login").text).group(1)
-    assert c.post("/login", data={"username": username, "password": PASSWORD, "csrf": token},
-                  follow_redirects=False).status_code == 303
-    c.csrf = re.search(r'name="csrf" value="([^"]+)"', c.get("/worklist").text).group(1)  # renewed at login
-    return c
+
+@pytest.fixture
+def applicant(web_as):
+    return web_as("demo-applicant")
 
 
 @pytest.fixture
-def applicant(settings, tokens):
-    c = web(settings, "demo-applicant")
-    yield c
-    c.__exit__(None, None, None)
-
-
-@pytest.fixture
-def city(settings, tokens):
-    c = web(settings, "nanjing-bureau")
-    yield c
-    c.__exit__(None, None, None)
+def city(web_as):
+    return web_as("nanjing-bureau")
 
 
 def new_code() -> str:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from tests.conftest import PASSWORD, bearer
-from tests.test_zone_desk import flash, web
+from tests.test_zone_desk import flash
 from zonegeo.db.models import AuditEntry, ChangeEvent, Zone
 from zonegeo.db.session import session_factory, transaction
 from zonegeo.services import access, auth
@@ -198,24 +198,18 @@ def test_the_worklist_rows_appear_and_go(client, engine, tokens):
 # ---- the page forms -------------------------------------------------------------------------------------------
 
 @pytest.fixture
-def province(settings, tokens):
-    c = web(settings, "province-bureau")
-    yield c
-    c.__exit__(None, None, None)
+def province(web_as):
+    return web_as("province-bureau")
 
 
 @pytest.fixture
-def city(settings, tokens):
-    c = web(settings, "nanjing-bureau")
-    yield c
-    c.__exit__(None, None, None)
+def city(web_as):
+    return web_as("nanjing-bureau")
 
 
 @pytest.fixture
-def applicant(settings, tokens):
-    c = web(settings, "demo-applicant")
-    yield c
-    c.__exit__(None, None, None)
+def applicant(web_as):
+    return web_as("demo-applicant")
 
 
 def test_the_province_issues_the_receipt_on_the_changes_page(province, engine):

@@ -12,10 +12,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.conftest import DEMO, bearer
+from tests.conftest import DEMO, bearer, web
 from tests.test_lifecycle_edges_api import zone_in
 from tests.test_register_drafts import roster, upload
-from tests.test_zone_desk import flash, states, upload_core, web
+from tests.test_zone_desk import flash, states, upload_core
 from zonegeo.api.app import create_app
 from zonegeo.db import repo
 from zonegeo.db.models import Attachment, AuditEntry, LifecycleEvent, RegisterDraft, ZoneVersion
@@ -27,24 +27,18 @@ NOTICED = {"notice_start": "2026-01-05", "notice_end": "2026-01-09"}
 
 
 @pytest.fixture
-def city(settings, tokens):
-    c = web(settings, "nanjing-bureau")
-    yield c
-    c.__exit__(None, None, None)
+def city(web_as):
+    return web_as("nanjing-bureau")
 
 
 @pytest.fixture
-def province(settings, tokens):
-    c = web(settings, "province-bureau")
-    yield c
-    c.__exit__(None, None, None)
+def province(web_as):
+    return web_as("province-bureau")
 
 
 @pytest.fixture
-def applicant(settings, tokens):
-    c = web(settings, "demo-applicant")
-    yield c
-    c.__exit__(None, None, None)
+def applicant(web_as):
+    return web_as("demo-applicant")
 
 
 @pytest.fixture

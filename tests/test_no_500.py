@@ -44,12 +44,8 @@ def test_nul_in_a_json_string(client):
 
 
 @pytest.fixture
-def province_web(settings, tokens):
-    from tests.test_zone_desk import web
-
-    c = web(settings, "province-bureau")
-    yield c
-    c.__exit__(None, None, None)
+def province_web(web_as):
+    return web_as("province-bureau")
 
 
 @pytest.mark.parametrize("form", ["apply", "change_report", "review", "attachment_kind"])

@@ -11,8 +11,7 @@ import pytest
 from sqlalchemy import text
 from starlette.datastructures import UploadFile
 
-from tests.conftest import DEMO, import_demo_copy
-from tests.test_zone_desk import web
+from tests.conftest import DEMO, import_demo_copy, web
 from zonegeo.api.multipart import FormRow, save_form_rows, save_uploads
 from zonegeo.errors import InputError
 

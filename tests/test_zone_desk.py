@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from shapely.geometry import mapping, shape
 from sqlalchemy import select
 
-from tests.conftest import DEMO, PASSWORD, bearer, import_demo_copy
+from tests.conftest import DEMO, bearer, import_demo_copy, web
 from zonegeo.api.app import create_app
 from zonegeo.db import repo
 from zonegeo.db.geometry import from_db
@@ -22,29 +22,14 @@ from zonegeo.db.models import Attachment, AuditEntry, ChangeEvent, Zone, ZoneVer
 from zonegeo.db.session import session_factory, transaction
 
 
-def web(settings, username: str) -> TestClient:
-    """A browser session logged in through the login form; ``.csrf`` is its form token."""
-    c = TestClient(create_app(settings), client=(f"192.0.2.{uuid.uuid4().int % 200 + 20}", 50000))
-    c.__enter__()
-    token = re.search(r'name="csrf" value="([^"]+)"', c.get("/login").text).group(1)
-    r = c.post("/login", data={"username": username, "password": PASSWORD, "csrf": token}, follow_redirects=False)
-    assert r.status_code == 303
-    c.csrf = re.search(r'name="csrf" value="([^"]+)"', c.get("/worklist").text).group(1)  # type: ignore[attr-defined]
-    return c
+@pytest.fixture
+def province(web_as):
+    return web_as("province-bureau")
 
 
 @pytest.fixture
-def province(settings, tokens):
-    c = web(settings, "province-bureau")
-    yield c
-    c.__exit__(None, None, None)
-
-
-@pytest.fixture
-def applicant(settings, tokens):
-    c = web(settings, "demo-applicant")
-    yield c
-    c.__exit__(None, None, None)
+def applicant(web_as):
+    return web_as("demo-applicant")
 
 
 def states(engine, code: str) -> dict[int, str]:
