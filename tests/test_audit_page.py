@@ -103,6 +103,8 @@ def test_the_diff_shows_what_changed_and_folds_long_values():
     assert audit_labels.diff(None, None) == []
     assert audit_labels.diff(None, 5) == [{"key": "值", "old": "—", "new": "5", "long": False}]
     assert audit_labels.diff_text({"published": False}, {"published": True}) == "published: 否 → 是"
+    nested = audit_labels.diff(None, {"institutions": {"left": 2, "entered": 1}, "files": ["a.shp", "b.csv"]})
+    assert {r["key"]: r["new"] for r in nested} == {"institutions": "{entered：1；left：2}", "files": "[a.shp、b.csv]"}
 
 
 # ---- the page -----------------------------------------------------------------------------------------------------

@@ -111,6 +111,7 @@ def test_the_public_header_and_the_skip_link(browser, server, size):  # noqa: F8
         assert page.evaluate("document.activeElement.className") == "skip"
         assert skip.bounding_box()["y"] >= 0
         page.keyboard.press("Enter")
+        page.wait_for_function("location.hash === '#main'", timeout=5_000)  # the fragment moves after the key
         assert page.url.endswith("#main")
         assert page.locator("main#main h1").count() == 1
         page.goto(f"{server}/login", wait_until="load")

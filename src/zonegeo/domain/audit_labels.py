@@ -8,7 +8,6 @@ transition there is labelled here without an edit (tests/test_audit_page.py chec
 from __future__ import annotations
 
 import functools
-import json
 import re
 from typing import Any
 
@@ -132,8 +131,10 @@ def _text(value: Any) -> str:
         return "—"
     if isinstance(value, bool):
         return "是" if value else "否"
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if isinstance(value, dict):  # nested records read as 键：值 pairs (the domain serialises nothing)
+        return "{" + "；".join(f"{k}：{_text(v)}" for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + "、".join(_text(v) for v in value) + "]"
     return str(value)
 
 
