@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated
 
 from pydantic import AfterValidator
 from pydantic_core import PydanticCustomError
+
+from zonegeo.domain.model import ZONE_CODE
 
 # Deadlines add up to a few years of working days, and the holiday tables cover 1900–2099: dates outside
 # these bounds are typing errors, and at 9999-12-31 adding a day overflowed (a 500).
@@ -26,11 +27,8 @@ def _registry_date(value: dt.date) -> dt.date:
 RegistryDate = Annotated[dt.date, AfterValidator(_registry_date)]
 
 
-_ZONE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")  # the database's ck_zone_code and String(64)
-
-
 def _zone_code(value: str) -> str:
-    if not _ZONE_CODE.match(value):
+    if not ZONE_CODE.match(value):
         raise PydanticCustomError("bad_zone_code", "集聚区编号只能由字母、数字、连字符和下划线组成，以字母或数字开头，"
                                   "最长64个字符", {})
     return value

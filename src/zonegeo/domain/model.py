@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from shapely.geometry import MultiPolygon
+
+# A zone's code: the database's ck_zone_code and String(64); checked by the API's input bounds and by
+# services.lifecycle.create_application
+ZONE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 
 class ChainLink(StrEnum):

@@ -16,13 +16,11 @@ from zonegeo.db import repo
 from zonegeo.db.models import Attachment, LifecycleEvent, User, Zone, ZoneMember
 from zonegeo.domain import lifecycle
 from zonegeo.domain.four_sides import check_words
-from zonegeo.domain.model import JIANGSU_CITIES
+from zonegeo.domain.model import JIANGSU_CITIES, ZONE_CODE
 from zonegeo.domain.rules import RuleSet
 from zonegeo.domain.workdays import WorkCalendar
 from zonegeo.errors import ConflictError, InputError, PermissionDeniedError
 from zonegeo.services import access, audit, reviews
-
-ZONE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")  # the database's ck_zone_code and String(64)
 
 
 def _dates(zone: Zone) -> dict[str, dt.date]:
