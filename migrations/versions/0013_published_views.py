@@ -8,7 +8,7 @@ Create Date: 2026-11-26
 from __future__ import annotations
 
 revision = "0013"
-down_revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
