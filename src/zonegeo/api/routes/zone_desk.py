@@ -10,15 +10,17 @@ import datetime as dt
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from zonegeo.api.csrf import check_csrf
-from zonegeo.api.deps import CalendarDep, LoggedIn, RulesDep, SessionDep, SettingsDep, Writer
+from zonegeo.api.deps import CalendarDep, LoggedIn, RulesDep, SessionDep, SettingsDep, Writer, require
 from zonegeo.api.forms import FormText
+from zonegeo.db.models import User
+from zonegeo.domain.lifecycle import STATES
 from zonegeo.errors import ZonegeoError
-from zonegeo.services import access, changes
+from zonegeo.services import access, changes, lifecycle
 
 router = APIRouter(include_in_schema=False)
 FLASH = "zone_desk"  # the session key of the message shown once on the zone page
@@ -70,6 +72,31 @@ def withdraw_draft(code: str, number: int, request: Request, session: SessionDep
         flash(request, "error", f"撤回版本{number}须先确认", anchor=f"version-{number}", code="not_confirmed")
         return _back(code, f"version-{number}")
     return _version_action(request, session, code, number, "withdraw", csrf, rules, calendar, user)
+
+
+Applicant = Annotated[User, Depends(require("applicant"))]
+
+
+@router.post("/zones/{code}/submit-application")
+def submit_application(code: str, request: Request, session: SessionDep, calendar: CalendarDep, user: Applicant,
+                       csrf: FormText = "", confirm: FormText = "") -> RedirectResponse:
+    """提交申报: the application (materials and the drafted layout) goes to the city bureau for its recommendation.
+    The state machine checks the required materials; the confirmation box is the page's step before it."""
+    check_csrf(request, csrf)
+    access.writable_zone(session, user, code)
+    if confirm != "yes":
+        flash(request, "error", "提交申报前请先勾选确认", anchor="submit-application", code="not_confirmed")
+        return _back(code, "submit-application")
+    try:
+        with session.begin_nested():
+            done = lifecycle.act(session=session, user=user, code=code, action="submit", on=dt.date.today(), data={},
+                                 calendar=calendar)
+    except ZonegeoError as exc:
+        flash(request, "error", exc.message, anchor="submit-application", code=exc.code)
+        return _back(code, "submit-application")
+    flash(request, "ok", f"申报已提交；当前状态：{STATES[done['state']]}，等待设区市知识产权局推荐",
+          anchor="zone-facts")
+    return _back(code, "zone-facts")
 
 
 def _read(upload: UploadFile, max_bytes: int) -> tuple[str, bytes]:
