@@ -363,15 +363,6 @@ def test_the_institution_template_reads_with_the_demo_layout(tmp_path):
         assert plan.boundary.contains(shape({"type": "Point", "coordinates": [inst.lon, inst.lat]}))
 
 
-def test_xlsx_cells_are_escaped_and_columns_past_z_are_named():
-    data = templates_kit.xlsx([templates_kit.Sheet("表<1>", [["a<b&c", " lead", 1.5, 2, None, True]])])
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        sheet = zf.read("xl/worksheets/sheet1.xml").decode()
-        assert "a&lt;b&amp;c" in sheet and 'xml:space="preserve"> lead' in sheet and "<v>1.5</v>" in sheet
-        assert "表&lt;1&gt;" in zf.read("xl/workbook.xml").decode()
-    assert [templates_kit._column(i) for i in (0, 25, 26, 27, 701, 702)] == ["A", "Z", "AA", "AB", "ZZ", "AAA"]
-
-
 def test_templates_are_made_once(monkeypatch):
     assert templates_kit.boundary_points_xlsx() is templates_kit.boundary_points_xlsx()
     assert Path(templates_kit.DEMO_DIR).is_dir()

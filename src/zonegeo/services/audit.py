@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from zonegeo.db.models import AuditEntry, User
 from zonegeo.domain import audit_labels
 from zonegeo.errors import InputError
-from zonegeo.services.templates_kit import BOLD, Sheet, xlsx
+from zonegeo.services.xlsx import Sheet, workbook
 
 
 def record(session: Session, user: User | None, action: str, obj: str, *, before: Any = None, after: Any = None,
@@ -139,11 +139,11 @@ def export_xlsx(*, session: Session, filters: Filters, zones: list[str] | None) 
     """The filtered entries (newest first, at most MAX_EXPORT) as .xlsx bytes; returns (bytes, rows, total).
     A cut export says so in a last line."""
     found, total = search(session=session, filters=filters, zones=zones, limit=MAX_EXPORT)
-    rows: list[list[Any]] = [list(EXPORT_HEADER)]
+    rows: list[list[Any]] = []
     for e in map(readable, found):
         rows.append([e["id"], e["when"], e["actor"], e["role_label"], e["what"], e["zone"] or "", e["object"],
                      audit_labels.diff_text(e["before"], e["after"]), e["action"]])
     if total > len(found):
         rows.append([f"仅导出最新的{len(found)}条，共{total}条符合条件；请缩小筛选范围分批导出。"])
-    sheet = Sheet("审计日志", rows, styles={0: BOLD}, widths=list(EXPORT_WIDTHS), freeze_rows=1)
-    return xlsx([sheet]), len(found), total
+    sheet = Sheet("审计日志", headers=EXPORT_HEADER, rows=rows, widths=EXPORT_WIDTHS)
+    return workbook([sheet]), len(found), total

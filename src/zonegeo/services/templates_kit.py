@@ -1,125 +1,20 @@
 """Templates the project gives applicants: 界址点坐标表.xlsx and 机构名录.xlsx laid out as the readers in ``ingest/``
-accept them, and 示例集聚区.zip (the demo zone folder). Made here, in memory, with no spreadsheet library: an
-.xlsx is a zip of a few XML parts (ECMA-376), and the small subset written below — inline strings, numbers,
-bold header cells, merged title cells, column widths, a frozen header, several sheets — opens in Excel, WPS and LibreOffice and
-is read back by GDAL's XLSX driver (tests/test_apply.py fills and uploads the template)."""
+accept them (written by services/xlsx.py; read back by GDAL's XLSX driver in tests/test_apply.py, which fills and
+uploads the template), and 示例集聚区.zip (the demo zone folder)."""
 
 from __future__ import annotations
 
 import functools
 import io
 import zipfile
-from dataclasses import dataclass, field
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 from zonegeo.config import PROJECT_ROOT
 from zonegeo.errors import NotFoundError
+from zonegeo.services.xlsx import XLSX_TYPE, Cell, Sheet, workbook
 
 DEMO_DIR = PROJECT_ROOT / "data" / "demo"
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ZIP_TYPE = "application/zip"
-
-Cell = str | int | float | None
-PLAIN, BOLD, TITLE = 0, 1, 2  # cell styles (see _STYLES)
-
-
-@dataclass
-class Sheet:
-    name: str
-    rows: list[list[Cell]]
-    styles: dict[int, int] = field(default_factory=dict)  # row index (0-based) -> style of its cells
-    merged: list[str] = field(default_factory=list)  # "A1:C1"
-    widths: list[float] = field(default_factory=list)  # column widths in characters
-    freeze_rows: int = 0  # rows kept in view when scrolling (a frozen header)
-
-
-def _column(index: int) -> str:
-    name = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        name = chr(ord("A") + rest) + name
-    return name
-
-
-def _cell(ref: str, value: Cell, style: int) -> str:
-    s = f' s="{style}"' if style else ""
-    if isinstance(value, bool) or value is None or value == "":
-        return ""
-    if isinstance(value, int | float):
-        return f'<c r="{ref}"{s}><v>{value!r}</v></c>'
-    text = escape(str(value))
-    space = ' xml:space="preserve"' if text != text.strip() else ""
-    return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{text}</t></is></c>'
-
-
-_NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
-_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
-_XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-_STYLES = (f'{_XML}<styleSheet {_NS}>'
-           '<fonts count="3"><font><sz val="11"/><name val="宋体"/></font>'
-           '<font><b/><sz val="11"/><name val="宋体"/></font><font><b/><sz val="14"/><name val="宋体"/></font></fonts>'
-           '<fills count="2"><fill><patternFill patternType="none"/></fill>'
-           '<fill><patternFill patternType="gray125"/></fill></fills>'
-           '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
-           '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-           '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-           '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
-           '<xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>'
-           '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
-           '</styleSheet>')
-
-
-def _sheet_xml(sheet: Sheet) -> str:
-    cols = "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'
-                   for i, w in enumerate(sheet.widths, start=1))
-    rows = []
-    for r, row in enumerate(sheet.rows, start=1):
-        style = sheet.styles.get(r - 1, PLAIN)
-        cells = "".join(_cell(f"{_column(c)}{r}", v, style) for c, v in enumerate(row))
-        rows.append(f'<row r="{r}">{cells}</row>')
-    merged = (f'<mergeCells count="{len(sheet.merged)}">' + "".join(f'<mergeCell ref="{m}"/>' for m in sheet.merged)
-              + "</mergeCells>") if sheet.merged else ""
-    frozen = (f'<sheetViews><sheetView workbookViewId="0"><pane ySplit="{sheet.freeze_rows}" '
-              f'topLeftCell="A{sheet.freeze_rows + 1}" activePane="bottomLeft" state="frozen"/></sheetView>'
-              '</sheetViews>') if sheet.freeze_rows else ""
-    return (f'{_XML}<worksheet {_NS}>{frozen}' + (f"<cols>{cols}</cols>" if cols else "")
-            + f'<sheetData>{"".join(rows)}</sheetData>{merged}</worksheet>')
-
-
-def xlsx(sheets: list[Sheet]) -> bytes:
-    """A workbook of ``sheets`` as the bytes of an .xlsx file."""
-    overrides = "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/vnd.'
-                        'openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-                        for i in range(1, len(sheets) + 1))
-    parts = {
-        "[Content_Types].xml": f'{_XML}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-        f'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-        '<Default Extension="xml" ContentType="application/xml"/>'
-        '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
-        'spreadsheetml.sheet.main+xml"/><Override PartName="/xl/styles.xml" ContentType="application/vnd.'
-        f'openxmlformats-officedocument.spreadsheetml.styles+xml"/>{overrides}</Types>',
-        "_rels/.rels": f'{_XML}<Relationships xmlns="{_PKG_REL}"><Relationship Id="rId1" '
-        f'Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
-        "xl/workbook.xml": f'{_XML}<workbook {_NS} xmlns:r="{_REL}"><sheets>'
-        + "".join(f'<sheet name="{escape(s.name)}" sheetId="{i}" r:id="rId{i}"/>'
-                  for i, s in enumerate(sheets, start=1)) + "</sheets></workbook>",
-        "xl/_rels/workbook.xml.rels": f'{_XML}<Relationships xmlns="{_PKG_REL}">'
-        + "".join(f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
-                  for i in range(1, len(sheets) + 1))
-        + f'<Relationship Id="rId{len(sheets) + 1}" Type="{_REL}/styles" Target="styles.xml"/></Relationships>',
-        "xl/styles.xml": _STYLES,
-    }
-    for i, sheet in enumerate(sheets, start=1):
-        parts[f"xl/worksheets/sheet{i}.xml"] = _sheet_xml(sheet)
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, text in parts.items():
-            zf.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), text.encode("utf-8"),
-                        compress_type=zipfile.ZIP_DEFLATED)
-    return out.getvalue()
 
 
 # ---- the templates -----------------------------------------------------------------------------------------------
@@ -162,24 +57,18 @@ INSTITUTION_NOTES = [
 ]
 
 
-def _notes(rows: list[list[str]]) -> Sheet:
-    return Sheet("填写说明", [list[Cell](r) for r in rows], styles={0: TITLE}, widths=[110])
-
-
 @functools.cache
 def boundary_points_xlsx() -> bytes:
-    title: list[Cell] = ["界址点坐标表", "", ""]
-    crs: list[Cell] = ["坐标系：2000国家大地坐标系", "3度带", "中央经线：120°"]
-    sheet = Sheet("四至", [title, crs, list(POINT_HEADER)], styles={0: TITLE, 2: BOLD}, merged=["A1:C1"],
-                  widths=[14, 18, 18])
-    return xlsx([sheet, _notes(POINT_NOTES)])
+    caption: list[list[Cell]] = [["界址点坐标表"], ["坐标系：2000国家大地坐标系", "3度带", "中央经线：120°"]]
+    sheet = Sheet("四至", headers=POINT_HEADER, caption=caption, merged=["A1:C1"], widths=[14, 18, 18])
+    return workbook([sheet], notes=[r[0] for r in POINT_NOTES[1:]], notes_title=POINT_NOTES[0][0])
 
 
 @functools.cache
 def institutions_xlsx() -> bytes:
-    sheet = Sheet("机构", [list(INSTITUTION_HEADER), *[list(r) for r in INSTITUTION_EXAMPLES]], styles={0: BOLD},
+    sheet = Sheet("机构", headers=INSTITUTION_HEADER, rows=INSTITUTION_EXAMPLES,
                   widths=[36, 22, 16, 14, 12, 28, 18, 8, 8, 13, 12])
-    return xlsx([sheet, _notes(INSTITUTION_NOTES)])
+    return workbook([sheet], notes=[r[0] for r in INSTITUTION_NOTES[1:]], notes_title=INSTITUTION_NOTES[0][0])
 
 
 def _demo_zip(folder: Path) -> bytes:

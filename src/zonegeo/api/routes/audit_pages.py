@@ -16,7 +16,7 @@ from zonegeo.domain import audit_labels
 from zonegeo.errors import InputError
 from zonegeo.services import access, audit
 from zonegeo.services.auth import User
-from zonegeo.services.templates_kit import XLSX_TYPE
+from zonegeo.services.xlsx import XLSX_TYPE
 
 router = APIRouter(include_in_schema=False)
 
