@@ -39,8 +39,9 @@ def test_migrations_reach_head_and_match_the_models(engine):
 
 def test_geometry_columns_are_srid_4490_with_gist_indexes(engine):
     with engine.connect() as conn:
+        # tables only: the published views of migration 0013 label their geometry 4326 (tests/test_ogc_views.py)
         rows = conn.execute(text("SELECT f_table_name, f_geometry_column, srid, type FROM geometry_columns "
-                                 "ORDER BY 1, 2")).all()
+                                 "WHERE f_table_name NOT IN (SELECT viewname FROM pg_views) ORDER BY 1, 2")).all()
         assert {(r[0], r[1]) for r in rows} == {("building", "footprint"), ("institution", "location"),
                                                 ("zone_version", "boundary"), ("zone_version", "core")}
         assert {r[2] for r in rows} == {4490}
