@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from zonegeo.domain.evaluation import Scheme, scheme_from_dict
 from zonegeo.errors import ConfigError
 
 REQUIRED_RULES = (
@@ -48,6 +49,7 @@ class RuleSet:
     manual_review: tuple[ReviewItem, ...] = ()  # 需人工审核 items, in the order of the regulation
     edge_tolerance_m: float = 0.05  # a point this close to the boundary (metric CRS) counts as on it
     flags: dict[str, Any] = field(default_factory=dict)  # thresholds of reviewer flags (not rules)
+    evaluation: Scheme | None = None  # 综合评价 weights and grade lines ([evaluation]); None when the file sets none
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, source: str = "") -> RuleSet:
@@ -81,6 +83,7 @@ class RuleSet:
             manual_review=tuple(review),
             edge_tolerance_m=float(tolerances.get("edge_tolerance_m", 0.05)),
             flags={"max_part_gap_m": 1000.0} | dict(data.get("flags", {})),
+            evaluation=scheme_from_dict(data["evaluation"], source=source) if "evaluation" in data else None,
         )
 
     @property
