@@ -4,6 +4,7 @@ Alembic migrations in migrations/; a test compares the two."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from geoalchemy2 import Geometry
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -327,3 +329,60 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer, server_default="0")
     last_failure_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+class EvaluationRound(Base):
+    """A round of 综合评价 (第三章) held in ``year``, with the weights and grade lines it was run under."""
+
+    __tablename__ = "evaluation_round"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+    scheme: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class EvaluationRoundExpert(Base):
+    """An expert assigned to score the zones of a round."""
+
+    __tablename__ = "evaluation_round_expert"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("evaluation_round.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True)
+
+
+class EvaluationEntry(Base):
+    """One zone in a round: its participation (or absence, with or without 正当理由) and the confirmed grade."""
+
+    __tablename__ = "evaluation_entry"
+    __table_args__ = (UniqueConstraint("round_id", "zone_id", name="uq_evaluation_entry_zone"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("evaluation_round.id", ondelete="CASCADE"))
+    zone_id: Mapped[int] = mapped_column(ForeignKey("zone.id", ondelete="CASCADE"), index=True)
+    participation: Mapped[str] = mapped_column(String(24), server_default="taking_part")
+    reason: Mapped[str] = mapped_column(Text, server_default="")
+    computed_total: Mapped[Decimal | None] = mapped_column(Numeric(5, 2), nullable=True)
+    computed_grade: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    confirmed_grade: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    override_reason: Mapped[str] = mapped_column(Text, server_default="")
+    confirmed_by: Mapped[str] = mapped_column(Text, server_default="")
+    confirmed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    lifecycle_event_id: Mapped[int | None] = mapped_column(ForeignKey("lifecycle_event.id", ondelete="SET NULL"),
+                                                           nullable=True)
+
+
+class EvaluationScore(Base):
+    """One scorer's score (0–100) of one dimension of a zone's indicator sheet."""
+
+    __tablename__ = "evaluation_score"
+    __table_args__ = (UniqueConstraint("entry_id", "scorer", "dimension", name="uq_evaluation_score_scorer_dimension"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("evaluation_entry.id", ondelete="CASCADE"))
+    scorer: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(16))
+    dimension: Mapped[str] = mapped_column(String(32))
+    score: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
