@@ -2,6 +2,8 @@
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 ZONEGEO_HOST=0.0.0.0 ZONEGEO_PORT=8000
 WORKDIR /app
+# The Chinese font embedded in the printable PDFs (src/zonegeo/pdf/fonts.py; ZONEGEO_PDF_FONT chooses another).
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-wqy-microhei && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml README.md alembic.ini ./
 COPY src ./src
 COPY migrations ./migrations

@@ -130,8 +130,20 @@ ensure_browser() {
     say "安装 Chromium（浏览器测试）"
     apt_install chromium
   fi
-  if ! fc-list 2>/dev/null | grep -qiE 'wqy|noto sans cjk'; then
-    apt_install fonts-wqy-microhei || true
+  ensure_fonts
+}
+
+# The Chinese font the printable PDFs embed (src/zonegeo/pdf/fonts.py) and the browser renders pages with:
+# ZONEGEO_PDF_FONT when set, else Debian's fonts-wqy-microhei (文泉驿微米黑, Apache-2.0 or GPLv3 with the font
+# embedding exception). Without it the app still runs; its PDFs answer a Chinese error (pdf_font_missing).
+ensure_fonts() {
+  if [ -n "${ZONEGEO_PDF_FONT:-}" ]; then
+    [ -f "$ZONEGEO_PDF_FONT" ] || say "警告：ZONEGEO_PDF_FONT=$ZONEGEO_PDF_FONT 不存在，PDF文件将无法生成"
+    return 0
+  fi
+  if [ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; then
+    say "安装中文字体 fonts-wqy-microhei（PDF文件和网页）"
+    apt_install fonts-wqy-microhei || say "警告：未能安装 fonts-wqy-microhei，PDF文件将无法生成（可设 ZONEGEO_PDF_FONT）"
   fi
 }
 

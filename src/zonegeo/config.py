@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     geocoder_timeout_s: float = 5.0
     geocoder_budget_s: float = 20.0
     geocoder_max_distance_m: float = 5000.0
+    # The Chinese font embedded (as a subset) in the printable PDFs: a .ttf/.ttc/.otf file (a collection: its first
+    # face). Empty: the first of pdf/fonts.py's system fonts found (fonts-wqy-microhei, fonts-noto-cjk …).
+    pdf_font: str = ""  # ZONEGEO_PDF_FONT
 
     # A ConfigError is not a ValueError, so pydantic lets it through unwrapped: the CLI and the API print
     # its Chinese message instead of a ValidationError traceback.
