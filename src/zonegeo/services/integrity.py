@@ -1,0 +1,150 @@
+"""Integrity across zones (issue 14): what no single zone shows, found by PostGIS over the whole registry.
+
+- two zones' approved boundaries overlapping (the area in m² on the CGCS2000 ellipsoid and a point inside it);
+- the same 统一社会信用代码 registered (active) in two zones, with both names and addresses;
+- institutions of two zones at the same point (within ``SAME_POINT_M``) under different codes;
+- a public service platform registered twice (the same kind and name, in one zone or two).
+
+Readings chosen (named here and in the README): overlaps of ``OVERLAP_TOLERANCE_M2`` or less are digitising
+slivers along a shared edge and are not reported (a shared edge alone has no area and is never an overlap); revoked
+zones and institutions that left (``left_on``) claim nothing. Zones crossing their 设区市 boundary are not checked:
+the project ships no city boundary data with a licence it may use (README).
+
+Only approved layouts and active registers are compared; drafts are compared by ``for_draft`` on the approval
+page. Every query is one SQL statement over the whole registry, whatever the zone count."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from zonegeo.domain.lifecycle import REVOKED_STATES
+from zonegeo.domain.model import InstitutionKind
+
+OVERLAP_TOLERANCE_M2 = 1.0  # overlaps of at most this area are slivers, not reported
+SAME_POINT_M = 1.0  # two institutions this close (metres, geodesic) stand at the same point
+KINDS = {"zone_overlap": "集聚区范围重叠", "duplicate_credit_code": "同一机构登记于两个集聚区",
+         "same_point": "不同机构登记于同一位置", "duplicate_platform": "公共服务平台重复登记"}
+
+_LIVE = """
+  SELECT z.id, z.code, z.name, z.city, v.boundary
+  FROM zone z JOIN zone_version v ON v.zone_id = z.id AND v.state = 'approved'
+  WHERE z.status <> ALL(:revoked)"""
+
+_OVERLAPS = f"""
+WITH live AS ({_LIVE}),
+pairs AS (
+  SELECT a.code AS a_code, a.name AS a_name, a.city AS a_city, b.code AS b_code, b.name AS b_name, b.city AS b_city,
+         ST_Intersection(a.boundary, b.boundary) AS shared
+  FROM live a JOIN live b ON a.id < b.id AND ST_Intersects(a.boundary, b.boundary))
+SELECT a_code, a_name, a_city, b_code, b_name, b_city, ST_Area(shared::geography) AS area_m2,
+       ST_X(ST_PointOnSurface(ST_CollectionExtract(shared, 3))) AS lon,
+       ST_Y(ST_PointOnSurface(ST_CollectionExtract(shared, 3))) AS lat
+FROM pairs WHERE ST_Area(shared::geography) > :tolerance
+ORDER BY a_code, b_code"""
+
+_ACTIVE = """
+  SELECT i.id, i.zone_id, z.code AS zone_code, z.name AS zone_name, z.city, i.name, i.credit_code, i.kind,
+         i.kind_label, i.address, i.location
+  FROM institution i JOIN zone z ON z.id = i.zone_id
+  WHERE i.left_on IS NULL AND z.status <> ALL(:revoked)"""
+
+_CODES = f"""
+WITH active AS ({_ACTIVE})
+SELECT upper(credit_code) AS credit_code,
+       jsonb_agg(jsonb_build_object('zone', zone_code, 'zone_name', zone_name, 'city', city, 'name', name,
+                                    'address', address) ORDER BY zone_code) AS claims
+FROM active WHERE credit_code <> ''
+GROUP BY upper(credit_code) HAVING count(DISTINCT zone_id) > 1
+ORDER BY 1"""
+
+_SAME_POINT = f"""
+WITH active AS ({_ACTIVE})
+SELECT a.zone_code AS a_zone, a.zone_name AS a_zone_name, a.city AS a_city, a.name AS a_name,
+       a.credit_code AS a_code, a.address AS a_address,
+       b.zone_code AS b_zone, b.zone_name AS b_zone_name, b.city AS b_city, b.name AS b_name,
+       b.credit_code AS b_code, b.address AS b_address,
+       ST_Distance(a.location::geography, b.location::geography) AS distance_m,
+       ST_X(a.location) AS lon, ST_Y(a.location) AS lat
+FROM active a JOIN active b ON a.zone_id < b.zone_id
+  AND ST_DWithin(a.location, b.location, :degrees)
+  AND ST_DWithin(a.location::geography, b.location::geography, :metres)
+  AND (a.credit_code = '' OR b.credit_code = '' OR upper(a.credit_code) <> upper(b.credit_code))
+ORDER BY a.zone_code, b.zone_code, a.name, b.name"""
+
+_PLATFORMS = f"""
+WITH active AS ({_ACTIVE})
+SELECT kind, kind_label, regexp_replace(name, '\\s+', '', 'g') AS key, min(name) AS name,
+       jsonb_agg(jsonb_build_object('zone', zone_code, 'zone_name', zone_name, 'city', city, 'name', name,
+                                    'address', address) ORDER BY zone_code, id) AS claims
+FROM active WHERE kind <> :institution
+GROUP BY kind, kind_label, regexp_replace(name, '\\s+', '', 'g') HAVING count(*) > 1
+ORDER BY 3"""
+
+
+def _kind_label(kind: str, label: str) -> str:
+    try:
+        return label if kind == InstitutionKind.OTHER_PLATFORM and label else InstitutionKind(kind).label
+    except ValueError:
+        return label or kind
+
+
+def findings(session: Session) -> list[dict[str, Any]]:
+    """Every finding over the registry, each with a stable ``kind``, a Chinese ``message``, the ``zones`` it names
+    and the facts behind it."""
+    params: dict[str, Any] = {"revoked": list(REVOKED_STATES)}
+    out: list[dict[str, Any]] = []
+    for r in session.execute(text(_OVERLAPS), params | {"tolerance": OVERLAP_TOLERANCE_M2}).mappings():
+        out.append({"kind": "zone_overlap", "zones": [r["a_code"], r["b_code"]], "cities": [r["a_city"], r["b_city"]],
+                    "area_m2": round(float(r["area_m2"]), 2), "where": [round(r["lon"], 7), round(r["lat"], 7)],
+                    "message": f"集聚区“{r['a_name']}”（{r['a_code']}）与“{r['b_name']}”（{r['b_code']}）的批准范围重叠"
+                               f"{float(r['area_m2']):,.1f}平方米，重叠处约在东经{r['lon']:.6f}°、北纬{r['lat']:.6f}°"})
+    for r in session.execute(text(_CODES), params).mappings():
+        claims = r["claims"]
+        where = "；".join(f"{c['zone_name']}（{c['zone']}）登记为“{c['name']}”，地址：{c['address'] or '未填写'}"
+                         for c in claims)
+        out.append({"kind": "duplicate_credit_code", "zones": sorted({c["zone"] for c in claims}),
+                    "cities": sorted({c["city"] for c in claims}), "credit_code": r["credit_code"], "claims": claims,
+                    "message": f"统一社会信用代码{r['credit_code']}同时登记于{len({c['zone'] for c in claims})}个集聚区："
+                               f"{where}"})
+    degrees = SAME_POINT_M / 90_000  # a bounding prefilter in degrees (≥ 1 m at Jiangsu's latitudes), then geodesic
+    for r in session.execute(text(_SAME_POINT), params | {"degrees": degrees, "metres": SAME_POINT_M}).mappings():
+        out.append({"kind": "same_point", "zones": [r["a_zone"], r["b_zone"]], "cities": [r["a_city"], r["b_city"]],
+                    "distance_m": round(float(r["distance_m"]), 2), "where": [round(r["lon"], 7), round(r["lat"], 7)],
+                    "claims": [{"zone": r["a_zone"], "name": r["a_name"], "credit_code": r["a_code"],
+                                "address": r["a_address"]},
+                               {"zone": r["b_zone"], "name": r["b_name"], "credit_code": r["b_code"],
+                                "address": r["b_address"]}],
+                    "message": f"“{r['a_name']}”（{r['a_zone_name']}，{r['a_zone']}）与“{r['b_name']}”"
+                               f"（{r['b_zone_name']}，{r['b_zone']}）登记于同一位置（相距{float(r['distance_m']):.2f}米），"
+                               "统一社会信用代码不同，请核实是否为同一机构或定位有误"})
+    for r in session.execute(text(_PLATFORMS), params | {"institution": InstitutionKind.INSTITUTION.value}).mappings():
+        claims = r["claims"]
+        kind = _kind_label(r["kind"], r["kind_label"])
+        where = "、".join(f"{c['zone_name']}（{c['zone']}）" for c in claims)
+        out.append({"kind": "duplicate_platform", "zones": sorted({c["zone"] for c in claims}),
+                    "cities": sorted({c["city"] for c in claims}), "platform": r["name"], "platform_kind": kind,
+                    "claims": claims,
+                    "message": f"{kind}“{r['name']}”登记了{len(claims)}次：{where}"})
+    for f in out:
+        f["kind_label"] = KINDS[f["kind"]]
+    return out
+
+
+def for_zone(all_findings: list[dict[str, Any]], code: str) -> list[dict[str, Any]]:
+    return [f for f in all_findings if code in f["zones"]]
+
+
+def for_city(all_findings: list[dict[str, Any]], city: str) -> list[dict[str, Any]]:
+    return [f for f in all_findings if city in f["cities"]]
+
+
+def summary(all_findings: list[dict[str, Any]]) -> dict[str, Any]:
+    counts = {k: 0 for k in KINDS}
+    for f in all_findings:
+        counts[f["kind"]] += 1
+    return {"total": len(all_findings), "by_kind": counts, "labels": KINDS,
+            "tolerances": {"overlap_m2": OVERLAP_TOLERANCE_M2, "same_point_m": SAME_POINT_M},
+            "not_checked": ["集聚区是否超出所在设区市行政区域：本项目没有可合法使用的设区市边界数据，未核查"]}

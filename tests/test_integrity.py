@@ -1,0 +1,176 @@
+"""Integrity across zones (issue 14), found by PostGIS: overlapping approved boundaries (the area checked against
+pyproj's geodesic area on the CGCS2000 ellipsoid), a shared edge that is no overlap, slivers at the tolerance, one
+credit code in two zones, two institutions at one point, a platform registered twice; revoked zones and departed
+institutions claim nothing. Then the page (province all, city its own, others 403), the JSON API and the CLI.
+
+The zones are built far from the demo zone's place, and the findings are read for these zones only: other tests
+of the session add zones of their own to the same database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+
+import pytest
+from pyproj import Geod
+from shapely.geometry import MultiPolygon, Point, box
+
+from tests.conftest import bearer
+from zonegeo.db.geometry import to_db
+from zonegeo.db.models import Institution, Zone, ZoneVersion
+from zonegeo.db.session import session_factory, transaction
+from zonegeo.services import integrity
+
+GEOD = Geod(a=6378137.0, rf=298.257222101)  # the CGCS2000 ellipsoid
+RUN = uuid.uuid4().hex[:6].upper()
+LON, LAT = 119.50, 31.50  # away from the demo zone (南京); each case gets its own square of the map
+
+
+def _code(name: str) -> str:
+    return f"IG{RUN}-{name}"
+
+
+def add_zone(engine, name: str, polygon, *, city: str = "南京市", status: str = "operating",
+             institutions: list[dict] | None = None) -> str:
+    code = _code(name)
+    with transaction(session_factory(engine)) as s:
+        zone = Zone(code=code, name=f"核查{name}集聚区", city=city, builder="", operator="运营公司", status=status,
+                    dates={}, published=True, note="", four_sides={})
+        s.add(zone)
+        s.flush()
+        s.add(ZoneVersion(zone_id=zone.id, number=1, state="approved", boundary=to_db(MultiPolygon([polygon])),
+                          core=None, source_files=[], content_sha256=uuid.uuid4().hex * 2, ingest_warnings=[],
+                          uploaded_by="test", effective_on=dt.date(2025, 1, 6)))
+        for i in institutions or []:
+            s.add(Institution(zone_id=zone.id, name=i["name"], credit_code=i.get("code", ""),
+                              kind=i.get("kind", "institution"), services=[], chain=[],
+                              location=to_db(Point(*i["at"])), address=i.get("address", ""),
+                              entered_on=dt.date(2025, 1, 6), left_on=i.get("left_on")))
+    return code
+
+
+def square(dx: float, dy: float, size: float = 0.01):
+    return box(LON + dx, LAT + dy, LON + dx + size, LAT + dy + size)
+
+
+def mine(session, kind: str | None = None) -> list[dict]:
+    found = [f for f in integrity.findings(session) if any(z.startswith(f"IG{RUN}-") for z in f["zones"])]
+    return [f for f in found if kind is None or f["kind"] == kind]
+
+
+@pytest.fixture(scope="module")
+def layout(engine):
+    """Every case once, for the module's read-only tests."""
+    a = square(0, 0)
+    codes = {
+        "A": add_zone(engine, "A", a),
+        "B": add_zone(engine, "B", square(0.01, 0)),  # shares A's east edge only
+        "C": add_zone(engine, "C", box(LON + 0.009, LAT, LON + 0.015, LAT + 0.01), city="苏州市"),  # overlaps A
+        "R": add_zone(engine, "R", square(0.002, 0.002, 0.004), status="revoked"),  # inside A, but revoked
+    }
+    # slivers: D overlaps E by ~0.9 m², F overlaps G by ~1.1 m² (the tolerance is 1 m²)
+    metres_per_degree = GEOD.inv(LON, LAT + 0.05, LON + 0.001, LAT + 0.05)[2] / 0.001
+    for left, right, area in (("D", "E", 0.9), ("F", "G", 1.1)):
+        dy = 0.05 if left == "D" else 0.1
+        width = area / (0.01 * 111_000) / metres_per_degree  # the overlap strip's width in degrees (about)
+        codes[left] = add_zone(engine, left, square(0, dy))
+        codes[right] = add_zone(engine, right, square(0.01 - width, dy))
+    shared_code = f"91320100{RUN}TEST1"[:18]
+    institutions_h = [
+        {"name": "同码机构甲", "code": shared_code, "at": (LON + 0.2005, LAT + 0.0005), "address": "甲路1号"},
+        {"name": "同点机构一", "code": "91320100MA1SAMEPT1", "at": (LON + 0.2003, LAT + 0.0003)},
+        {"name": "稍远机构一", "code": "91320100MA1FARPT01", "at": (LON + 0.2007, LAT + 0.0007)},
+        {"name": "南京知识产权保护中心", "kind": "protection_center", "at": (LON + 0.2001, LAT + 0.0001)},
+        {"name": "已退出机构", "code": "91320100MA1LEFT001", "at": (LON + 0.2009, LAT + 0.0009),
+         "left_on": dt.date(2025, 6, 1)},
+    ]
+    near = GEOD.fwd(LON + 0.2003, LAT + 0.0003, 90, 0.5)[:2]  # 0.5 m east: the same point
+    far = GEOD.fwd(LON + 0.2007, LAT + 0.0007, 90, 1.5)[:2]  # 1.5 m east: not the same point
+    institutions_i = [
+        {"name": "同码机构乙", "code": shared_code.lower(), "at": (LON + 0.2015, LAT + 0.0005), "address": "乙路2号"},
+        {"name": "同点机构二", "code": "91320100MA1SAMEPT2", "at": near},
+        {"name": "稍远机构二", "code": "91320100MA1FARPT02", "at": far},
+        {"name": "南京知识产权 保护中心", "kind": "protection_center", "at": (LON + 0.2011, LAT + 0.0011)},
+        {"name": "已退出机构", "code": "91320100MA1LEFT001", "at": (LON + 0.2019, LAT + 0.0009)},
+    ]
+    codes["H"] = add_zone(engine, "H", square(0.2, 0, 0.001), institutions=institutions_h)
+    codes["I"] = add_zone(engine, "I", square(0.2011, 0, 0.001),
+                          city="苏州市", institutions=institutions_i)
+    return codes | {"shared_code": shared_code}
+
+
+def test_an_overlap_is_reported_with_its_geodesic_area_and_place(layout, session):
+    found = mine(session, "zone_overlap")
+    pairs = {tuple(f["zones"]): f for f in found}
+    overlap = pairs[(layout["A"], layout["C"])]
+    lons, lats = [LON + 0.009, LON + 0.01, LON + 0.01, LON + 0.009], [LAT, LAT, LAT + 0.01, LAT + 0.01]
+    expected = abs(GEOD.polygon_area_perimeter(lons, lats)[0])
+    assert overlap["area_m2"] == pytest.approx(expected, rel=1e-6)
+    lon, lat = overlap["where"]
+    assert LON + 0.009 <= lon <= LON + 0.01 and LAT <= lat <= LAT + 0.01
+    assert overlap["cities"] == ["南京市", "苏州市"]
+    assert "批准范围重叠" in overlap["message"] and layout["A"] in overlap["message"]
+
+
+def test_a_shared_edge_a_sliver_and_a_revoked_zone_are_not_overlaps(layout, session):
+    pairs = {tuple(f["zones"]) for f in mine(session, "zone_overlap")}
+    assert (layout["A"], layout["B"]) not in pairs  # only an edge in common
+    assert (layout["D"], layout["E"]) not in pairs  # ~0.9 m²: at most the tolerance
+    assert (layout["F"], layout["G"]) in pairs  # ~1.1 m²: above it
+    assert not any(layout["R"] in p for p in pairs)  # revoked: claims nothing
+    sliver = next(f for f in mine(session, "zone_overlap") if f["zones"] == [layout["F"], layout["G"]])
+    assert 1.0 < sliver["area_m2"] < 1.3
+
+
+def test_one_credit_code_in_two_zones(layout, session):
+    found = [f for f in mine(session, "duplicate_credit_code") if f["credit_code"] == layout["shared_code"].upper()]
+    assert len(found) == 1
+    claims = found[0]["claims"]
+    assert [(c["zone"], c["name"], c["address"]) for c in claims] == [
+        (layout["H"], "同码机构甲", "甲路1号"), (layout["I"], "同码机构乙", "乙路2号")]
+    assert "同时登记于2个集聚区" in found[0]["message"] and "甲路1号" in found[0]["message"]
+    # the one that left zone H claims nothing
+    assert not [f for f in mine(session, "duplicate_credit_code") if f["credit_code"] == "91320100MA1LEFT001"]
+
+
+def test_two_institutions_at_one_point_under_different_codes(layout, session):
+    found = mine(session, "same_point")
+    names = [{c["name"] for c in f["claims"]} for f in found]
+    assert {"同点机构一", "同点机构二"} in names  # 0.5 m apart
+    assert {"稍远机构一", "稍远机构二"} not in names  # 1.5 m apart
+    hit = found[names.index({"同点机构一", "同点机构二"})]
+    assert hit["distance_m"] == pytest.approx(0.5, abs=0.01)
+
+
+def test_a_platform_registered_twice(layout, session):
+    found = mine(session, "duplicate_platform")
+    assert len(found) == 1 and found[0]["zones"] == [layout["H"], layout["I"]]
+    assert found[0]["platform_kind"] == "知识产权保护中心"
+    assert "登记了2次" in found[0]["message"]
+
+
+def test_the_page_and_the_api_by_role(layout, web_as, client, anon, tokens):
+    province = web_as("province-bureau")
+    page = province.get("/integrity")
+    assert page.status_code == 200
+    assert layout["C"] in page.text and "集聚区范围重叠" in page.text and "未核查的事项" in page.text
+    city = web_as("nanjing-bureau")  # 南京市: sees A×C (A is in 南京), and H×I (H is in 南京)
+    body = client.get("/api/integrity", headers=bearer(tokens, "city")).json()
+    assert all("南京市" in f["cities"] for f in body["findings"])
+    assert any(f["zones"] == [layout["A"], layout["C"]] for f in body["findings"])
+    assert city.get("/integrity").status_code == 200
+    for role in ("applicant", "expert"):
+        assert client.get("/api/integrity", headers=bearer(tokens, role)).status_code == 403
+    assert anon.get("/api/integrity").status_code == 401
+    full = client.get("/api/integrity", headers=bearer(tokens, "province")).json()
+    assert full["total"] == len(full["findings"]) >= 5
+    assert full["by_kind"]["zone_overlap"] >= 2
+
+
+def test_the_cli_prints_json_and_exits_1(layout, cli, database_url):
+    proc = cli("integrity", env={"ZONEGEO_DATABASE_URL": database_url})
+    assert proc.returncode == 1, proc.stderr
+    body = json.loads(proc.stdout)
+    assert any(f["zones"] == [layout["A"], layout["C"]] for f in body["findings"])
+    assert body["not_checked"]
