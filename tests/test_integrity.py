@@ -174,3 +174,10 @@ def test_the_cli_prints_json_and_exits_1(layout, cli, database_url):
     body = json.loads(proc.stdout)
     assert any(f["zones"] == [layout["A"], layout["C"]] for f in body["findings"])
     assert body["not_checked"]
+
+
+def test_the_zone_page_shows_the_findings_to_the_bureaus_only(layout, web_as, anon):
+    page = web_as("province-bureau").get(f"/zones/{layout['H']}").text
+    assert 'id="integrity"' in page and "同一机构登记于两个集聚区" in page and "公共服务平台重复登记" in page
+    assert 'id="integrity"' not in anon.get(f"/zones/{layout['H']}").text
+    assert 'id="integrity"' not in web_as("province-bureau").get(f"/zones/{layout['D']}").text  # a sliver only
