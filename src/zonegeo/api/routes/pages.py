@@ -14,7 +14,18 @@ from zonegeo.api.routes import zone_desk
 from zonegeo.domain import journey
 from zonegeo.domain.lifecycle import STATES
 from zonegeo.errors import NotFoundError
-from zonegeo.services import access, changes, disclosure, eligibility, four_sides, lifecycle, mapping, register, zones
+from zonegeo.services import (
+    access,
+    changes,
+    disclosure,
+    eligibility,
+    four_sides,
+    integrity,
+    lifecycle,
+    mapping,
+    register,
+    zones,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -60,7 +71,10 @@ def zone_page(code: str, request: Request, session: SessionDep, rules: RulesDep,
                                "four_sides": four_sides.for_zone(session, found, policy=policy),
                                # institution registers under review: seen by those who may see drafts
                                "register_drafts": (register.list_drafts(session=session, zone=found)
-                                                   if policy.sees_version("draft") else [])})
+                                                   if policy.sees_version("draft") else []),
+                               # 跨集聚区核查 naming this zone: for the bureaus that review it
+                               "integrity": (integrity.for_zone(integrity.findings(session), code)
+                                             if user is not None and user.role in ("city", "province") else [])})
 
 
 @router.get("/zones/{code}/map", response_class=HTMLResponse)
