@@ -28,6 +28,7 @@ from zonegeo.api.input_guard import InputGuardMiddleware
 from zonegeo.api.public_cache import PublicCacheMiddleware
 from zonegeo.api.request_id import RequestIdMiddleware
 from zonegeo.api.routes import apply, auth, changes, decisions, lifecycle, pages, uploads, versions, zone_desk, zones
+from zonegeo.api.routes import evaluations as evaluation_routes
 from zonegeo.api.routes import register as register_routes
 from zonegeo.api.routes.audit_pages import router as audit_pages_router
 from zonegeo.api.routes.pdfs import router as pdfs_router
@@ -108,6 +109,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(register_routes.router)  # institution register drafts: API and page
     app.include_router(zone_desk.router)
     app.include_router(audit_pages_router)  # /audit, /zones/{code}/audit, /audit.xlsx
+    app.include_router(evaluation_routes.router)  # /evaluations, /evaluations/{n}, …/zones/{code}, exports
     app.include_router(decisions.router)  # /zones/{code}/decide, /zones/{code}/versions/{n}/decide
     app.include_router(pdfs_router)  # /zones/{code}/report.pdf, acceptance.pdf, evaluation.pdf, …/receipt.pdf
 

@@ -27,6 +27,7 @@ NAV: tuple[tuple[str, str, str, tuple[str, ...] | None], ...] = (
     ("/apply", "新建申报", "nav-apply", ("applicant", "city", "province")),
     ("/worklist", "待办", "nav-worklist", access.READ_ROLES),
     ("/changes", "变更事项", "nav-changes", access.BUREAU_ROLES),
+    ("/evaluations", "综合评价", "nav-evaluations", ("city", "province", "expert")),
     ("/audit", "审计日志", "nav-audit", access.READ_ROLES),
     ("/sessions", "登录会话", "sessions-link", access.PROVINCE_ROLES),
     ("/docs", "接口文档", "nav-docs", None),

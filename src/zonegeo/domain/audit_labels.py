@@ -44,6 +44,12 @@ FIXED: dict[str, str] = {
     "deadline_recomputed": "重新计算{what}的期限",
     "set_published": "设置{what}是否公开",
     "publish": "发布公开网站",
+    # 综合评价 (issue 13, services/evaluations.py)
+    "evaluation_round_created": "组织{what}",
+    "evaluation_expert_assigned": "为{what}指派评价专家",
+    "evaluation_scored": "为{what}评分",
+    "evaluation_participation": "登记{what}的参评情况",
+    "evaluation_confirmed": "确认{what}的评价结果",
 }
 
 # Composed codes: prefix -> the state machine's labels (action -> Chinese verb).
@@ -70,6 +76,9 @@ def all_actions() -> dict[str, str]:
     out |= {f"lifecycle_{a}": label for a, label in PREFIXED["lifecycle_"].items()}
     out |= {f"version_{a}": f"{label}空间布局版本" for a, label in PREFIXED["version_"].items()}
     out |= {f"register_{a}": f"{label}机构名录草稿" for a, label in PREFIXED["register_"].items()}
+    out |= {"evaluation_round_created": "组织综合评价", "evaluation_expert_assigned": "指派评价专家",
+            "evaluation_scored": "综合评价评分", "evaluation_participation": "登记参评情况",
+            "evaluation_confirmed": "确认评价结果"}
     return out
 
 
@@ -85,7 +94,8 @@ def known(action: str) -> bool:
 
 
 _PARTS = {"version": "空间布局版本{n}", "register": "机构名录草稿{n}", "change": "变更事项{n}",
-          "attachment": "附件{n}", "review": "人工审核记录{n}", "lifecycle": "评审记录{n}"}
+          "attachment": "附件{n}", "review": "人工审核记录{n}",
+          "evaluation": "综合评价（第{n}轮）评价表", "lifecycle": "评审记录{n}"}
 
 
 def zone_code(obj: str) -> str | None:
@@ -100,6 +110,8 @@ def object_label(obj: str) -> str:
     parts = (obj or "").split("/")
     if parts[0] == "user" and len(parts) == 2:
         return f"“{parts[1]}”"
+    if parts[0] == "evaluation" and len(parts) == 2:
+        return f"综合评价（第{parts[1]}轮）"
     if parts[0] != "zone" or len(parts) < 2:
         return obj or ""
     if len(parts) == 2:

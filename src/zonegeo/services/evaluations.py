@@ -95,7 +95,9 @@ def create_round(*, session: Session, user: User, year: Any, rules: RuleSet | No
     today = today or dt.date.today()
     number = _year(year, today)
     scheme = scheme_of(rules)
-    codes = list(dict.fromkeys(c.strip() for c in zones if c.strip())) if zones is not None else None
+    codes = list(dict.fromkeys(c.strip()[:64] for c in zones if c.strip())) if zones is not None else None
+    if codes is not None and len(codes) > MAX_ZONES:
+        raise InputError("too_many_zones", f"一轮评价最多{MAX_ZONES}个集聚区", {"field": "zones", "max": MAX_ZONES})
     picked = ([z for z in repo.list_zones(session) if z.status in EVALUABLE] if codes is None
               else [repo.get_zone(session, c) for c in codes])
     if not picked:
@@ -113,7 +115,7 @@ def create_round(*, session: Session, user: User, year: Any, rules: RuleSet | No
     if taken:
         raise ConflictError("already_in_round", f"以下集聚区已在{number}年度的评价中：{'、'.join(taken)}",
                             {"field": "zones", "zones": list(taken), "year": number})
-    names = list(dict.fromkeys(e.strip() for e in experts if e.strip()))
+    names = list(dict.fromkeys(e.strip()[:64] for e in experts if e.strip()))
     if len(names) > MAX_EXPERTS:
         raise InputError("too_many_experts", f"一轮评价最多指派{MAX_EXPERTS}位专家", {"field": "experts"})
     people = [_expert_user(session, n) for n in names]
@@ -168,7 +170,7 @@ def get_round(session: Session, round_id: int) -> EvaluationRound:
 def _entries(session: Session, round_id: int) -> list[tuple[EvaluationEntry, Zone]]:
     stmt = (select(EvaluationEntry, Zone).join(Zone, Zone.id == EvaluationEntry.zone_id)
             .where(EvaluationEntry.round_id == round_id).order_by(Zone.city, Zone.code))
-    return [(e, z) for e, z in session.execute(stmt).tuples()]
+    return [(e, z) for e, z in session.execute(stmt)]
 
 
 def _is_expert(session: Session, user: User, round_id: int) -> bool:
