@@ -64,7 +64,7 @@ DATED = ("notice_close", "acceptance_due", "rectification_review", "annual_repor
 DECIDE = "/zones/{code}/decide"
 URLS = {
     "application_recommend": "/zones/{code}/materials", "application_returned": "/zones/{code}/materials",
-    "materials_missing": "/zones/{code}/materials", "annual_report": "/zones/{code}", "date_error": "/zones/{code}",
+    "materials_missing": "/zones/{code}/materials", "date_error": "/zones/{code}",
     "date_missing": "/zones/{code}", "revocation_confirm": "/zones/{code}/review", "review_items": "/zones/{code}/review",
     "expert_review": "/zones/{code}/review",
 }
@@ -176,9 +176,11 @@ def worklist(*, session: Session, user: User, today: dt.date, city: str | None =
                 since = _entered(history, zone.status)
                 if since is None and kind == "acceptance_due":  # a zone imported in construction
                     since = zone_life._safe_dates(zone).get("approved_on")
-                if kind == "annual_report":
+                url = None
+                if kind == "annual_report":  # the city's report on last year: its form at /annual-reports
                     since = dt.date(day.year, 1, 1)
-                out.add(zone, kind, item["what"], since=since, due=day, provisional=item["provisional"])
+                    url = f"/annual-reports/{zone.city}/{day.year - 1}"
+                out.add(zone, kind, item["what"], since=since, due=day, provisional=item["provisional"], url=url)
             elif kind == "application_recommend":
                 out.add(zone, kind, "审核申报材料，推荐（附推荐函）或退回", since=_entered(history, "submitted"))
             else:
