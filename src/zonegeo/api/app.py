@@ -31,6 +31,7 @@ from zonegeo.api.routes import apply, auth, changes, decisions, lifecycle, pages
 from zonegeo.api.routes import evaluations as evaluation_routes
 from zonegeo.api.routes import register as register_routes
 from zonegeo.api.routes.audit_pages import router as audit_pages_router
+from zonegeo.api.routes.pdfs import documents as pdf_documents
 from zonegeo.api.routes.pdfs import router as pdfs_router
 from zonegeo.api.security_headers import SecurityHeadersMiddleware
 from zonegeo.config import Settings
@@ -77,6 +78,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.templates = Jinja2Templates(directory=TEMPLATES)
     app.state.templates.env.globals["csrf_token"] = csrf_token  # the logout form in every page's header
     app.state.templates.env.globals.update(header=header, header_public_nav=public_nav)  # api/header.py
+    app.state.templates.env.globals["pdf_documents"] = pdf_documents  # zone.html's 打印文件 links
     add_exception_handlers(app)
     connections = settings.db_pool_size + settings.db_max_overflow
     # innermost: requests wait in line before they touch the database (api/admission.py says why)

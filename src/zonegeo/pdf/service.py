@@ -64,6 +64,14 @@ def _events(session: Session, user: User, code: str, action: str) -> list[dict[s
     return [e for e in lifecycle.history(session=session, user=user, code=code) if e["action"] == action]
 
 
+def printable_events(*, session: Session, user: User, code: str) -> dict[str, list[int]]:
+    """What the zone page links to: whether there is an acceptance record, and the years evaluated."""
+    events = lifecycle.history(session=session, user=user, code=code)
+    accepted = [1 for e in events if e["action"] == "accept"]
+    years = sorted({dt.date.fromisoformat(e["on"]).year for e in events if e["action"] == "evaluate"})
+    return {"accept": accepted, "evaluate": years}
+
+
 def acceptance_record(*, session: Session, user: User, code: str, font_setting: str) -> Pdf:
     font = fonts.resolve(font_setting)
     zone = access.visible_zone(session, user, code)

@@ -8,10 +8,13 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
+from sqlalchemy.orm import object_session
 
 from zonegeo.api.deps import LoggedIn, RulesDep, SessionDep, SettingsDep, Viewer
+from zonegeo.errors import ZonegeoError
 from zonegeo.pdf import service
 from zonegeo.pdf.service import Pdf
+from zonegeo.services.auth import User
 
 router = APIRouter(tags=["打印文件"])
 PDF: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {}}, "description": "PDF文件"}}
@@ -48,3 +51,20 @@ def evaluation_pdf(code: str, session: SessionDep, settings: SettingsDep, user: 
 def receipt_pdf(code: str, change_id: int, session: SessionDep, settings: SettingsDep, user: LoggedIn) -> Response:
     return _response(service.change_receipt(session=session, user=user, code=code, change_id=change_id,
                                             font_setting=settings.pdf_font))
+
+
+def documents(user: Any, code: str) -> list[dict[str, str]]:
+    """For the zone page (a template global): the lifecycle records a logged-in reader may print — the acceptance
+    record once there is one, an evaluation record per year evaluated; nothing for the public."""
+    session = object_session(user) if isinstance(user, User) else None
+    if session is None:
+        return []
+    try:
+        with session.begin_nested():
+            events = service.printable_events(session=session, user=user, code=code)
+    except ZonegeoError:
+        return []
+    path = f"/zones/{quote(code)}"
+    out = [{"id": "acceptance-pdf", "href": f"{path}/acceptance.pdf", "label": "验收记录"}] if events["accept"] else []
+    return out + [{"id": f"evaluation-pdf-{y}", "href": f"{path}/evaluation.pdf?year={y}", "label": f"{y}年度绩效评价记录"}
+                  for y in events["evaluate"]]
