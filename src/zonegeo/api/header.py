@@ -26,6 +26,7 @@ NAV: tuple[tuple[str, str, str, tuple[str, ...] | None], ...] = (
     ("/", "集聚区列表", "nav-home", None),
     ("/apply", "新建申报", "nav-apply", ("applicant", "city", "province")),
     ("/worklist", "待办", "nav-worklist", access.READ_ROLES),
+    ("/expert", "评审工作台", "nav-expert", access.EXPERT_ROLES),
     ("/changes", "变更事项", "nav-changes", access.BUREAU_ROLES),
     ("/evaluations", "综合评价", "nav-evaluations", ("city", "province", "expert")),
     ("/audit", "审计日志", "nav-audit", access.READ_ROLES),

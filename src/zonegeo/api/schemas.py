@@ -531,3 +531,41 @@ class RegisterActionResult(BaseModel):
     note: str
     institutions: dict[str, int] | None  # on approval: entered/left/updated
     superseded: list[int]
+
+
+# Site visits (实地考察, the expert's phone)
+class SiteVisitFindingPublic(BaseModel):
+    """One finding as stored; ``created`` false: this ``client_id`` was stored before and nothing new was written."""
+
+    id: int
+    client_id: str
+    visit_id: int
+    target_kind: str  # institution | building
+    target_id: int
+    target_name: str
+    status: str  # present | absent | unverified ('' for a building)
+    status_label: str  # 在位 / 不在位 / 未核实
+    observed_use: str
+    note: str
+    observed_at: str
+    recorded_by: str
+    photo: bool
+    photo_url: str | None = None
+    photo_taken_at: str | None = None  # EXIF DateTimeOriginal (the camera's local time)
+    photo_lon: float | None = None  # EXIF GPS
+    photo_lat: float | None = None
+    photo_distance_m: float | None = None  # from the institution's registered point
+    created: bool = True
+
+
+class SiteVisitPublic(BaseModel):
+    id: int
+    expert: str
+    visited_on: dt.date
+    findings: list[SiteVisitFindingPublic]
+    counts: dict[str, int]
+
+
+class SiteVisitsPublic(BaseModel):
+    code: str
+    data: list[SiteVisitPublic]

@@ -14,9 +14,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 _INLINE_SCRIPT = re.compile(rb"<script\b(?![^>]*\ssrc\s*=)[^>]*>(.*?)</script", re.IGNORECASE | re.DOTALL)
 # Tiles come from OpenStreetMap, 天地图 (http) or Amap: images from anywhere, nothing else from outside.
 _HTML_POLICY = ("default-src 'self'; script-src 'self'{hashes}; style-src 'self' 'unsafe-inline'{styles}; "
-                "img-src 'self' data: blob: https: http:; font-src 'self' data:; connect-src 'self'; "
+                "img-src 'self' data: blob: https: http:; font-src 'self' data:; connect-src 'self'; worker-src 'self'; "
                 "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'")
 _OTHER_POLICY = "default-src 'none'; frame-ancestors 'self'; sandbox"
+# A service worker runs under its own script's policy: the site-visit worker fetches and keeps this site's pages.
+WORKER_PATHS = ("/visit-sw.js",)
+_WORKER_POLICY = "default-src 'none'; connect-src 'self'; script-src 'self'"
 COMMON = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin"),
           (b"x-frame-options", b"SAMEORIGIN")]
 
@@ -62,7 +65,8 @@ class SecurityHeadersMiddleware:
                     headers.append((b"strict-transport-security", b"max-age=31536000"))
                 message = {**message, "headers": headers + COMMON}
                 if not _is_html(headers):
-                    message["headers"].append((b"content-security-policy", _OTHER_POLICY.encode()))
+                    policy = _WORKER_POLICY if scope.get("path", "") in WORKER_PATHS else _OTHER_POLICY
+                    message["headers"].append((b"content-security-policy", policy.encode()))
                     await send(message)
                     return
                 start = message  # HTML: the policy depends on the body's inline scripts, so hold it
