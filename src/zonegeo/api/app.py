@@ -29,6 +29,7 @@ from zonegeo.api.public_cache import PublicCacheMiddleware
 from zonegeo.api.request_id import RequestIdMiddleware
 from zonegeo.api.routes import apply, auth, changes, decisions, lifecycle, pages, uploads, versions, zone_desk, zones
 from zonegeo.api.routes import evaluations as evaluation_routes
+from zonegeo.api.routes import expert as expert_routes
 from zonegeo.api.routes import register as register_routes
 from zonegeo.api.routes.audit_pages import router as audit_pages_router
 from zonegeo.api.routes.pdfs import documents as pdf_documents
@@ -78,6 +79,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.templates = Jinja2Templates(directory=TEMPLATES)
     app.state.templates.env.globals["csrf_token"] = csrf_token  # the logout form in every page's header
     app.state.templates.env.globals.update(header=header, header_public_nav=public_nav)  # api/header.py
+    app.state.templates.env.globals["visit_summary"] = expert_routes.visit_summary  # zone.html's 实地考察
     app.state.templates.env.globals["pdf_documents"] = pdf_documents  # zone.html's 打印文件 links
     add_exception_handlers(app)
     connections = settings.db_pool_size + settings.db_max_overflow
@@ -111,6 +113,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(register_routes.router)  # institution register drafts: API and page
     app.include_router(zone_desk.router)
     app.include_router(audit_pages_router)  # /audit, /zones/{code}/audit, /audit.xlsx
+    app.include_router(expert_routes.router)  # /expert, /zones/{code}/expert, /zones/{code}/visit, /visit-sw.js
+    app.include_router(expert_routes.api)  # /api/zones/{code}/visit/findings, /api/zones/{code}/visits
     app.include_router(evaluation_routes.router)  # /evaluations, /evaluations/{n}, …/zones/{code}, exports
     app.include_router(decisions.router)  # /zones/{code}/decide, /zones/{code}/versions/{n}/decide
     app.include_router(pdfs_router)  # /zones/{code}/report.pdf, acceptance.pdf, evaluation.pdf, …/receipt.pdf

@@ -388,6 +388,58 @@ class EvaluationScore(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+class CityAnnualReport(Base):
+    """A 设区市's annual summary report (总结报告, 第三章) on one year: 发展情况, 存在问题, 意见建议, filed by the city
+    bureau (draft → filed → received); revisable by the city until the province marks it received (migration 0011)."""
+
+    __tablename__ = "city_annual_report"
+    __table_args__ = (UniqueConstraint("city", "year", name="uq_city_annual_report_city_year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    city: Mapped[str] = mapped_column(String(16))
+    year: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), default="draft")
+    development: Mapped[str] = mapped_column(Text, default="")  # 发展情况
+    problems: Mapped[str] = mapped_column(Text, default="")  # 存在问题
+    suggestions: Mapped[str] = mapped_column(Text, default="")  # 意见建议
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    filed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    filed_by: Mapped[str] = mapped_column(Text, default="")
+    filed_via: Mapped[str] = mapped_column(String(16), default="")  # form | xlsx | api
+    workdays_late: Mapped[int] = mapped_column(Integer, default=0)
+    revisions: Mapped[int] = mapped_column(Integer, default=0)
+    received_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    received_by: Mapped[str] = mapped_column(Text, default="")
+    updated_by: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    indicators: Mapped[list[AnnualZoneIndicator]] = relationship(
+        back_populates="report", order_by="AnnualZoneIndicator.id", cascade="all, delete-orphan")
+
+
+class AnnualZoneIndicator(Base):
+    """One zone's figures in its city's annual report; ``register`` keeps the register's own figures when saved."""
+
+    __tablename__ = "annual_zone_indicator"
+    __table_args__ = (UniqueConstraint("report_id", "zone_id", name="uq_annual_zone_indicator_zone"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("city_annual_report.id", ondelete="CASCADE"), index=True)
+    zone_id: Mapped[int] = mapped_column(ForeignKey("zone.id", ondelete="CASCADE"), index=True)
+    institutions_entered: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    institutions_left: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    staff: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 从业人员（人）
+    service_revenue_wan: Mapped[Decimal | None] = mapped_column(Numeric(14, 2), nullable=True)  # 服务收入（万元）
+    policy_funds_wan: Mapped[Decimal | None] = mapped_column(Numeric(14, 2), nullable=True)  # 政策资金（万元）
+    platform_cases: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 平台办理案件（件）
+    register: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+
+    report: Mapped[CityAnnualReport] = relationship(back_populates="indicators")
+    zone: Mapped[Zone] = relationship()
+
+
 class ExpertOpinion(Base):
     """The structured opinion behind an ``expert_opinion`` lifecycle event: overall, 答辩 and 现场考察 (each part
     only when it was held)."""

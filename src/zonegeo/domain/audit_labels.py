@@ -34,6 +34,10 @@ FIXED: dict[str, str] = {
     "review_recorded": "登记{what}",
     "site_visit_finding": "登记{what}的一项发现",
     "annual_report": "登记{what}的年度总结报告",
+    "annual_report_saved": "保存{what}（草稿）",
+    "annual_report_filed": "报送{what}",
+    "annual_report_revised": "修改已报送的{what}",
+    "annual_report_received": "接收{what}",
     "upload_version": "上传{what}",
     "upload_register": "上传{what}",
     "register_row_place": "定位{what}",
@@ -70,6 +74,9 @@ def all_actions() -> dict[str, str]:
            "user_revoked": "停用用户", "member_added": "添加成员", "zone_created": "新建申报",
            "import_zone": "导入集聚区", "attachment_added": "上传附件", "expert_assigned": "指派评审专家",
            "expert_opinion": "提交专家意见", "review_recorded": "登记人工审核", "annual_report": "登记年度总结报告",
+           "annual_report_saved": "保存年度总结报告草稿",
+           "annual_report_filed": "报送年度总结报告", "annual_report_revised": "修改年度总结报告",
+           "annual_report_received": "接收年度总结报告",
            "upload_version": "上传空间布局", "upload_register": "上传机构名录", "register_row_place": "定位名录机构",
            "register_row_confirm": "确认名录机构位置", "change_recorded": "登记变更", "change_reported": "报告变更",
            "change_acknowledged": "出具变更回执", "change_copy_received": "收到变更抄报",
@@ -77,10 +84,10 @@ def all_actions() -> dict[str, str]:
     out |= {f"lifecycle_{a}": label for a, label in PREFIXED["lifecycle_"].items()}
     out |= {f"version_{a}": f"{label}空间布局版本" for a, label in PREFIXED["version_"].items()}
     out |= {f"register_{a}": f"{label}机构名录草稿" for a, label in PREFIXED["register_"].items()}
+    out["site_visit_finding"] = "登记实地考察发现"  # the expert's site visit (issue 13)
     out |= {"evaluation_round_created": "组织综合评价", "evaluation_expert_assigned": "指派评价专家",
             "evaluation_scored": "综合评价评分", "evaluation_participation": "登记参评情况",
             "evaluation_confirmed": "确认评价结果"}
-    out["site_visit_finding"] = "登记实地考察发现"  # the expert's site visit (issue 13)
     return out
 
 
@@ -110,6 +117,8 @@ def object_label(obj: str) -> str:
     """``zone/A/version/3`` -> 空间布局版本3; ``zone/A/register/2/row/5`` -> 机构名录草稿2第5家机构;
     ``zone/A`` -> 集聚区A; ``user/x`` -> x; anything else as written."""
     parts = (obj or "").split("/")
+    if parts[0] == "annual-report" and len(parts) == 3:  # a city's 总结报告: annual-report/南京市/2025
+        return f"{parts[1]}{parts[2]}年度总结报告"
     if parts[0] == "user" and len(parts) == 2:
         return f"“{parts[1]}”"
     if parts[0] == "evaluation" and len(parts) == 2:

@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session
 
 from zonegeo.db import repo
 from zonegeo.db.models import Attachment, LifecycleEvent, User, Zone, ZoneMember
-from zonegeo.domain import lifecycle
+from zonegeo.domain import annual_report, lifecycle
 from zonegeo.domain.four_sides import check_words
 from zonegeo.domain.model import JIANGSU_CITIES, ZONE_CODE
 from zonegeo.domain.rules import RuleSet
 from zonegeo.domain.workdays import WorkCalendar
 from zonegeo.errors import ConflictError, InputError, PermissionDeniedError
-from zonegeo.services import access, audit, reviews
+from zonegeo.services import access, annual_reports, audit, reviews
 
 
 def _dates(zone: Zone) -> dict[str, dt.date]:
@@ -287,13 +287,13 @@ def obligations(zone: Zone, today: dt.date, events: list[dict[str, Any]],
     if last is not None and last.get("late") and zone.status not in lifecycle.REVOKED_STATES:  # flagged until the next decision
         due(f"{lifecycle.TRANSITIONS[last['action']].label}晚于整改期限（{last.get('period_end')}届满）", last["on"],
             "province", "flag", code="late_decision")
-    if zone.status == "operating":
-        year = today.year - 1
+    year = today.year - 1  # the city's 总结报告 on last year covers every zone titled during it
+    if zone.status in lifecycle.TITLED and annual_report.titled_during(zone.status, zone.dates or {}, year):
         reported = any(e["action"] == "annual_report" and e.get("year") == year for e in events)
-        if not reported:
+        if not reported:  # the event is written when the city's report including this zone is filed
             deadline = lifecycle.annual_report_due(year, calendar)
-            due(f"报送{year}年度集聚区总结报告", deadline.due, "city", provisional=deadline.provisional,
-                code="annual_report")
+            due(f"报送{zone.city}{year}年度集聚区总结报告（含本集聚区的指标）", deadline.due, "city",
+                provisional=deadline.provisional, code="annual_report")
     return out
 
 
@@ -307,22 +307,16 @@ def worklist(*, session: Session, user: User, today: dt.date, city: str | None =
 
 def record_annual_report(*, session: Session, user: User, code: str, year: int, on: dt.date,
                          calendar: WorkCalendar | None = None, today: dt.date | None = None) -> dict[str, Any]:
+    """Kept for ``POST /api/zones/{code}/annual-reports``: the report is the city's (``services.annual_reports``);
+    this records the zone as covered by its city's report on ``year``, filed on ``on``."""
     zone = access.writable_zone(session, user, code)
     if user.role not in access.BUREAU_ROLES:
-        raise PermissionDeniedError("city_only", "年度总结报告由设区市知识产权局报送", {})
+        raise PermissionDeniedError("city_only", "年度总结报告由设区市知识产权局报送：请在“年度总结报告”页面"
+                                    "（/annual-reports）填报", {"url": f"/annual-reports/{zone.city}/{year}"})
     try:
         lifecycle.check_on(on, today or dt.date.today())
         lifecycle.check_report_year(year, on)
     except lifecycle.LifecycleError as exc:
         raise _error(exc, zone) from exc
-    deadline = lifecycle.annual_report_due(year, calendar or WorkCalendar())
-    late = on > deadline.due
-    event = LifecycleEvent(zone_id=zone.id, action="annual_report", from_state=zone.status, to_state=zone.status,
-                           on_date=on, actor=user.username, role=user.role,
-                           data={"year": year, "due": deadline.due.isoformat(), "late": late,
-                                 "due_provisional": deadline.provisional})
-    session.add(event)
-    session.flush()
-    audit.record(session, user, "annual_report", f"zone/{code}", after={"year": year, "late": late})
-    return {"year": year, "due": deadline.due.isoformat(), "nominal_due": deadline.nominal.isoformat(), "late": late,
-            "provisional": deadline.provisional}
+    return annual_reports.file_for_zone(session=session, user=user, zone=zone, year=year, on=on,
+                                        calendar=calendar or WorkCalendar())
