@@ -181,3 +181,22 @@ def test_the_zone_page_shows_the_findings_to_the_bureaus_only(layout, web_as, an
     assert 'id="integrity"' in page and "同一机构登记于两个集聚区" in page and "公共服务平台重复登记" in page
     assert 'id="integrity"' not in anon.get(f"/zones/{layout['H']}").text
     assert 'id="integrity"' not in web_as("province-bureau").get(f"/zones/{layout['D']}").text  # a sliver only
+
+
+def test_a_submitted_version_shows_what_its_approval_would_overlap(layout, engine, web_as, session):
+    code = add_zone(engine, "V", square(0.3, 0))
+    other = add_zone(engine, "W", square(0.31, 0))  # shares an edge with V's approved layout
+    with transaction(session_factory(engine)) as s:
+        zone = s.query(Zone).filter_by(code=code).one()
+        grown = box(LON + 0.3, LAT, LON + 0.312, LAT + 0.01)  # 0.002° into W
+        s.add(ZoneVersion(zone_id=zone.id, number=2, state="submitted", boundary=to_db(MultiPolygon([grown])),
+                          core=None, source_files=[], content_sha256=uuid.uuid4().hex * 2, ingest_warnings=[],
+                          uploaded_by="test", effective_on=dt.date(2026, 1, 5)))
+    assert not [f for f in mine(session, "zone_overlap") if code in f["zones"]]  # approved layouts: no overlap
+    page = web_as("province-bureau").get(f"/zones/{code}/versions/2/decide")
+    assert page.status_code == 200, page.text
+    lons = [LON + 0.31, LON + 0.312, LON + 0.312, LON + 0.31]
+    expected = abs(GEOD.polygon_area_perimeter(lons, [LAT, LAT, LAT + 0.01, LAT + 0.01])[0])
+    assert 'id="overlaps"' in page.text and other in page.text
+    assert f"{expected:,.1f}平方米" in page.text
+    assert 'id="overlaps"' not in web_as("province-bureau").get(f"/zones/{code}/versions/1/decide").text

@@ -84,6 +84,18 @@ GROUP BY kind, kind_label, regexp_replace(name, '\\s+', '', 'g') HAVING count(*)
 ORDER BY 3"""
 
 
+_VERSION_OVERLAPS = f"""
+WITH live AS ({_LIVE}),
+mine AS (SELECT v.zone_id, v.boundary FROM zone_version v WHERE v.id = :version_id),
+pairs AS (
+  SELECT l.code, l.name, l.city, ST_Intersection(m.boundary, l.boundary) AS shared
+  FROM mine m JOIN live l ON l.id <> m.zone_id AND ST_Intersects(m.boundary, l.boundary))
+SELECT code, name, city, ST_Area(shared::geography) AS area_m2,
+       ST_X(ST_PointOnSurface(ST_CollectionExtract(shared, 3))) AS lon,
+       ST_Y(ST_PointOnSurface(ST_CollectionExtract(shared, 3))) AS lat
+FROM pairs WHERE ST_Area(shared::geography) > :tolerance ORDER BY code"""
+
+
 def _kind_label(kind: str, label: str) -> str:
     try:
         return label if kind == InstitutionKind.OTHER_PLATFORM and label else InstitutionKind(kind).label
@@ -131,6 +143,18 @@ def findings(session: Session) -> list[dict[str, Any]]:
     for f in out:
         f["kind_label"] = KINDS[f["kind"]]
     return out
+
+
+def for_version(session: Session, version_id: int, zone_code: str) -> list[dict[str, Any]]:
+    """A layout version (a draft under review, before its approval) against every other zone's approved
+    boundary: the overlaps its approval would make."""
+    rows = session.execute(text(_VERSION_OVERLAPS), {"revoked": list(REVOKED_STATES), "version_id": version_id,
+                                                     "tolerance": OVERLAP_TOLERANCE_M2}).mappings()
+    return [{"kind": "zone_overlap", "kind_label": KINDS["zone_overlap"], "zones": [zone_code, r["code"]],
+             "cities": [r["city"]], "area_m2": round(float(r["area_m2"]), 2),
+             "where": [round(r["lon"], 7), round(r["lat"], 7)],
+             "message": f"本版本的范围与集聚区“{r['name']}”（{r['code']}）的批准范围重叠{float(r['area_m2']):,.1f}平方米，"
+                        f"重叠处约在东经{r['lon']:.6f}°、北纬{r['lat']:.6f}°"} for r in rows]
 
 
 def for_zone(all_findings: list[dict[str, Any]], code: str) -> list[dict[str, Any]]:

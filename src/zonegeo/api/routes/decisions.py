@@ -29,7 +29,7 @@ from zonegeo.domain import lifecycle as lifecycle_rules
 from zonegeo.domain import versions as version_states
 from zonegeo.domain.lifecycle import STATES
 from zonegeo.errors import InputError, ZonegeoError
-from zonegeo.services import access, auth, changes, lifecycle, register, uploads
+from zonegeo.services import access, auth, changes, integrity, lifecycle, register, uploads
 
 router = APIRouter(include_in_schema=False)
 Decider = Annotated[User, Depends(require("city", "province"))]
@@ -154,6 +154,9 @@ def version_decide_page(code: str, number: int, request: Request, session: Sessi
         "diff": diff, "report": report, "register_draft": drafts[0] if drafts else None,
         "actions": version_states.allowed_actions(version.state) if may else [],
         "today": dt.date.today().isoformat(), "flash": take_flash(request), "csrf": csrf_token(request),
+        # 跨集聚区核查: what approving this version would overlap (for the bureaus)
+        "overlaps": (integrity.for_version(session, version.id, code)
+                     if user.role in ("city", "province") and version.state != "approved" else []),
     }
     return request.app.state.templates.TemplateResponse(request, "version_decide.html", context)
 
