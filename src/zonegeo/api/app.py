@@ -32,8 +32,10 @@ from zonegeo.api.routes import evaluations as evaluation_routes
 from zonegeo.api.routes import expert as expert_routes
 from zonegeo.api.routes import register as register_routes
 from zonegeo.api.routes.audit_pages import router as audit_pages_router
+from zonegeo.api.routes.exports import router as exports_router
 from zonegeo.api.routes.pdfs import documents as pdf_documents
 from zonegeo.api.routes.pdfs import router as pdfs_router
+from zonegeo.api.routes.statistics import router as statistics_router
 from zonegeo.api.security_headers import SecurityHeadersMiddleware
 from zonegeo.config import Settings
 from zonegeo.ingest.holidays import load_calendar
@@ -113,6 +115,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(register_routes.router)  # institution register drafts: API and page
     app.include_router(zone_desk.router)
     app.include_router(audit_pages_router)  # /audit, /zones/{code}/audit, /audit.xlsx
+    app.include_router(exports_router)  # /exports and its .xlsx, .gpkg and Shapefile downloads
+    app.include_router(statistics_router)  # /statistics (tables, charts) and /statistics/map
     app.include_router(expert_routes.router)  # /expert, /zones/{code}/expert, /zones/{code}/visit, /visit-sw.js
     app.include_router(expert_routes.api)  # /api/zones/{code}/visit/findings, /api/zones/{code}/visits
     app.include_router(evaluation_routes.router)  # /evaluations, /evaluations/{n}, …/zones/{code}, exports

@@ -28,6 +28,8 @@ NAV: tuple[tuple[str, str, str, tuple[str, ...] | None], ...] = (
     ("/worklist", "待办", "nav-worklist", access.READ_ROLES),
     ("/expert", "评审工作台", "nav-expert", access.EXPERT_ROLES),
     ("/changes", "变更事项", "nav-changes", access.BUREAU_ROLES),
+    ("/statistics", "统计", "nav-statistics", access.BUREAU_ROLES),
+    ("/exports", "数据导出", "nav-exports", access.BUREAU_ROLES),
     ("/evaluations", "综合评价", "nav-evaluations", ("city", "province", "expert")),
     ("/audit", "审计日志", "nav-audit", access.READ_ROLES),
     ("/sessions", "登录会话", "sessions-link", access.PROVINCE_ROLES),

@@ -96,4 +96,4 @@ def _date(text: str | None, option: str) -> dt.date | None:
 
 
 # Each module registers its commands on `app` (or its own sub-app) when imported; the order is the order of `--help`.
-from zonegeo.cli import check, zones, db, serve, versions, users, lifecycle, audit  # noqa: E402,F401,I001
+from zonegeo.cli import check, zones, db, serve, versions, users, lifecycle, audit, integrity, export  # noqa: E402,F401,I001
