@@ -31,6 +31,7 @@ MAX_QUERY_BYTES = 8192  # a CQL2 filter and its friends; longer query strings ar
 MAX_APIS = 8  # pygeoapi API objects kept, one per origin the clients used (links carry the origin)
 _HOST = re.compile(r"^[A-Za-z0-9.\-]{1,253}(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]{2,45}\](:[0-9]{1,5})?$")
 HTML_FORMATS = {"html", "text/html"}
+NOT_SERVED = ("/conf/html", "/conf/create-replace-delete")
 
 
 def _error(status: int, code: str, message: str, detail: dict[str, Any]) -> Response:
@@ -49,20 +50,21 @@ class OgcApp:
         self.config = pygeoapi_config(settings)
         self._apis: OrderedDict[str, Any] = OrderedDict()
         self._lock = threading.Lock()
+        methods = ["GET", "HEAD", "OPTIONS"]
         self.router = Router(routes=[
-            Route("/", self._endpoint("landing_page")),
-            Route("/openapi", self._endpoint("openapi_")),
-            Route("/conformance", self._endpoint("conformance")),
-            Route("/collections", self._endpoint("describe_collections")),
-            Route("/collections/{collection_id}", self._endpoint("describe_collections", "collection_id")),
+            Route("/", self._endpoint("landing_page"), methods=methods),
+            Route("/openapi", self._endpoint("openapi_"), methods=methods),
+            Route("/conformance", self._endpoint("conformance"), methods=methods),
+            Route("/collections", self._endpoint("describe_collections"), methods=methods),
+            Route("/collections/{collection_id}", self._endpoint("describe_collections", "collection_id"), methods=methods),
             Route("/collections/{collection_id}/queryables",
-                  self._endpoint("get_collection_queryables", "collection_id", module="itemtypes")),
+                  self._endpoint("get_collection_queryables", "collection_id", module="itemtypes"), methods=methods),
             Route("/collections/{collection_id}/schema",
-                  self._endpoint("get_collection_schema", "collection_id")),
+                  self._endpoint("get_collection_schema", "collection_id"), methods=methods),
             Route("/collections/{collection_id}/items",
-                  self._endpoint("get_collection_items", "collection_id", module="itemtypes")),
+                  self._endpoint("get_collection_items", "collection_id", module="itemtypes"), methods=methods),
             Route("/collections/{collection_id}/items/{item_id}",
-                  self._endpoint("get_collection_item", "collection_id", "item_id", module="itemtypes")),
+                  self._endpoint("get_collection_item", "collection_id", "item_id", module="itemtypes"), methods=methods),
         ], redirect_slashes=False)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -130,8 +132,22 @@ class OgcApp:
         if not api_request.is_valid():
             headers, status, content = api.get_format_exception(api_request)
         else:
-            headers, status, content = await anyio.to_thread.run_sync(handler, api, api_request, *args)
+            headers, status, content = await anyio.to_thread.run_sync(self._run, handler, api, api_request, args)
+        if function == "conformance" and int(status) == 200:
+            content = _served_conformance(content)
         return _response(headers, int(status), content, function)
+
+    def _run(self, handler: Callable[..., Any], api: Any, api_request: Any, args: list[str]) -> Any:
+        if handler.__name__ != "conformance":
+            return handler(api, api_request, *args)
+        from pygeoapi import api as core
+
+        with self._lock:  # pygeoapi 0.21 extends its module-level list of classes at every call: put it back
+            size = len(core.CONFORMANCE_CLASSES)
+            try:
+                return handler(api, api_request, *args)
+            finally:
+                del core.CONFORMANCE_CLASSES[size:]
 
 
 def _json_only(scope: Scope, accept: str) -> None:
@@ -142,6 +158,13 @@ def _json_only(scope: Scope, accept: str) -> None:
     if any(v.lower() in HTML_FORMATS for v in asked) or (not asked and "text/html" in accept):
         query = [(k, v) for k, v in query if k != "f"] + [("f", "json")]
         scope["query_string"] = urlencode(query).encode("latin-1")
+
+
+def _served_conformance(content: Any) -> bytes:
+    """pygeoapi's classes less those this mount does not serve: HTML (JSON only) and item writes (read only)."""
+    body = orjson.loads(content)
+    body["conformsTo"] = [c for c in body["conformsTo"] if not c.endswith(NOT_SERVED)]
+    return orjson.dumps(body)
 
 
 def _response(headers: dict[str, str], status: int, content: Any, function: str) -> Response:
