@@ -200,3 +200,18 @@ def test_a_submitted_version_shows_what_its_approval_would_overlap(layout, engin
     assert 'id="overlaps"' in page.text and other in page.text
     assert f"{expected:,.1f}平方米" in page.text
     assert 'id="overlaps"' not in web_as("province-bureau").get(f"/zones/{code}/versions/1/decide").text
+
+
+def test_a_register_under_review_names_codes_another_zone_holds(engine, tmp_path, client, web_as, demo_zone):
+    from tests.conftest import DEMO, import_demo_copy
+
+    code = import_demo_copy(engine, tmp_path, "IGR")
+    lines = (DEMO / "institutions.csv").read_text(encoding="utf-8").splitlines()
+    r = client.post(f"/api/zones/{code}/uploads", files=[("files", ("机构.csv", ("\n".join(lines[:3]) + "\n").encode()))],
+                    data={"roles": ["institutions"], "crs": ["EPSG:4490"]})
+    assert r.status_code in (200, 201), r.text
+    number = r.json()["register_draft"]
+    page = web_as("province-bureau").get(f"/zones/{code}/register-drafts/{number}").text
+    assert 'id="claimed"' in page
+    assert f"（{demo_zone}）" in page  # the demo zone holds the same two institutions
+    assert page.count('<li data-code="') >= 2

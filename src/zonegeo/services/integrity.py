@@ -157,6 +157,27 @@ def for_version(session: Session, version_id: int, zone_code: str) -> list[dict[
                         f"重叠处约在东经{r['lon']:.6f}°、北纬{r['lat']:.6f}°"} for r in rows]
 
 
+_CLAIMED = f"""
+WITH active AS ({_ACTIVE})
+SELECT upper(credit_code) AS credit_code, zone_code, zone_name, name, address FROM active
+WHERE zone_id <> :zone_id AND credit_code <> '' AND upper(credit_code) = ANY(:codes)
+ORDER BY 1, zone_code"""
+
+
+def claimed_elsewhere(session: Session, zone_id: int, codes: list[str]) -> list[dict[str, Any]]:
+    """Credit codes of a register under review that another zone's active register already holds: what approving
+    it would make a 同一机构登记于两个集聚区 finding."""
+    wanted = sorted({c.strip().upper() for c in codes if c and c.strip()})
+    if not wanted:
+        return []
+    rows = session.execute(text(_CLAIMED), {"revoked": list(REVOKED_STATES), "zone_id": zone_id,
+                                            "codes": wanted}).mappings()
+    return [{"kind": "duplicate_credit_code", "kind_label": KINDS["duplicate_credit_code"],
+             "credit_code": r["credit_code"], "zone": r["zone_code"],
+             "message": f"统一社会信用代码{r['credit_code']}已登记于集聚区“{r['zone_name']}”（{r['zone_code']}），"
+                        f"名称“{r['name']}”，地址：{r['address'] or '未填写'}"} for r in rows]
+
+
 def for_zone(all_findings: list[dict[str, Any]], code: str) -> list[dict[str, Any]]:
     return [f for f in all_findings if code in f["zones"]]
 

@@ -22,7 +22,7 @@ from zonegeo.api.forms import FormText
 from zonegeo.api.schemas import RegisterActionRequest, RegisterActionResult, RegisterDraftDetail, RegisterDraftsPublic
 from zonegeo.domain import register as states
 from zonegeo.errors import ZonegeoError
-from zonegeo.services import access
+from zonegeo.services import access, integrity
 from zonegeo.services import register as registers
 from zonegeo.services.auth import User
 
@@ -175,7 +175,10 @@ def register_page(code: str, number: int, request: Request, session: SessionDep,
         request, "register_draft.html",
         {"user": user, "draft": draft, "actions": offered, "labels": states.ACTION_LABELS, "flash": flash,
          "csrf": csrf_token(request), "located_labels": states.LOCATED_BY,
-         "can_place": can_write and draft["editable"]})
+         "can_place": can_write and draft["editable"],
+         # 跨集聚区核查: codes another zone already holds (for the bureaus)
+         "claimed": (integrity.claimed_elsewhere(session, zone.id, [r.get("credit_code", "") for r in draft["rows"]])
+                     if user.role in ("city", "province") else [])})
 
 
 def _form_action(request: Request, session: Session, user: User, code: str, number: int, action: str, csrf: str,
