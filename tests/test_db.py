@@ -32,7 +32,7 @@ def zone_dir(tmp_path):
 def test_migrations_reach_head_and_match_the_models(engine):
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"include_object": alembic_helpers.include_object})
-        assert ctx.get_current_revision() == "0013"
+        assert ctx.get_current_revision() == "0014"
         diff = compare_metadata(ctx, Base.metadata)
     assert diff == [], diff
 
