@@ -214,9 +214,9 @@ def draw_map(pdf: FPDF, plan: ZonePlan, *, x: float, y: float, w: float, h: floa
               else np.empty(0, dtype=object))
     drawn = off = 0
     with pdf.rect_clip(x, y, w, h):
-        _fill_path(pdf, frame, buildings, fill=BUILDING_FILL, stroke=BUILDING_STROKE, width_mm=0.1)
-        if core is not None:
+        if core is not None:  # under the buildings, which stand in it
             _fill_path(pdf, frame, [core], fill=CORE_FILL, stroke=CORE_STROKE, width_mm=0.3, dash=1.2)
+        _fill_path(pdf, frame, buildings, fill=BUILDING_FILL, stroke=BUILDING_STROKE, width_mm=0.1)
         vertices = _fill_path(pdf, frame, [boundary], fill=None, stroke=BOUNDARY, width_mm=0.5)
         for inst, point in zip(plan.institutions, points, strict=True):
             px, py = frame.paper(np.array([[point.x, point.y]]))[0]

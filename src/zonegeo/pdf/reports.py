@@ -21,7 +21,8 @@ UNITS = {"floor_area": "平方米", "core_area": "平方米", "institutions": "�
 UNRECORDED = "未记录（待审核）"
 SCOPE = ("“量化条件全部符合”仅指可量化的条件（建筑面积、核心区面积、机构数量、链条覆盖、公共服务平台、范围）；"
          "其他申报条件见“需人工审核事项”，以评审专家和省知识产权局的审核结果为准。")
-HIDDEN_RESULT = "—（审核结果由评审专家和主管部门记录，不在本文件公开）"
+HIDDEN_RESULT = "不公开"
+HIDDEN_NOTE = "审核结果由评审专家和省知识产权局逐项记录，不在本文件公开。"
 
 
 @dataclass(frozen=True)
@@ -96,23 +97,23 @@ def _rules_table(doc: Document, rules: list[dict[str, Any]], verdict: bool) -> N
 
 def _review_table(doc: Document, items: list[dict[str, Any]], reviews: dict[str, dict[str, Any]] | None) -> None:
     """需人工审核: each item for a reviewer, with its recorded result (the latest record), never 符合 unless recorded."""
+    if reviews is None:
+        doc.grid(("审核事项", "依据", "审核结果"), [[i["title"], i["basis"], HIDDEN_RESULT] for i in items], (36, 112, 26))
+        doc.para(HIDDEN_NOTE, size=9)
+        return
     rows = []
     for item in items:
-        if reviews is None:
-            result, record = HIDDEN_RESULT, ""
+        found = reviews.get(item["id"])
+        if found is None or found.get("result") is None:
+            result, record = UNRECORDED, ""
         else:
-            found = reviews.get(item["id"])
-            if found is None or found.get("result") is None:
-                result, record = UNRECORDED, ""
-            else:
-                latest = found["records"][-1]
-                result = found["result_label"]
-                record = f"{latest['reviewer']}，{_date(latest['date'])}" + (f"：{latest['note']}" if latest["note"] else "")
+            latest = found["records"][-1]
+            result = found["result_label"]
+            record = f"{latest['reviewer']}，{_date(latest['date'])}" + (f"：{latest['note']}" if latest["note"] else "")
         rows.append([item["title"], item["basis"], result, record])
     doc.grid(("审核事项", "依据", "审核结果", "记录（审核人、日期、说明）"), rows, (30, 70, 28, 46))
-    if reviews is not None:
-        done = sum(1 for i in items if (reviews.get(i["id"]) or {}).get("result") in ("meets", "fails"))
-        doc.para(f"已记录结论 {done} 项，共 {len(items)} 项；未记录的事项须由评审专家或省知识产权局逐项审核。", size=9)
+    done = sum(1 for i in items if (reviews.get(i["id"]) or {}).get("result") in ("meets", "fails"))
+    doc.para(f"已记录结论 {done} 项，共 {len(items)} 项；未记录的事项须由评审专家或省知识产权局逐项审核。", size=9)
 
 
 def eligibility(*, font: fonts.PdfFont, zone: ZoneFacts, report: dict[str, Any], plan: ZonePlan | None,
@@ -148,8 +149,8 @@ def eligibility(*, font: fonts.PdfFont, zone: ZoneFacts, report: dict[str, Any],
         doc.section("六、提示")
         for k, w in enumerate(report["warnings"][:MAX_LISTED], 1):
             doc.para(f"{k}. {w['message']}", size=9)
-    _institution_list(doc, inst.get("located", []))
     doc.signatures()
+    _institution_list(doc, inst.get("located", []))
     _map_page(doc, plan, "附图：集聚区空间布局")
     return doc.render()
 
