@@ -122,30 +122,31 @@ class Document(FPDF):
 
     def signatures(self, roles: Sequence[str] = ("经办人", "审核人")) -> None:
         """The signature and seal block, kept whole on one page."""
-        height = 14 * len(roles) + 40
+        row, seal = 12.0, 36.0
+        height = max(row * (len(roles) + 1), seal) + 6
         if self.will_page_break(height):
             self.add_page()
-        self.ln(6)
+        self.ln(4)
         top = self.get_y()
         self.set_font(FAMILY, size=11)
         for role in roles:
-            self.cell(22, 12, f"{role}：")
-            y = self.get_y() + 10
+            self.cell(24, row, f"{role}：")
+            y = self.get_y() + row - 2
             self.line(self.get_x(), y, self.get_x() + 55, y)
-            self.ln(14)
-        self.cell(22, 12, "日期：")
-        self.cell(60, 12, "        年      月      日")
+            self.ln(row)
+        self.cell(24, row, "日期：")
+        self.cell(60, row, "        年      月      日")
         seal_x, seal_w = self.w - MARGIN_MM - 50, 50
         self.set_draw_color(*GREY)
         self.set_dash_pattern(dash=1.5, gap=1.2)
-        self.rect(seal_x, top, seal_w, 36)
+        self.rect(seal_x, top, seal_w, seal)
         self.set_dash_pattern()
         self.set_draw_color(0, 0, 0)
-        self.set_xy(seal_x, top + 13)
+        self.set_xy(seal_x, top + seal / 2 - 5)
         self.set_text_color(*GREY)
         self.cell(seal_w, 10, "（盖章）", align="C")
         self.set_text_color(0, 0, 0)
-        self.set_xy(MARGIN_MM, max(self.get_y(), top + 40))
+        self.set_xy(MARGIN_MM, top + height)
         self.set_font(FAMILY, size=10.5)
 
     def render(self) -> bytes:

@@ -196,7 +196,7 @@ def acceptance(*, font: fonts.PdfFont, zone: ZoneFacts, events: list[dict[str, A
              + (f"整改期至{_date(dates.get('rectification_ends'))}。" if last.get("result") == "fail"
                 and dates.get("rectification_ends") else ""))
     doc.section("三、验收意见")
-    doc.para("（验收组意见）\n\n\n")
+    doc.para("（验收组意见）\n\n")
     doc.signatures(("经办人", "审核人", "验收组组长"))
     _map_page(doc, plan, "附图：验收时的集聚区空间布局")
     return doc.render()
@@ -233,16 +233,16 @@ def receipt(*, font: fonts.PdfFont, zone: ZoneFacts, change: dict[str, Any], pla
     doc.set_font(size=12)
     doc.cell(0, 9, f"回执编号：{change['receipt_no']}", new_x="LMARGIN", new_y="NEXT")
     doc.set_font(size=10.5)
-    _zone_fields(doc, zone)
-    doc.section("二、变更事项")
+    doc.section("一、变更事项")
     metrics = [(k, _figure(v)) for k, v in change.get("metrics", {}).items()
                if isinstance(v, (int, float, str)) and not isinstance(v, bool)][:12]
     versions = (f"第{change['from_version']}版 → 第{change['to_version']}版"
                 if change.get("from_version") and change.get("to_version") else "—")
-    doc.fields([("变更类型", change["kind_label"]), ("变更内容", change.get("description") or "—"),
+    doc.fields([("集聚区", f"{zone.name}（{zone.code}，{zone.city}）"), ("运营管理单位", zone.operator or "未登记"),
+                ("变更类型", change["kind_label"]), ("变更内容", change.get("description") or "—"),
                 ("发生日期", _date(change["occurred_on"])), ("报告截止日期", _date(change["report_due"])),
                 ("空间布局版本", versions), *metrics])
-    doc.section("三、报告与回执")
+    doc.section("二、报告与回执")
     doc.fields([("报告日期", _date(change["reported_on"])), ("报告人", change.get("reported_by") or "—"),
                 ("报告情况", change["status_label"]), ("报告说明", change.get("report_note") or "—"),
                 ("回执日期", _date(change["acknowledged_on"])), ("出具人", change.get("acknowledged_by") or "—"),
