@@ -207,7 +207,7 @@ def test_a_draft_then_the_filing_marks_every_zone_reported(session, city_setup):
     assert {running.code, building.code} <= codes and later.code not in codes
     mine = {z["code"]: z for z in view["zones"]}[running.code]
     assert mine["prefilled"] and mine["values"] == {"institutions_entered": 2, "institutions_left": 1}
-    assert mine["register"]["platforms"] == 1 and mine["register"]["chain"]["运用"] == 1
+    assert mine["from_register"]["platforms"] == 1 and mine["from_register"]["chain"]["运用"] == 1
     assert view["timeliness"]["status"] == "overdue" and view["editable"]
     # the worklist: one row per zone titled in 2025, linking to the city's form
     rows = {r["zone_code"]: r for r in city_rows(session, city)}

@@ -27,6 +27,7 @@ from zonegeo.api.header import header, public_nav
 from zonegeo.api.input_guard import InputGuardMiddleware
 from zonegeo.api.public_cache import PublicCacheMiddleware
 from zonegeo.api.request_id import RequestIdMiddleware
+from zonegeo.api.routes import annual_reports as annual_report_routes
 from zonegeo.api.routes import apply, auth, changes, decisions, lifecycle, pages, uploads, versions, zone_desk, zones
 from zonegeo.api.routes import evaluations as evaluation_routes
 from zonegeo.api.routes import expert as expert_routes
@@ -121,6 +122,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(expert_routes.api)  # /api/zones/{code}/visit/findings, /api/zones/{code}/visits
     app.include_router(evaluation_routes.router)  # /evaluations, /evaluations/{n}, …/zones/{code}, exports
     app.include_router(decisions.router)  # /zones/{code}/decide, /zones/{code}/versions/{n}/decide
+    app.include_router(annual_report_routes.router)  # /annual-reports, /api/annual-reports (总结报告)
     app.include_router(pdfs_router)  # /zones/{code}/report.pdf, acceptance.pdf, evaluation.pdf, …/receipt.pdf
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

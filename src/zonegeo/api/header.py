@@ -28,6 +28,7 @@ NAV: tuple[tuple[str, str, str, tuple[str, ...] | None], ...] = (
     ("/worklist", "待办", "nav-worklist", access.READ_ROLES),
     ("/expert", "评审工作台", "nav-expert", access.EXPERT_ROLES),
     ("/changes", "变更事项", "nav-changes", access.BUREAU_ROLES),
+    ("/annual-reports", "年度总结报告", "nav-annual-reports", access.BUREAU_ROLES),
     ("/statistics", "统计", "nav-statistics", access.BUREAU_ROLES),
     ("/exports", "数据导出", "nav-exports", access.BUREAU_ROLES),
     ("/evaluations", "综合评价", "nav-evaluations", ("city", "province", "expert")),

@@ -569,3 +569,69 @@ class SiteVisitPublic(BaseModel):
 class SiteVisitsPublic(BaseModel):
     code: str
     data: list[SiteVisitPublic]
+
+
+# The city's annual summary report (总结报告, issue 13)
+AnnualFigure = int | float | str | None
+
+
+class AnnualReportSave(BaseModel):
+    """Save (a draft) or file (``file``: all sections and figures required) a city's report on a year. Sections not
+    given keep their stored text; ``indicators``: zone code → {indicator: value}, keys not given keep theirs."""
+
+    development: str | None = Field(None, max_length=5000, description="发展情况")
+    problems: str | None = Field(None, max_length=5000, description="存在问题")
+    suggestions: str | None = Field(None, max_length=5000, description="意见建议")
+    indicators: dict[str, dict[str, AnnualFigure]] = Field(
+        default_factory=dict, max_length=500,
+        description="集聚区编号 → {institutions_entered, institutions_left, staff, service_revenue_wan, "
+                    "policy_funds_wan, platform_cases}")
+    file: bool = Field(False, description="true：报送（须填写全部内容）；false：保存草稿")
+    on: RegistryDate | None = None  # the filing day; today when omitted
+
+
+class AnnualReportTimeliness(BaseModel):
+    year: int
+    due: dt.date
+    nominal_due: dt.date
+    provisional: bool
+    status: str  # filed | late | pending | overdue | none
+    status_label: str
+    workdays_late: int
+
+
+class AnnualReportZone(BaseModel):
+    code: str
+    name: str
+    state: str
+    values: dict[str, AnnualFigure]
+    prefilled: bool
+    from_register: dict[str, Any]  # the register's figures: entered, left, active, platforms, chain, services
+
+
+class AnnualReportView(BaseModel):
+    city: str
+    year: int
+    report: dict[str, Any]
+    timeliness: AnnualReportTimeliness
+    zones: list[AnnualReportZone]
+    editable: bool
+    can_receive: bool
+
+
+class AnnualReportCell(AnnualReportTimeliness):
+    city: str
+    zones: int
+    state: str | None
+    state_label: str
+    url: str
+
+
+class AnnualReportCity(BaseModel):
+    city: str
+    years: list[AnnualReportCell]
+
+
+class AnnualReportsOverview(BaseModel):
+    years: list[int]
+    cities: list[AnnualReportCity]

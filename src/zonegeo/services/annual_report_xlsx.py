@@ -35,7 +35,7 @@ def template(view: dict[str, Any]) -> bytes:
                      widths=(14, 100))
     rows = []
     for z in view["zones"]:
-        reg = z["register"]
+        reg = z["from_register"]
         rows.append((z["code"], z["name"], *(z["values"].get(i.key) for i in ar.INDICATORS), reg["active"],
                      *(reg["chain"][link] for link in ar.CHAIN_LINKS)))
     figures = Sheet(INDICATOR_SHEET, headers=(CODE, NAME, *(i.label for i in ar.INDICATORS), *REFERENCE), rows=rows)

@@ -130,7 +130,7 @@ def view(*, session: Session, user: User, city: str, year: int, today: dt.date,
         values = indicator_values(stored.get(zone.id)) or {"institutions_entered": reg["entered"],
                                                            "institutions_left": reg["left"]}
         rows.append({"code": zone.code, "name": zone.name, "state": zone.status, "values": values,
-                     "prefilled": zone.id not in stored, "register": reg})
+                     "prefilled": zone.id not in stored, "from_register": reg})
     timing = ar.timeliness(year, report.filed_on if report is not None else None, today, calendar,
                            has_zones=bool(zones))
     editable = user.role == "city" and user.city == city and (report is None or report.state != "received")
