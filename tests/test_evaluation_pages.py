@@ -93,6 +93,12 @@ def test_wrong_roles_get_403_on_the_province_posts(client, tokens, world, role):
         assert (r.status_code, r.json()["code"]) == (403, "role_forbidden"), url
 
 
+@pytest.mark.parametrize("number", ["0", "2147483648", "99999999999999999999"])
+def test_a_round_number_out_of_range_is_not_found(client, number):
+    r = client.get(f"/evaluations/{number}")
+    assert (r.status_code, r.json()["code"]) == (404, "evaluation_not_found")
+
+
 def test_the_province_may_not_score(client, tokens, world):
     r = client.post(f"/evaluations/{world['round']}/zones/{world['zones'][1]}/scores",
                     headers=bearer(tokens, "province"))

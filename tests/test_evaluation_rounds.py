@@ -236,12 +236,14 @@ def test_participation_needs_a_reason_to_be_justified(session, rules, people):
                                       participation="absent")
     evaluations.set_participation(session=session, user=people["province"], round_id=row.id, code=z.code,
                                   participation="absent_justified", reason="园区整体搬迁，经省局同意暂缓评价")
+    assert evaluations.excused_years(session, [z.id]) == {z.id: {2026}}
     with pytest.raises(ConflictError, match="未参加评价"):
         score(session, people["e1"], row, z, "80")
     evaluations.set_participation(session=session, user=people["province"], round_id=row.id, code=z.code,
                                   participation="absent", reason="ignored")
     entry = session.scalars(select(EvaluationEntry).where(EvaluationEntry.zone_id == z.id)).one()
     assert (entry.participation, entry.reason) == ("absent", "")
+    assert evaluations.excused_years(session, [z.id]) == {z.id: set()}
 
 
 def test_two_years_absent_without_reason_lead_to_the_revocation_proposal(session, rules, people):

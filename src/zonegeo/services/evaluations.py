@@ -160,8 +160,11 @@ def add_expert(*, session: Session, user: User, round_id: int, username: str) ->
     audit.record(session, user, "evaluation_expert_assigned", f"evaluation/{row.id}", after={"expert": username})
 
 
+MAX_ID = 2**31 - 1  # the id column's range: a larger number in a URL is simply not found
+
+
 def get_round(session: Session, round_id: int) -> EvaluationRound:
-    row = session.get(EvaluationRound, round_id)
+    row = session.get(EvaluationRound, round_id) if 1 <= round_id <= MAX_ID else None
     if row is None:
         raise NotFoundError("evaluation_not_found", f"综合评价（编号{round_id}）不存在", {"round": round_id})
     return row
@@ -523,3 +526,17 @@ def _item(zone: Zone, kind: str, what: str, url: str) -> dict[str, Any]:
             "kind_label": label, "since": None, "due": None, "days_left": None, "workdays_left": None,
             "overdue": False, "provisional": False, "role": role, "role_label": states.ROLES.get(role, role),
             "action_url": url}
+
+
+def excused_years(session: Session, zone_ids: list[int]) -> dict[int, set[int]]:
+    """The years each zone was absent from a round with a recorded 正当理由 (zone id → years). Such a year must not
+    count toward 第三章 取消称号 reason (一); ``lifecycle_history.automatic_revocation`` reads only ``evaluate`` events
+    and is to take these years as evaluated (see the issue note: wired by the owner of the lifecycle)."""
+    out: dict[int, set[int]] = {i: set() for i in zone_ids}
+    if zone_ids:
+        stmt = (select(EvaluationEntry.zone_id, EvaluationRound.year)
+                .join(EvaluationRound, EvaluationRound.id == EvaluationEntry.round_id)
+                .where(EvaluationEntry.zone_id.in_(zone_ids), EvaluationEntry.participation == "absent_justified"))
+        for zone_id, year in session.execute(stmt):
+            out[zone_id].add(year)
+    return out
