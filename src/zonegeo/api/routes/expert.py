@@ -54,42 +54,48 @@ def _zone_links(session: Session, zone: Any) -> dict[str, Any]:
     return {"materials": [lifecycle.attachment_dict(a) for a in lifecycle.attachments(session, zone)]}
 
 
-@router.get("/zones/{code}/expert", response_class=HTMLResponse)
-def desk_page(code: str, request: Request, session: SessionDep, rules: RulesDep, user: DeskReader) -> HTMLResponse:
+def _desk(request: Request, session: Session, rules: Any, user: User, code: str, *, values: dict[str, str] | None = None,
+          error: dict[str, Any] | None = None, status_code: int = 200) -> HTMLResponse:
     zone = site_visits.reading_zone(session, user, code)
     may = user.role == "expert" and zone.status in reviews.OPEN_STATES
-    all_visits = site_visits.visits(session, zone)
+    shown = take_flash(request) if error is None else {"kind": "error", "text": error["message"], "code": error["code"]}
     context = {
         "zone": zone, "user": user, "state_label": STATES.get(zone.status, zone.status), "may": may,
         "open_states": "、".join(STATES[s] for s in reviews.OPEN_STATES),
         "overview": reviews.overview(session=session, user=user, code=code, rules=rules),
-        "results": reviews.RESULTS, "parts": desk_rules.PARTS,
+        "results": reviews.RESULTS, "parts": desk_rules.PARTS, "values": values or {},
         "opinions": opinions.opinions(session, zone, expert=user.username if user.role == "expert" else None),
-        "visits": all_visits, "flash": take_flash(request), "csrf": csrf_token(request),
+        "visits": site_visits.visits(session, zone), "flash": shown, "csrf": csrf_token(request),
         "today": dt.date.today().isoformat(), "max_opinion": desk_rules.MAX_OPINION_CHARS,
         "max_note": desk_rules.MAX_NOTE_CHARS, **_zone_links(session, zone),
     }
-    return request.app.state.templates.TemplateResponse(request, "expert.html", context)
+    return request.app.state.templates.TemplateResponse(request, "expert.html", context, status_code=status_code)
 
 
-@router.post("/zones/{code}/expert")
+@router.get("/zones/{code}/expert", response_class=HTMLResponse)
+def desk_page(code: str, request: Request, session: SessionDep, rules: RulesDep, user: DeskReader) -> HTMLResponse:
+    return _desk(request, session, rules, user, code)
+
+
+@router.post("/zones/{code}/expert", response_model=None)
 def desk_submit(code: str, request: Request, session: SessionDep, rules: RulesDep, user: Expert,
-                form: FormFields) -> RedirectResponse:
+                form: FormFields) -> RedirectResponse | HTMLResponse:
+    """Stored: back to the page (Post/Redirect/Get) with what was recorded. Refused: the page again with the reason
+    and everything typed still in the form (a long opinion typed on a phone is not lost); nothing stored."""
     check_csrf(request, form.get("csrf", ""))
-    back = RedirectResponse(f"/zones/{code}/expert#result", status_code=303)
     try:
         with session.begin_nested():
             done = opinions.submit(session=session, user=user, code=code, rules=rules, form=form)
     except ZonegeoError as exc:
         if exc.code in ("not_assigned", "zone_not_found"):
             raise
-        flash(request, "error", exc.message, anchor="result", code=exc.code)
-        return back
+        return _desk(request, session, rules, user, code, values=form, error=exc.to_dict(),
+                     status_code=422 if isinstance(exc, InputError) else 409)
     said = [f"已记录{len(done['reviews'])}项人工审核结果"] if done["reviews"] else []
     if done["opinion"] is not None:
         said.append("已提交评审意见（" + ("推荐" if done["opinion"]["recommend"] else "不推荐") + "）")
     flash(request, "ok", "；".join(said), anchor="result")
-    return back
+    return RedirectResponse(f"/zones/{code}/expert#result", status_code=303)
 
 
 # ---- the site visit ----
