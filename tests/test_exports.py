@@ -241,6 +241,7 @@ def test_the_page_links_every_file_and_documents_the_fields(as_role, suzhou_zone
         assert href in html, href
     assert f'value="{suzhou_zone}"' in html and "floors_use" in html and "EPSG:4490" in html
     assert 'id="nav-exports"' in html and 'aria-current="page"' in html
+    assert 'id="export-evaluations" href="/evaluations"' in html  # the evaluation rounds' own exports
 
 
 # ---- the command line -----------------------------------------------------------------------------------------------

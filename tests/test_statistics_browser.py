@@ -13,6 +13,7 @@ import pytest
 import uvicorn
 
 from tests.axe import describe, violations
+from tests.conftest import ARTIFACTS
 from tests.test_browser import CHROMIUM, Offline, login
 from zonegeo.api.app import create_app
 
@@ -73,6 +74,9 @@ def test_the_charts_draw_offline_and_the_page_passes_axe(browser, server, viewpo
         frame.locator("path.leaflet-interactive").first.wait_for(timeout=15_000)
         assert frame.locator("#zg-legend").count() == 1
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]  # no sideways scrolling
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.locator("#chart-states").scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / f"statistics-{viewport['width']}.png"))
         found = violations(page)
         assert not found, describe(found)
         assert tab.errors == [], tab.errors

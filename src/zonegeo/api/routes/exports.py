@@ -10,7 +10,6 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from fastapi.routing import APIRoute
 from sqlalchemy import select
 
 from zonegeo.api.deps import Bureau, CalendarDep, RulesDep, SessionDep
@@ -101,7 +100,7 @@ def _has_route(request: Request, path: str) -> bool:
     """Whether the app serves ``path`` (the evaluation rounds' page is another module's, perhaps not there yet)."""
     for route in request.app.routes:
         inner = route.effective_route_contexts() if hasattr(route, "effective_route_contexts") else [route]
-        if any(isinstance(r, APIRoute) and r.path == path for r in inner):
+        if any(getattr(r, "path", None) == path for r in inner):
             return True
     return False
 

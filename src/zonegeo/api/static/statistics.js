@@ -20,6 +20,7 @@
       backgroundColor: spec.color,
       borderColor: spec.color,
       borderWidth: line ? 2 : 1,
+      maxBarThickness: 64,
       fill: false,
       tension: 0
     };
