@@ -313,3 +313,34 @@ def test_audit_labels_read_the_finding_in_chinese(engine, zone):
     with engine.connect() as conn:
         actions = set(conn.execute(select(AuditEntry.action).distinct()).scalars())
     assert all(audit_labels.known(a) for a in actions if a.startswith("site_visit"))
+
+
+def test_the_same_finding_sent_twice_at_once_is_stored_once(engine, zone, targets):
+    """Two requests with one client id in flight together: the second waits on the first's unique index entry and
+    then answers with the stored finding (ON CONFLICT), never a second row nor an error."""
+    import threading
+
+    from zonegeo.services.auth import get_user
+
+    cid = uuid.uuid4().hex
+    fields = dict(code=zone, client_id=cid, target_kind="institution", target_id=targets["institution"],
+                  status="present", observed_at=NOW.isoformat())
+    first_session = session_factory(engine)()
+    first, _ = site_visits.record_finding(session=first_session, user=get_user(first_session, "expert-wang"), **fields)
+    second: dict = {}
+
+    def other() -> None:
+        with transaction(session_factory(engine)) as session:
+            second["row"], second["created"] = site_visits.record_finding(
+                session=session, user=get_user(session, "expert-wang"), **fields)
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join(timeout=1.5)
+    assert thread.is_alive()  # waiting on the first transaction's uncommitted rows
+    first_session.commit()
+    first_session.close()
+    thread.join(timeout=20)
+    assert not thread.is_alive()
+    assert second["created"] is False and second["row"]["id"] == first["id"]
+    assert findings_with(engine, cid) == 1
