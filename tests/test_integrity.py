@@ -213,5 +213,5 @@ def test_a_register_under_review_names_codes_another_zone_holds(engine, tmp_path
     number = r.json()["register_draft"]
     page = web_as("province-bureau").get(f"/zones/{code}/register-drafts/{number}").text
     assert 'id="claimed"' in page
-    assert f"（{demo_zone}）" in page  # the demo zone holds the same two institutions
+    assert f"已登记于集聚区{demo_zone}（" in page  # the demo zone holds the same two institutions
     assert page.count('<li data-code="') >= 2

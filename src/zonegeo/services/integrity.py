@@ -10,8 +10,10 @@ slivers along a shared edge and are not reported (a shared edge alone has no are
 zones and institutions that left (``left_on``) claim nothing. Zones crossing their 设区市 boundary are not checked:
 the project ships no city boundary data with a licence it may use (README).
 
-Only approved layouts and active registers are compared; drafts are compared by ``for_draft`` on the approval
-page. Every query is one SQL statement over the whole registry, whatever the zone count."""
+Only approved layouts and active registers are compared; a layout version under review is compared by
+``for_version`` on its approval page, and a register under review by its report's ``credit_code_in_other_zone``
+warning (services/eligibility.py, the same reading of a credit code: no whitespace, upper case). Every query
+is one SQL statement over the whole registry, whatever the zone count."""
 
 from __future__ import annotations
 
@@ -53,11 +55,11 @@ _ACTIVE = """
 
 _CODES = f"""
 WITH active AS ({_ACTIVE})
-SELECT upper(credit_code) AS credit_code,
+SELECT upper(regexp_replace(credit_code, '\\s', '', 'g')) AS credit_code,
        jsonb_agg(jsonb_build_object('zone', zone_code, 'zone_name', zone_name, 'city', city, 'name', name,
                                     'address', address) ORDER BY zone_code) AS claims
 FROM active WHERE credit_code <> ''
-GROUP BY upper(credit_code) HAVING count(DISTINCT zone_id) > 1
+GROUP BY upper(regexp_replace(credit_code, '\\s', '', 'g')) HAVING count(DISTINCT zone_id) > 1
 ORDER BY 1"""
 
 _SAME_POINT = f"""
@@ -71,7 +73,8 @@ SELECT a.zone_code AS a_zone, a.zone_name AS a_zone_name, a.city AS a_city, a.na
 FROM active a JOIN active b ON a.zone_id < b.zone_id
   AND ST_DWithin(a.location, b.location, :degrees)
   AND ST_DWithin(a.location::geography, b.location::geography, :metres)
-  AND (a.credit_code = '' OR b.credit_code = '' OR upper(a.credit_code) <> upper(b.credit_code))
+  AND (a.credit_code = '' OR b.credit_code = ''
+       OR upper(regexp_replace(a.credit_code, '\\s', '', 'g')) <> upper(regexp_replace(b.credit_code, '\\s', '', 'g')))
 ORDER BY a.zone_code, b.zone_code, a.name, b.name"""
 
 _PLATFORMS = f"""
@@ -155,27 +158,6 @@ def for_version(session: Session, version_id: int, zone_code: str) -> list[dict[
              "where": [round(r["lon"], 7), round(r["lat"], 7)],
              "message": f"本版本的范围与集聚区“{r['name']}”（{r['code']}）的批准范围重叠{float(r['area_m2']):,.1f}平方米，"
                         f"重叠处约在东经{r['lon']:.6f}°、北纬{r['lat']:.6f}°"} for r in rows]
-
-
-_CLAIMED = f"""
-WITH active AS ({_ACTIVE})
-SELECT upper(credit_code) AS credit_code, zone_code, zone_name, name, address FROM active
-WHERE zone_id <> :zone_id AND credit_code <> '' AND upper(credit_code) = ANY(:codes)
-ORDER BY 1, zone_code"""
-
-
-def claimed_elsewhere(session: Session, zone_id: int, codes: list[str]) -> list[dict[str, Any]]:
-    """Credit codes of a register under review that another zone's active register already holds: what approving
-    it would make a 同一机构登记于两个集聚区 finding."""
-    wanted = sorted({c.strip().upper() for c in codes if c and c.strip()})
-    if not wanted:
-        return []
-    rows = session.execute(text(_CLAIMED), {"revoked": list(REVOKED_STATES), "zone_id": zone_id,
-                                            "codes": wanted}).mappings()
-    return [{"kind": "duplicate_credit_code", "kind_label": KINDS["duplicate_credit_code"],
-             "credit_code": r["credit_code"], "zone": r["zone_code"],
-             "message": f"统一社会信用代码{r['credit_code']}已登记于集聚区“{r['zone_name']}”（{r['zone_code']}），"
-                        f"名称“{r['name']}”，地址：{r['address'] or '未填写'}"} for r in rows]
 
 
 def for_zone(all_findings: list[dict[str, Any]], code: str) -> list[dict[str, Any]]:

@@ -22,7 +22,7 @@ from zonegeo.api.forms import FormText
 from zonegeo.api.schemas import RegisterActionRequest, RegisterActionResult, RegisterDraftDetail, RegisterDraftsPublic
 from zonegeo.domain import register as states
 from zonegeo.errors import ZonegeoError
-from zonegeo.services import access, integrity
+from zonegeo.services import access
 from zonegeo.services import register as registers
 from zonegeo.services.auth import User
 
@@ -176,9 +176,8 @@ def register_page(code: str, number: int, request: Request, session: SessionDep,
         {"user": user, "draft": draft, "actions": offered, "labels": states.ACTION_LABELS, "flash": flash,
          "csrf": csrf_token(request), "located_labels": states.LOCATED_BY,
          "can_place": can_write and draft["editable"],
-         # 跨集聚区核查: codes another zone already holds (for the bureaus)
-         "claimed": (integrity.claimed_elsewhere(session, zone.id, [r.get("credit_code", "") for r in draft["rows"]])
-                     if user.role in ("city", "province") else [])})
+         # 跨集聚区核查: the report's warning on credit codes another zone's register already holds
+         "claimed": [w for w in draft["report"]["warnings"] if w["code"] == "credit_code_in_other_zone"]})
 
 
 def _form_action(request: Request, session: Session, user: User, code: str, number: int, action: str, csrf: str,
