@@ -94,6 +94,10 @@ class Settings(BaseSettings):
     # Base map tiles; empty string renders maps with no base layer (e.g. on an isolated network).
     tiles: str = "OpenStreetMap"
     tianditu_key: str = ""  # 天地图 token: adds its vector and imagery base maps
+    # Objections filed on the public 公示 page (services/notices.py): at most this many per client address per
+    # hour, and one optional attachment (PDF, JPEG or PNG) of at most this size.
+    public_objections_per_hour: int = 5
+    public_objection_max_kb: int = 2048
     # Geocoding the address (地址) of uploaded institutions that have neither coordinates nor a 楼栋 of the layout
     # (services/geocoder.py): the 天地图 geocoder when tianditu_key is set, or this URL when given (a service that
     # answers like 天地图's). Bounded per upload: rows, seconds per request, seconds in all; the point must lie within

@@ -31,6 +31,7 @@ from zonegeo.api.routes import annual_reports as annual_report_routes
 from zonegeo.api.routes import apply, auth, changes, decisions, lifecycle, pages, uploads, versions, zone_desk, zones
 from zonegeo.api.routes import evaluations as evaluation_routes
 from zonegeo.api.routes import expert as expert_routes
+from zonegeo.api.routes import notices as notice_routes
 from zonegeo.api.routes import register as register_routes
 from zonegeo.api.routes.audit_pages import router as audit_pages_router
 from zonegeo.api.routes.exports import router as exports_router
@@ -124,6 +125,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(decisions.router)  # /zones/{code}/decide, /zones/{code}/versions/{n}/decide
     app.include_router(annual_report_routes.router)  # /annual-reports, /api/annual-reports (总结报告)
     app.include_router(pdfs_router)  # /zones/{code}/report.pdf, acceptance.pdf, evaluation.pdf, …/receipt.pdf
+    app.include_router(notice_routes.router)  # /notices, /notices/{code} (公示, objections), /announcements (公告)
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

@@ -24,6 +24,8 @@ log = logging.getLogger("zonegeo")
 # (path, label, element id, roles that may open it; None: everyone, the public included)
 NAV: tuple[tuple[str, str, str, tuple[str, ...] | None], ...] = (
     ("/", "集聚区列表", "nav-home", None),
+    ("/notices", "公示", "nav-notices", None),  # issue 14: the public 公示 and 公告
+    ("/announcements", "公告", "nav-announcements", None),
     ("/apply", "新建申报", "nav-apply", ("applicant", "city", "province")),
     ("/worklist", "待办", "nav-worklist", access.READ_ROLES),
     ("/expert", "评审工作台", "nav-expert", access.EXPERT_ROLES),

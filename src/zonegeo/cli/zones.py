@@ -93,6 +93,8 @@ def publish(output: Annotated[Path | None, typer.Option("-o", "--output", help="
         result = run_publish(session=session, rules=_rules(), out_dir=target, tiles=settings().tiles,
                              tianditu_key=settings().tianditu_key)
     out.print(f"已生成公开网站：{target}/index.html（{len(result['zones'])}个集聚区）")
+    # how old the snapshot is: events (批复, 取消称号 …) update the app's pages at once, never these files
+    out.print(f"{result['summary']}；此后的批复、公布、取消称号须再次运行 zonegeo publish 才会写入静态网站")
 
 
 @app.command("set-published")

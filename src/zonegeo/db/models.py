@@ -499,3 +499,39 @@ class SiteVisitFinding(Base):
     photo_lon: Mapped[float | None] = mapped_column(Double, nullable=True)
     photo_lat: Mapped[float | None] = mapped_column(Double, nullable=True)
     photo_distance_m: Mapped[float | None] = mapped_column(Double, nullable=True)
+
+
+class PublicObjection(Base):
+    """An objection filed on the public 公示 page (issue 14): acknowledged by its receipt number, registered as the
+    zone's lifecycle ``objection`` when filed and handled by the province's ``resolve_objection``."""
+
+    __tablename__ = "public_objection"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    zone_id: Mapped[int] = mapped_column(ForeignKey("zone.id", ondelete="CASCADE"), index=True)
+    receipt: Mapped[str] = mapped_column(String(32), unique=True)  # YY-2026-000123
+    notice_start: Mapped[dt.date] = mapped_column(Date)
+    notice_end: Mapped[dt.date] = mapped_column(Date)
+    name: Mapped[str] = mapped_column(Text)
+    contact: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    attachment_name: Mapped[str] = mapped_column(Text, server_default="")
+    attachment_type: Mapped[str] = mapped_column(String(64), server_default="")
+    attachment_size: Mapped[int] = mapped_column(Integer, server_default="0")
+    attachment_sha256: Mapped[str] = mapped_column(String(64), server_default="")
+    attachment: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    objection_event_id: Mapped[int | None] = mapped_column(ForeignKey("lifecycle_event.id", ondelete="SET NULL"),
+                                                           nullable=True)
+    resolve_event_id: Mapped[int | None] = mapped_column(ForeignKey("lifecycle_event.id", ondelete="SET NULL"),
+                                                         nullable=True)
+    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class PublicObjectionThrottle(Base):
+    """Objections filed from one client address (its SHA-256) in the current window."""
+
+    __tablename__ = "public_objection_throttle"
+
+    address_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    filed: Mapped[int] = mapped_column(Integer, server_default="0")

@@ -49,6 +49,7 @@ FIXED: dict[str, str] = {
     "deadline_recomputed": "重新计算{what}的期限",
     "set_published": "设置{what}是否公开",
     "publish": "发布公开网站",
+    "public_objection_filed": "收到{what}",  # the public 公示 page (issue 14)
     # 综合评价 (issue 13, services/evaluations.py)
     "evaluation_round_created": "组织{what}",
     "evaluation_expert_assigned": "为{what}指派评价专家",
@@ -85,6 +86,7 @@ def all_actions() -> dict[str, str]:
     out |= {f"version_{a}": f"{label}空间布局版本" for a, label in PREFIXED["version_"].items()}
     out |= {f"register_{a}": f"{label}机构名录草稿" for a, label in PREFIXED["register_"].items()}
     out["site_visit_finding"] = "登记实地考察发现"  # the expert's site visit (issue 13)
+    out["public_objection_filed"] = "收到公众异议"  # the public 公示 page (issue 14)
     out |= {"evaluation_round_created": "组织综合评价", "evaluation_expert_assigned": "指派评价专家",
             "evaluation_scored": "综合评价评分", "evaluation_participation": "登记参评情况",
             "evaluation_confirmed": "确认评价结果"}
@@ -104,7 +106,8 @@ def known(action: str) -> bool:
 
 _PARTS = {"version": "空间布局版本{n}", "register": "机构名录草稿{n}", "change": "变更事项{n}",
           "attachment": "附件{n}", "review": "人工审核记录{n}",
-          "evaluation": "综合评价（第{n}轮）评价表", "visit": "实地考察记录{n}", "lifecycle": "评审记录{n}"}
+          "evaluation": "综合评价（第{n}轮）评价表", "visit": "实地考察记录{n}", "lifecycle": "评审记录{n}",
+          "public-objection": "公众异议（回执号{n}）"}
 
 
 def zone_code(obj: str) -> str | None:

@@ -36,7 +36,7 @@ FIELDS: dict[str, tuple[Field, ...]] = {
                                 choices=tuple(lifecycle.OBJECTION_OUTCOMES.items())),
                           Field("decision", "处理意见", "textarea", required=True)),
     "decide_objection": (Field("decision", "省知识产权局的决定", "textarea", required=True),),
-    "approve": (),
+    "approve": (Field("document_number", "批复文号（可选，公告中显示）", hint="如：苏知发〔2026〕12号"),),
     "reject": (Field("reason", "不予批准的理由", "textarea", required=True),),
     "accept": (Field("result", "验收结果", "select", required=True, choices=tuple(lifecycle.RESULTS.items())),
                Field("rectification_months", "整改期限（月，不合格时适用）", "number",

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zonegeo.db import repo
-from zonegeo.db.models import Zone
+from zonegeo.db.models import AuditEntry, Zone
 from zonegeo.domain.check import check_plan
 from zonegeo.domain.rules import RuleSet
 from zonegeo.maps.assets import ASSET_DIR
@@ -43,8 +43,17 @@ def public_zones(session: Session) -> list[tuple[Zone, Any]]:
     return out
 
 
+def data_as_of(session: Session) -> tuple[int, dt.datetime | None]:
+    """The newest change the export includes: the newest audit entry (every write appends one) — its id and time."""
+    row = session.execute(select(AuditEntry.id, AuditEntry.at).order_by(AuditEntry.id.desc()).limit(1)).first()
+    return (row[0], row[1]) if row is not None else (0, None)
+
+
 def publish(*, session: Session, rules: RuleSet, out_dir: Path, tiles: str, tianditu_key: str = "",
             actor: str = "cli") -> dict[str, Any]:
+    """Write the static site. It is a snapshot: lifecycle events (批复, 取消称号 …) do not rewrite it; the app's own
+    pages are current at once. The result says how old its data is (``data_as_of``) and when it ran."""
+    audit_id, as_of = data_as_of(session)
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale in (out_dir / "zones", out_dir / "assets"):
         shutil.rmtree(stale, ignore_errors=True)
@@ -67,11 +76,15 @@ def publish(*, session: Session, rules: RuleSet, out_dir: Path, tiles: str, tian
                  "four_sides": dict(zone.four_sides or {})}  # the 申报表's words, beside the drawn boundary
         summaries.append(facts | {"boundary": plan.boundary})
         features.append({"type": "Feature", "properties": facts, "geometry": mapping(plan.boundary)})
-    generated = dt.datetime.now().strftime("%Y年%m月%d日 %H:%M")
+    now = dt.datetime.now(audit.BEIJING)
+    as_of_text = as_of.astimezone(audit.BEIJING).strftime("%Y年%m月%d日 %H:%M") if as_of else "（无记录）"
+    generated = f"数据截至{as_of_text}（审计日志第{audit_id}条），生成于{now:%Y年%m月%d日 %H:%M}"
     province = province_map(summaries, tiles=tiles, asset_base="assets", tianditu_key=tianditu_key)
     (out_dir / "province.html").write_text(to_html(province, asset_base="assets"), encoding="utf-8")
     (out_dir / "index.html").write_text(index_page(summaries, generated), encoding="utf-8")
     (out_dir / "zones.geojson").write_bytes(orjson.dumps({"type": "FeatureCollection", "features": features}))
-    result = {"zones": [s["code"] for s in summaries], "out_dir": str(out_dir)}
+    result = {"zones": [s["code"] for s in summaries], "out_dir": str(out_dir), "data_audit_id": audit_id,
+              "data_as_of": as_of.isoformat() if as_of else None, "generated_at": now.isoformat(timespec="seconds"),
+              "summary": generated}
     audit.record(session, None, "publish", "site", actor=actor, after=result)
     return result

@@ -106,12 +106,13 @@ def decide(code: str, action: str, request: Request, session: SessionDep, settin
            calendar: CalendarDep, rules: RulesDep, user: Decider, csrf: FormText = "", on: FormText = "",
            confirm: FormText = "", reason: FormText = "", text: FormText = "", outcome: FormText = "",
            decision: FormText = "", result: FormText = "", grade: FormText = "", rectification_months: FormText = "",
-           period_reason: FormText = "", letter: FormFile = None) -> RedirectResponse:
+           period_reason: FormText = "", document_number: FormText = "", letter: FormFile = None) -> RedirectResponse:
     check_csrf(request, csrf)
     access.writable_zone(session, user, code)  # 403 for a bureau that may not act on this zone
     anchor = f"action-{action}"
     given = {"reason": reason, "text": text, "outcome": outcome, "decision": decision, "result": result,
-             "grade": grade, "rectification_months": rectification_months, "period_reason": period_reason}
+             "grade": grade, "rectification_months": rectification_months, "period_reason": period_reason,
+             "document_number": document_number[:60]}  # 批复文号, shown in the 公告 (issue 14)
     data: dict[str, Any] = {k: v.strip() for k, v in given.items() if k in decisions.DATA_KEYS and v.strip()}
     try:
         if action in decisions.IRREVERSIBLE and confirm != "yes":

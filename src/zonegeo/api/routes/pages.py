@@ -6,7 +6,7 @@ import datetime as dt
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from zonegeo.api.csrf import csrf_token
 from zonegeo.api.deps import CalendarDep, LoggedIn, RulesDep, SessionDep, SettingsDep, Viewer
@@ -16,6 +16,7 @@ from zonegeo.domain.lifecycle import STATES
 from zonegeo.errors import NotFoundError
 from zonegeo.services import (
     access,
+    announcements,
     changes,
     disclosure,
     eligibility,
@@ -38,9 +39,11 @@ def index(request: Request, session: SessionDep, user: Viewer) -> HTMLResponse:
 
 @router.get("/zones/{code}", response_class=HTMLResponse)
 def zone_page(code: str, request: Request, session: SessionDep, rules: RulesDep, calendar: CalendarDep,
-              user: Viewer) -> HTMLResponse:
+              user: Viewer) -> Response:
     """A zone from the first moment of its application: its facts, the step bar, its layout versions (with
     submit and withdraw), its change reports to file, and the eligibility report once it has a layout."""
+    if user is None and announcements.revoked_and_announced(session, code):  # 取消称号并予以公告 (issue 14)
+        return RedirectResponse(f"/announcements/{quote(code)}", status_code=303)
     found = access.visible_zone(session, user, code)
     policy = disclosure.for_user(user)
     today = dt.date.today()
