@@ -265,3 +265,20 @@ def test_the_cli_writes_the_same_files(cli, settings, suzhou_zone, tmp_path: Pat
     assert bad.returncode == 2 and "设区市" in bad.stderr and not (tmp_path / "y.xlsx").exists()
     bad = cli("export", "nothing", env=env)
     assert bad.returncode == 2
+
+
+def test_an_empty_scope_gives_empty_files_not_errors(as_role, engine, tmp_path):
+    city = "镇江市"  # no test puts a zone there
+    approved = scalar(engine, select(func.count()).select_from(ZoneVersion).join(Zone).where(
+        Zone.city == city, ZoneVersion.state == "approved"))
+    r = as_role("province").get("/exports/layouts.gpkg", params={"city": city})
+    assert r.status_code == 200 and int(r.headers["x-export-rows"]) == approved
+    path = tmp_path / "empty.gpkg"
+    path.write_bytes(r.content)
+    assert {name for name, _ in pyogrio.list_layers(path)} == set(exports.LAYER_FIELDS)
+    if approved == 0:
+        assert all(pyogrio.read_info(path, layer=layer)["features"] == 0 for layer in exports.LAYER_FIELDS)
+        rows = sheet(as_role("province").get("/exports/zones.xlsx", params={"city": city}).content, "集聚区名录")
+        assert rows == [tuple(exports.ZONE_HEADER)]
+    shp = as_role("province").get("/exports/layouts-shp.zip", params={"city": city, "encoding": "UTF-8"})
+    assert shp.status_code == 200 and zipfile.is_zipfile(io.BytesIO(shp.content))
