@@ -63,7 +63,8 @@ def world(engine, tokens, tmp_path_factory):
                            data={"grade": "excellent"}),
             LifecycleEvent(zone_id=zone.id, action="evaluate", from_state="operating", to_state="rectifying",
                            on_date=dt.date(2029, 6, 3), actor="province-bureau", role="province",
-                           data={"grade": "fail", "rectification_months": 6}),
+                           data={"grade": "fail", "rectification_months": 6, "evaluation_year": 2029,
+                                 "total": "58.50", "computed_grade": "fail"}),  # as services/evaluations.py stores
         ])
         changes = []
         for acknowledged in (True, False):
@@ -246,7 +247,7 @@ def test_the_evaluation_record_of_a_year(world, app_client, tokens):
     assert "集聚区2028年度绩效评价记录" in body and "2028年度绩效评价结果：优秀" in body
     assert "历次绩效评价" in body and "2029年06月03日" in body  # the later one listed for context
     _, latest = read(app_client.get(f"/zones/{world['code']}/evaluation.pdf", headers=as_(tokens["province"])))
-    assert "2029年度绩效评价结果：不合格" in flat(latest)
+    assert "2029年度绩效评价结果：不合格" in flat(latest) and "综合得分58.50；计算等次不合格" in flat(latest)
     none = app_client.get(f"/zones/{world['code']}/evaluation.pdf?year=2027", headers=as_(tokens["province"]))
     assert none.status_code == 404 and none.json()["code"] == "no_evaluation_record" and "2027年" in none.json()["message"]
     for bad in ("1999", "2101", "abc"):

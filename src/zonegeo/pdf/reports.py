@@ -175,7 +175,10 @@ def _event_rows(events: list[dict[str, Any]], key: str) -> list[list[str]]:
     rows = []
     for e in events:
         period = f"{e['rectification_months']}个月" if e.get("rectification_months") else "—"
-        notes = "；".join(str(x) for x in (e.get("note"), e.get("period_reason"), e.get("comment")) if x)
+        scored = [f"综合得分{e['total']}" if e.get("total") else "",
+                  f"计算等次{RESULT_LABELS.get(e['computed_grade'], e['computed_grade'])}" if e.get("computed_grade")
+                  else "", f"调整理由：{e['override_reason']}" if e.get("override_reason") else ""]
+        notes = "；".join(str(x) for x in (*scored, e.get("note"), e.get("period_reason"), e.get("comment")) if x)
         rows.append([_date(e["on"]), RESULT_LABELS.get(e.get(key, ""), str(e.get(key, "—"))), period,
                      e.get("by_name") or e.get("actor", ""), notes or "—"])
     return rows

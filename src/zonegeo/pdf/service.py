@@ -64,11 +64,17 @@ def _events(session: Session, user: User, code: str, action: str) -> list[dict[s
     return [e for e in lifecycle.history(session=session, user=user, code=code) if e["action"] == action]
 
 
+def evaluation_year(event: dict[str, Any]) -> int:
+    """The year an evaluation counts for: the evaluation round's (services/evaluations.py), else the day's."""
+    year = event.get("evaluation_year")
+    return year if isinstance(year, int) else dt.date.fromisoformat(event["on"]).year
+
+
 def printable_events(*, session: Session, user: User, code: str) -> dict[str, list[int]]:
     """What the zone page links to: whether there is an acceptance record, and the years evaluated."""
     events = lifecycle.history(session=session, user=user, code=code)
     accepted = [1 for e in events if e["action"] == "accept"]
-    years = sorted({dt.date.fromisoformat(e["on"]).year for e in events if e["action"] == "evaluate"})
+    years = sorted({evaluation_year(e) for e in events if e["action"] == "evaluate"})
     return {"accept": accepted, "evaluate": years}
 
 
@@ -84,13 +90,13 @@ def acceptance_record(*, session: Session, user: User, code: str, font_setting: 
 
 
 def evaluation_record(*, session: Session, user: User, code: str, year: int | None, font_setting: str) -> Pdf:
-    """The evaluation record of ``year`` (the year the evaluation was made); None: the latest evaluation's year."""
+    """The evaluation record of ``year`` (its round's year, else the year it was made); None: the latest one's."""
     font = fonts.resolve(font_setting)
     zone = access.visible_zone(session, user, code)
     every = _events(session, user, code, "evaluate")
     if year is None and every:
-        year = dt.date.fromisoformat(every[-1]["on"]).year
-    chosen = [e for e in every if dt.date.fromisoformat(e["on"]).year == year]
+        year = evaluation_year(every[-1])
+    chosen = [e for e in every if evaluation_year(e) == year]
     if not chosen:
         when = f"{year}年的" if year is not None else ""
         raise NotFoundError("no_evaluation_record", f"集聚区“{code}”没有{when}绩效评价记录",
