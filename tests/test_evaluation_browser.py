@@ -54,8 +54,14 @@ def test_an_expert_scores_on_a_phone_and_the_province_confirms(browser, server, 
         page = tab.page
         login(page, server, experts[0])
         page.goto(f"{server}/evaluations", wait_until="load")
+        assert page.locator("#create").count() == 0  # the province's form only
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        checked(tab, "expert-phone-list")
         page.click(f"tr[data-round='{round_id}'] a")
         page.wait_for_url(f"{server}/evaluations/{round_id}")
+        assert page.locator("#exports").count() == 0 and page.locator("#expert-select").count() == 0
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        checked(tab, "expert-phone-round")
         page.click(f"tr[data-zone='{code}'] a")
         page.wait_for_url(sheet)
         assert page.locator("#confirm").count() == 0 and page.locator("#participation").count() == 0
@@ -86,6 +92,9 @@ def test_an_expert_scores_on_a_phone_and_the_province_confirms(browser, server, 
     try:
         page = tab.page
         login(page, server, "province-bureau")
+        page.goto(f"{server}/evaluations", wait_until="load")
+        assert page.locator(f"#create input[name=zones][value='{code}']").count() == 1
+        checked(tab, "province-list")
         page.goto(sheet, wait_until="load")
         assert page.locator("#scores").count() == 0
         checked(tab, "province-before")
