@@ -126,6 +126,7 @@ def test_the_report_reads_back_in_chinese_with_page_numbers(world, province_repo
         assert f"第 {n} 页 共 {pages} 页" in reader.pages[n - 1].extract_text()
     assert "江苏省知识产权局" in text and "集聚区申报条件核验报告" in text
     assert world["name"] in flat(text) and world["code"] in text
+    assert "第1版（已批准，" in flat(text)  # which layout was checked, and that it is the approved one
     for heading in ("经办人", "审核人", "（盖章）", "日期"):
         assert heading in text
 

@@ -126,3 +126,17 @@ def test_a_boundary_with_a_hole_is_drawn_vertex_for_vertex():
     assert (max(xs) - min(xs)) / (maxx - minx) == pytest.approx(drawn.mm_per_m, rel=1e-6)
     assert shapely.get_num_coordinates(boundary) == 6 + 4 + 5  # the stored rings repeat their first point
     assert "另有1家机构位于图幅范围外" in " ".join(drawn.notes())
+
+
+def test_no_line_of_a_paragraph_starts_with_closing_punctuation():
+    from fpdf.enums import MethodReturnValue, WrapMode
+
+    d = doc()
+    d.set_font(size=10.5)
+    full = len(d.multi_cell(d.epw, 5, "汉" * 300, wrapmode=WrapMode.CHAR, dry_run=True,
+                            output=MethodReturnValue.LINES)[0])
+    d.para("汉" * full + "，特此回执。" + "汉" * (full - 6) + "。尾")
+    lines = [line.strip() for line in text_of(d.render()).splitlines()]
+    start = next(k for k, line in enumerate(lines) if line.startswith("汉汉"))
+    assert lines[start] == "汉" * full + "，"  # the comma hangs at the end of the full line
+    assert lines[start + 1] == "特此回执。" + "汉" * (full - 6) + "。" and lines[start + 2] == "尾"

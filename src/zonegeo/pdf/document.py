@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import cast
 
 from fpdf import FPDF
-from fpdf.enums import TableHeadingsDisplay, WrapMode
+from fpdf.enums import MethodReturnValue, TableHeadingsDisplay, WrapMode
 from fpdf.fonts import FontFace
 
 from zonegeo.pdf import fonts
@@ -19,6 +20,7 @@ MARGIN_MM = 18.0
 RED = (178, 34, 34)  # the bureau's heading, as on a 红头 document
 GREY = (90, 90, 90)
 HEADING_FILL = (235, 238, 242)
+NO_LINE_START = "，。、；：？！）》」』”’%"  # closing punctuation never begins a line
 
 
 class Document(FPDF):
@@ -94,9 +96,19 @@ class Document(FPDF):
         self.set_font(FAMILY, size=10.5)
 
     def para(self, text: str, *, size: float = 10.5, color: tuple[int, int, int] = (0, 0, 0)) -> None:
+        """A paragraph wrapped at any character, with no line starting with closing punctuation (避头点: it hangs
+        at the end of the line before, as Chinese typesetting does)."""
         self.set_font(FAMILY, size=size)
         self.set_text_color(*color)
-        self.multi_cell(0, size * 0.55, text, wrapmode=WrapMode.CHAR, new_x="LMARGIN", new_y="NEXT")
+        wrapped = self.multi_cell(self.epw, size * 0.55, text, wrapmode=WrapMode.CHAR, dry_run=True,
+                                  output=MethodReturnValue.LINES)
+        lines: list[str] = []
+        for line in cast(list[str], wrapped):
+            while lines and line and line[0] in NO_LINE_START:
+                lines[-1], line = lines[-1] + line[0], line[1:]
+            lines.append(line)
+        for line in lines:
+            self.cell(0, size * 0.55, line, new_x="LMARGIN", new_y="NEXT")
         self.set_text_color(0, 0, 0)
         self.set_font(FAMILY, size=10.5)
 

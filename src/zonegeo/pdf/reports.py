@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from zonegeo.domain import versions
 from zonegeo.domain.model import ZonePlan
 from zonegeo.pdf import fonts
 from zonegeo.pdf.document import GREY, Document
@@ -122,7 +123,9 @@ def eligibility(*, font: fonts.PdfFont, zone: ZoneFacts, report: dict[str, Any],
     the recorded results)."""
     doc = _new(font, "集聚区申报条件核验报告", zone, dated)
     info = report.get("zone", {})
-    _zone_fields(doc, zone, [("空间布局版本", f"第{info.get('version', '—')}版（{_date(info.get('effective_on'))}起）"),
+    state = versions.STATES.get(info.get("version_state", ""), "")
+    _zone_fields(doc, zone, [("空间布局版本", f"第{info.get('version', '—')}版（{state + '，' if state else ''}"
+                                              f"{_date(info.get('effective_on'))}起）"),
                              ("核验规则", report["ruleset"].get("title", ""))])
     doc.section("二、核验结论")
     doc.para(report["conclusion"] if verdict else "（结论不公开）")
