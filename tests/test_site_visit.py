@@ -344,3 +344,8 @@ def test_the_same_finding_sent_twice_at_once_is_stored_once(engine, zone, target
     assert not thread.is_alive()
     assert second["created"] is False and second["row"]["id"] == first["id"]
     assert findings_with(engine, cid) == 1
+
+
+def test_a_post_with_no_fields_is_a_chinese_422(client, tokens, zone):
+    r = client.post(f"/api/zones/{zone}/visit/findings", data={}, headers=bearer(tokens, "expert"))
+    assert r.status_code == 422 and r.json()["code"] == "bad_client_id" and "记录编号" in r.json()["message"]

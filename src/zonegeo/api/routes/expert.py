@@ -78,11 +78,11 @@ def desk_page(code: str, request: Request, session: SessionDep, rules: RulesDep,
 
 
 @router.post("/zones/{code}/expert", response_model=None)
-def desk_submit(code: str, request: Request, session: SessionDep, rules: RulesDep, user: Expert,
-                form: FormFields) -> RedirectResponse | HTMLResponse:
+def desk_submit(code: str, request: Request, session: SessionDep, rules: RulesDep, user: Expert, form: FormFields,
+                csrf: FormText = "") -> RedirectResponse | HTMLResponse:
     """Stored: back to the page (Post/Redirect/Get) with what was recorded. Refused: the page again with the reason
     and everything typed still in the form (a long opinion typed on a phone is not lost); nothing stored."""
-    check_csrf(request, form.get("csrf", ""))
+    check_csrf(request, csrf)
     try:
         with session.begin_nested():
             done = opinions.submit(session=session, user=user, code=code, rules=rules, form=form)
@@ -141,9 +141,10 @@ def service_worker(user: Viewer) -> Response:
 @api.post("/api/zones/{code}/visit/findings", status_code=201, response_class=ORJSONResponse,
           responses=documented(SiteVisitFindingPublic, 201) | documented(SiteVisitFindingPublic, 200),
           summary="登记一条实地考察发现（在位/不在位/未核实，或建筑实际用途；可附照片）；同一client_id只保存一次（再次发送返回200）")
-def add_finding(code: str, session: SessionDep, user: Expert, client_id: FormText, target_kind: FormText,
-                target_id: FormText, observed_at: FormText, status: FormText = "", observed_use: FormText = "",
+def add_finding(code: str, session: SessionDep, user: Expert, client_id: FormText = "", target_kind: FormText = "",
+                target_id: FormText = "", observed_at: FormText = "", status: FormText = "", observed_use: FormText = "",
                 note: FormText = "", photo: FormFile = None) -> Response:
+    """Every field is checked by the service, after the zone's access rule (a missing one is a Chinese 422)."""
     given = None
     if photo is not None and not isinstance(photo, str) and photo.filename:
         given = (photo.filename, photo.file.read(site_visits.MAX_PHOTO_BYTES + 1))
