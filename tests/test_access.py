@@ -15,7 +15,8 @@ from zonegeo.api.app import create_app
 ROLES = ("public", "applicant", "city", "province", "expert")
 DENIED = {"login_required", "role_forbidden"}
 PARAMS = {"code": "NJ-DEMO-01", "number": "1", "a": "1", "b": "1", "change_id": "1", "action": "submit",
-          "username": "demo-applicant", "session_id": "1", "row": "1", "city": "南京市", "year": "2025"}
+          "username": "demo-applicant", "session_id": "1", "row": "1", "city": "南京市", "year": "2025",
+          "receipt": "YY-2026-000001"}
 
 
 def route_table(app) -> list:
