@@ -140,3 +140,14 @@ def test_no_line_of_a_paragraph_starts_with_closing_punctuation():
     start = next(k for k, line in enumerate(lines) if line.startswith("汉汉"))
     assert lines[start] == "汉" * full + "，"  # the comma hangs at the end of the full line
     assert lines[start + 1] == "特此回执。" + "汉" * (full - 6) + "。" and lines[start + 2] == "尾"
+
+
+def test_a_boundary_with_too_many_vertices_is_simplified_and_says_so():
+    from zonegeo.pdf.map_drawing import MAX_BOUNDARY_VERTICES
+
+    circle = shapely.Point(LON, LAT).buffer(0.01, quad_segs=MAX_BOUNDARY_VERTICES // 4 + 10)
+    d = doc()
+    drawn = draw_map(d, ZonePlan(boundary=MultiPolygon([circle])), x=d.l_margin, y=d.get_y(), w=d.epw, h=150)
+    assert shapely.get_num_coordinates(circle) > MAX_BOUNDARY_VERTICES
+    assert drawn.boundary_simplified and 3 < drawn.boundary_vertices < MAX_BOUNDARY_VERTICES
+    assert any("四至范围和核心区顶点过多" in note for note in drawn.notes())
