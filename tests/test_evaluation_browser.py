@@ -78,12 +78,11 @@ def test_an_expert_scores_on_a_phone_and_the_province_confirms(browser, server, 
         page.locator("#scores-submit").click()
         page.wait_for_url(f"{sheet}#sheet")
         assert page.locator("#flash").inner_text() == "评分已保存"
-        # experts' mean of (70, 60) = 65 → 0.8 × 65 + 0.2 × 50 = 62.00 for 机构集聚效果
-        assert page.locator("tr[data-dimension='institutions'] td").nth(2).inner_text() == "62.00"
-        # each dimension: 0.8 × mean + 0.2 × 50; total = mean of the five: (62 + 60.2 + 57.2 + 58.8 + 58.5) / 5
-        assert page.locator("#total").inner_text() == "59.34"
-        assert page.locator("#computed-grade").get_attribute("data-grade") == "fail"
+        # 独立评分: the expert sees its own scores, not the others', nor a total, until the province confirms
         assert page.locator("#score-functions").input_value() == "65.50"
+        assert page.locator("#sealed").is_visible() and page.locator("#dimension-table").count() == 0
+        assert page.locator("#total").inner_text() == "—"
+        assert page.locator("#computed-grade").inner_text() == "确认前不公开"
         checked(tab, "expert-phone-after")
     finally:
         tab.close()
@@ -96,7 +95,12 @@ def test_an_expert_scores_on_a_phone_and_the_province_confirms(browser, server, 
         assert page.locator(f"#create input[name=zones][value='{code}']").count() == 1
         checked(tab, "province-list")
         page.goto(sheet, wait_until="load")
-        assert page.locator("#scores").count() == 0
+        assert page.locator("#scores").count() == 0 and page.locator("#sealed").count() == 0
+        # experts' mean of (70, 60) = 65 → 0.8 × 65 + 0.2 × 50 = 62.00 for 机构集聚效果
+        assert page.locator("tr[data-dimension='institutions'] td").nth(2).inner_text() == "62.00"
+        # each dimension: 0.8 × mean + 0.2 × 50; total = mean of the five: (62 + 60.2 + 57.2 + 58.8 + 58.5) / 5
+        assert page.locator("#total").inner_text() == "59.34"
+        assert page.locator("#computed-grade").get_attribute("data-grade") == "fail"
         checked(tab, "province-before")
         page.fill("#confirm-months", "4")
         page.locator("#confirm-submit").click()  # the box not ticked: refused, nothing recorded

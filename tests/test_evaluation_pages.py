@@ -69,6 +69,7 @@ def test_each_role_sees_the_rounds_it_is_in_and_only_its_own_forms(web_as, world
     sheet = expert.get(sheet_url(world)).text
     assert 'id="scores"' in sheet and 'id="confirm"' not in sheet and 'id="participation"' not in sheet
     assert 'inputmode="decimal"' in sheet and sheet.count('min="0" max="100" step="0.01"') == 5
+    assert 'id="sealed"' in sheet and "确认前不公开" in expert.get(f"/evaluations/{world['round']}").text
     outsider = web_as(world["users"]["outsider"])
     assert f'data-round="{world["round"]}"' not in outsider.get("/evaluations").text
     assert outsider.get(sheet_url(world)).status_code == 404

@@ -143,7 +143,14 @@ def test_a_complete_sheet_is_graded_and_confirmed_through_the_lifecycle(session,
                             on=dt.date(2026, 11, 20), calendar=CAL, rules=rules, today=TODAY)
     score(session, people["e2"], row, z, "85")
     score(session, people["city"], row, z, "90")
-    sheet = evaluations.zone_sheet(session=session, user=people["city"], round_id=row.id, code=z.code)
+    sealed = evaluations.zone_sheet(session=session, user=people["city"], round_id=row.id, code=z.code)
+    assert sealed["sealed"] and (sealed["total"], sealed["grade"], set(sealed["scores"])) == (
+        "", None, {people["city"].username})  # 独立评分: the city sees its own scores only
+    assert set(sealed["dimensions"].values()) == {""} and sealed["missing"] == []
+    mine = evaluations.zone_sheet(session=session, user=people["e2"], round_id=row.id, code=z.code)
+    assert set(mine["scores"]) == {people["e2"].username} and mine["scores"][people["e2"].username]["policy"] == "85.00"
+    sheet = evaluations.zone_sheet(session=session, user=people["province"], round_id=row.id, code=z.code)
+    assert not sheet["sealed"] and len(sheet["scores"]) == 3
     # 0.8 × (95 + 85) / 2 + 0.2 × 90 = 90.00 exactly: 优秀
     assert (sheet["total"], sheet["grade"], sheet["dimensions"]["industry"]) == ("90.00", "excellent", "90.00")
     with pytest.raises(PermissionDeniedError):
@@ -167,6 +174,8 @@ def test_a_complete_sheet_is_graded_and_confirmed_through_the_lifecycle(session,
                             on=dt.date(2026, 11, 20), calendar=CAL, rules=rules, today=TODAY)
     with pytest.raises(ConflictError):
         score(session, people["e1"], row, z, "10")
+    after = evaluations.zone_sheet(session=session, user=people["e1"], round_id=row.id, code=z.code)
+    assert not after["sealed"] and after["total"] == "90.00"  # confirmed: the result is open to the scorers
     assert evaluations.excellent_rows(session=session, user=people["province"], round_id=row.id)[0][2:4] == [
         z.code, z.name]
 

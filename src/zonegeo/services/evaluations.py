@@ -261,6 +261,17 @@ def _sheet(entry: EvaluationEntry, zone: Zone, scheme: ev.Scheme, experts: list[
     }
 
 
+def sealed(sheet: dict[str, Any], user: User) -> dict[str, Any]:
+    """Scoring is independent (独立评分): until the province confirms, an expert or a city bureau sees its own scores
+    only — no other scorer's, no mean, total or computed grade; the province sees everything."""
+    if user.role == "province" or sheet["confirmed_grade"] is not None:
+        return sheet | {"sealed": False}
+    blank = dict.fromkeys(ev.DIMENSIONS, "")
+    return sheet | {"sealed": True, "scores": {k: v for k, v in sheet["scores"].items() if k == user.username},
+                    "scorers": {}, "experts_mean": blank, "city_scores": blank, "dimensions": blank, "missing": [],
+                    "total": "", "grade": None, "grade_label": ""}
+
+
 def _fmt(value: Decimal | None) -> str:
     return "" if value is None else f"{Decimal(value):.2f}"
 
@@ -272,7 +283,7 @@ def round_view(*, session: Session, user: User, round_id: int) -> dict[str, Any]
     experts = [e.username for e in _experts(session, row.id)]
     entries = _zone_rows(session, user, row)
     scores = _scores(session, [e.id for e, _ in entries])
-    sheets = [_sheet(e, z, scheme, experts, scores[e.id]) for e, z in entries]
+    sheets = [sealed(_sheet(e, z, scheme, experts, scores[e.id]), user) for e, z in entries]
     return {"id": row.id, "year": row.year, "title": row.title, "scheme": scheme, "experts": experts,
             "sheets": sheets, "created_by": row.created_by}
 
@@ -293,7 +304,7 @@ def zone_sheet(*, session: Session, user: User, round_id: int, code: str) -> dic
     if user.role == "city" and zone.city != user.city:
         raise NotFoundError("zone_not_in_round", f"集聚区“{code}”不在本轮评价中", {"code": code, "round": row.id})
     experts = [e.username for e in _experts(session, row.id)]
-    sheet = _sheet(entry, zone, _round_scheme(row), experts, _scores(session, [entry.id])[entry.id])
+    sheet = sealed(_sheet(entry, zone, _round_scheme(row), experts, _scores(session, [entry.id])[entry.id]), user)
     return sheet | {"round_id": row.id, "year": row.year, "title": row.title, "experts": experts}
 
 
