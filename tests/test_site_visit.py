@@ -349,3 +349,11 @@ def test_the_same_finding_sent_twice_at_once_is_stored_once(engine, zone, target
 def test_a_post_with_no_fields_is_a_chinese_422(client, tokens, zone):
     r = client.post(f"/api/zones/{zone}/visit/findings", data={}, headers=bearer(tokens, "expert"))
     assert r.status_code == 422 and r.json()["code"] == "bad_client_id" and "记录编号" in r.json()["message"]
+
+
+def test_the_finding_is_in_the_zones_audit_trail_in_chinese(client, tokens, zone, targets):
+    r = post(client, zone, bearer(tokens, "expert"), target_id=targets["institution"], status="不在位")
+    assert r.status_code == 201
+    page = client.get(f"/zones/{zone}/audit", headers=bearer(tokens, "province"))
+    assert page.status_code == 200
+    assert f"登记实地考察记录{r.json()['visit_id']}的一项发现" in page.text and "expert-wang" in page.text
