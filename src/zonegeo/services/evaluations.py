@@ -81,7 +81,7 @@ def _year(value: Any, today: dt.date) -> int:
     except (TypeError, ValueError):
         year = 0
     if not states.FIRST_YEAR <= year <= today.year:
-        raise InputError("bad_year", f"评价年度“{value}”不正确，应为{states.FIRST_YEAR}–{today.year}年",
+        raise InputError("bad_year", f"评价年度“{str(value)[:20]}”不正确，应为{states.FIRST_YEAR}–{today.year}年",
                          {"field": "year", "value": str(value)[:20]})
     return year
 
@@ -108,6 +108,8 @@ def create_round(*, session: Session, user: User, year: Any, rules: RuleSet | No
     if wrong:
         raise InputError("zone_not_evaluable", f"以下集聚区不在运行期或运行整改期，不能参加绩效评价：{'、'.join(wrong)}",
                          {"field": "zones", "zones": wrong})
+    # the zones' rows locked: two rounds of one year made at once cannot both take a zone
+    session.execute(select(Zone.id).where(Zone.id.in_([z.id for z in picked])).order_by(Zone.id).with_for_update())
     taken = session.execute(
         select(Zone.code).join(EvaluationEntry, EvaluationEntry.zone_id == Zone.id)
         .join(EvaluationRound, EvaluationRound.id == EvaluationEntry.round_id)

@@ -71,7 +71,7 @@ def create_round(request: Request, session: SessionDep, rules: RulesDep, user: P
     except ZonegeoError as exc:
         flash(request, "error", exc.message, anchor="create", code=exc.code)
         return RedirectResponse("/evaluations#create", status_code=303)
-    flash(request, "ok", f"已创建“{row.title}”，共{len(zones)}个集聚区", anchor="sheets")
+    flash(request, "ok", f"已创建“{row.title}”，共{len(set(zones))}个集聚区", anchor="sheets")
     return RedirectResponse(f"/evaluations/{row.id}", status_code=303)
 
 
