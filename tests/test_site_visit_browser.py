@@ -107,7 +107,7 @@ def test_findings_marked_offline_are_sent_once_when_the_network_returns(browser,
                                                    r.onsuccess = () => ok(r.result); r.onerror = () => no(r.error); });
         await new Promise((ok, no) => { const tx = db.transaction('queue', 'readwrite');
             tx.objectStore('queue').put(row); tx.oncomplete = ok; tx.onerror = () => no(tx.error); });
-    }""", {"client_id": next(r[0] for r in rows if r[2] == "present"), "code": zone, "target_kind": "institution",
+    }""", {"client_id": next(r[0] for r in rows if r[2] == "present"), "code": zone, "user": "expert-wang", "target_kind": "institution",
            "target_id": first.get_attribute("data-id"), "status": "present", "observed_use": "", "note": "",
            "observed_at": "2026-01-01T10:00:00+08:00", "photo": None, "photo_name": "", "error": None})
     page.click("#sync-now")

@@ -4,7 +4,7 @@
   "use strict";
   var root = document.getElementById("visit");
   if (!root) { return; }
-  var CODE = root.dataset.code, CSRF = root.dataset.csrf, POST = root.dataset.post;
+  var CODE = root.dataset.code, USER = root.dataset.user, CSRF = root.dataset.csrf, POST = root.dataset.post;
   var MAX_PHOTO = Number(root.dataset.maxPhoto || 12) * 1048576;
   var STATUS = {present: "在位", absent: "不在位", unverified: "未核实"};
   var dbPromise = null, sending = false, retryMs = 3000, timer = null;
@@ -31,7 +31,8 @@
   }
   function all() {
     return store("readonly", function (s) { return s.getAll(); }).then(function (items) {
-      return (items || []).filter(function (i) { return i.code === CODE; })
+      // this zone's findings by this login only: another expert on the same phone never sends them as theirs
+      return (items || []).filter(function (i) { return i.code === CODE && i.user === USER; })
         .sort(function (a, b) { return a.observed_at < b.observed_at ? -1 : 1; });
     });
   }
@@ -139,7 +140,7 @@
 
   function record(c) {
     var kind = c.dataset.kind, item = {
-      client_id: newId(), code: CODE, target_kind: kind, target_id: c.dataset.id, status: "", observed_use: "",
+      client_id: newId(), code: CODE, user: USER, target_kind: kind, target_id: c.dataset.id, status: "", observed_use: "",
       note: c.querySelector(".f-note").value.trim(), observed_at: localTime(), photo: null, photo_name: "", error: null
     };
     if (kind === "institution") {
