@@ -23,6 +23,7 @@ import shapely
 from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import Session, selectinload
 
+from zonegeo.db import repo
 from zonegeo.db.geometry import from_db
 from zonegeo.db.models import ChangeEvent, Institution, Zone, ZoneVersion
 from zonegeo.domain import lifecycle as states
@@ -30,7 +31,7 @@ from zonegeo.domain import register as register_labels
 from zonegeo.domain import versions
 from zonegeo.domain.check import measure_buildings
 from zonegeo.domain.measure import geodesic_area_m2
-from zonegeo.domain.model import JIANGSU_CITIES, Building, InstitutionKind, ZonePlan
+from zonegeo.domain.model import JIANGSU_CITIES, InstitutionKind
 from zonegeo.domain.rules import RuleSet
 from zonegeo.domain.workdays import WorkCalendar
 from zonegeo.errors import InputError, InternalError, NotFoundError
@@ -92,7 +93,7 @@ def _change_events(session: Session, scope: Scope, *, unreported: bool = False) 
     return list(session.execute(stmt))
 
 
-def _approved(session: Session, zone_ids: list[int]) -> dict[int, ZoneVersion]:
+def approved_versions(session: Session, zone_ids: list[int]) -> dict[int, ZoneVersion]:
     """The approved version of each zone, buildings loaded (two statements whatever the count)."""
     if not zone_ids:
         return {}
@@ -102,13 +103,12 @@ def _approved(session: Session, zone_ids: list[int]) -> dict[int, ZoneVersion]:
 
 
 def areas(version: ZoneVersion, rules: RuleSet) -> dict[str, float]:
-    """用地面积, 核心区用地面积 and the 建筑面积 inside the 四至 of a stored version, as the zone's report measures them."""
-    boundary, core = from_db(version.boundary), from_db(version.core)
-    plan = ZonePlan(boundary=boundary, core=core, institutions=(), buildings=tuple(
-        Building(name=b.name, footprint=from_db(b.footprint), floors=b.floors, floors_used=b.floors_used,
-                 declared_floor_area_m2=b.declared_floor_area_m2) for b in version.buildings))
+    """用地面积, 核心区用地面积 and the 建筑面积 inside the 四至 of a stored version, as the zone page measures them
+    (``services.changes.version_rows``)."""
+    plan = repo.to_domain_plan(version, [])
     measures, _ = measure_buildings(plan, rules)
-    return {"land_m2": geodesic_area_m2(boundary), "core_land_m2": geodesic_area_m2(core) if core is not None else 0.0,
+    return {"land_m2": geodesic_area_m2(plan.boundary),
+            "core_land_m2": geodesic_area_m2(plan.core) if plan.core is not None else 0.0,
             "floor_m2": float(sum(m.floor_m2 for m in measures))}
 
 
@@ -134,7 +134,7 @@ ZONE_HEADER = ["集聚区代码", "名称", "设区市", "建设主体", "运营
 
 def zones_xlsx(*, session: Session, scope: Scope, rules: RuleSet) -> tuple[bytes, int]:
     zones = _zones(session, scope)
-    approved = _approved(session, [z.id for z in zones])
+    approved = approved_versions(session, [z.id for z in zones])
     counts: dict[tuple[int, bool], int] = {}
     stmt = (select(Institution.zone_id, Institution.kind).join(Zone, Zone.id == Institution.zone_id)
             .where(scope.where(), Institution.left_on.is_(None)))
@@ -270,7 +270,7 @@ def layouts(*, session: Session, scope: Scope, rules: RuleSet) -> Layouts:
     """The approved layout of each zone in ``scope`` (zones with none are left out) with its active institutions;
     four statements whatever the number of zones."""
     zones = {z.id: z for z in _zones(session, scope)}
-    approved = _approved(session, list(zones))
+    approved = approved_versions(session, list(zones))
     out: dict[str, tuple[list[Any], list[list[Any]]]] = {layer: ([], []) for layer in LAYER_FIELDS}
 
     def add(layer: str, geom: Any, row: list[Any]) -> None:

@@ -49,19 +49,15 @@ YEAR_METRICS = {"approved": "新批复集聚区", "entered": "新入驻机构和
                 "changes": "发生变更事项", "evaluated": "完成绩效评价"}
 
 
-def _scoped(scope: Scope) -> Any:
-    return scope.where()
-
-
 def _zones(session: Session, scope: Scope) -> list[tuple[int, str, str]]:
     return [tuple(r) for r in session.execute(  # type: ignore[misc]
-        select(Zone.id, Zone.city, Zone.status).where(_scoped(scope)).order_by(Zone.city, Zone.code))]
+        select(Zone.id, Zone.city, Zone.status).where(scope.where()).order_by(Zone.city, Zone.code))]
 
 
 def _areas(session: Session, zone_ids: list[int], cities: dict[int, str], rules: RuleSet) -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = defaultdict(lambda: {"zones": 0, "land_m2": 0.0, "core_land_m2": 0.0,
                                                             "floor_m2": 0.0})
-    for zone_id, version in exports._approved(session, zone_ids).items():  # two statements
+    for zone_id, version in exports.approved_versions(session, zone_ids).items():  # two statements
         measured = exports.areas(version, rules)
         row = out[cities[zone_id]]
         row["zones"] += 1
@@ -75,12 +71,12 @@ def _institutions(session: Session, scope: Scope) -> tuple[dict[str, dict[str, i
     active = Institution.left_on.is_(None)
     by_kind: dict[str, dict[str, int]] = defaultdict(dict)
     stmt = (select(Zone.city, Institution.kind, func.count()).join(Zone, Zone.id == Institution.zone_id)
-            .where(_scoped(scope), active).group_by(Zone.city, Institution.kind))
+            .where(scope.where(), active).group_by(Zone.city, Institution.kind))
     for city, kind, n in session.execute(stmt):
         by_kind[city][kind] = n
     links = (select(Zone.city.label("city"), func.unnest(Institution.chain).label("link"))
              .join(Zone, Zone.id == Institution.zone_id)
-             .where(_scoped(scope), active, Institution.kind == InstitutionKind.INSTITUTION.value).subquery())
+             .where(scope.where(), active, Institution.kind == InstitutionKind.INSTITUTION.value).subquery())
     by_chain: dict[str, dict[str, int]] = defaultdict(dict)
     for city, link, n in session.execute(select(links.c.city, links.c.link, func.count())
                                          .group_by(links.c.city, links.c.link)):
@@ -93,7 +89,7 @@ def _changes(session: Session, scope: Scope, today: dt.date) -> dict[str, dict[s
                   (ChangeEvent.reported_on.is_not(None), "reported"),
                   (ChangeEvent.report_due < today, "overdue"), else_="pending")
     stmt = (select(Zone.city, status, func.count()).join(Zone, Zone.id == ChangeEvent.zone_id)
-            .where(_scoped(scope)).group_by(Zone.city, status))
+            .where(scope.where()).group_by(Zone.city, status))
     out: dict[str, dict[str, int]] = defaultdict(dict)
     for city, state, n in session.execute(stmt):
         out[city][state] = n
@@ -104,7 +100,7 @@ def _grades(session: Session, scope: Scope) -> dict[int, dict[str, int]]:
     year = extract("year", LifecycleEvent.on_date).cast(Integer)
     grade = LifecycleEvent.data["grade"].astext
     stmt = (select(year, grade, func.count()).join(Zone, Zone.id == LifecycleEvent.zone_id)
-            .where(_scoped(scope), LifecycleEvent.action == "evaluate").group_by(year, grade))
+            .where(scope.where(), LifecycleEvent.action == "evaluate").group_by(year, grade))
     out: dict[int, dict[str, int]] = defaultdict(dict)
     for y, g, n in session.execute(stmt):
         out[int(y)][g or ""] = n
@@ -117,7 +113,7 @@ def _years(session: Session, scope: Scope) -> dict[int, dict[str, int]]:
         y = extract("year", column).cast(Integer)
         return (select(literal(metric).label("metric"), y.label("year"), func.count().label("n"))
                 .select_from(model).join(Zone, Zone.id == model.zone_id)
-                .where(_scoped(scope), column.is_not(None), *where).group_by(y))
+                .where(scope.where(), column.is_not(None), *where).group_by(y))
 
     stmt = union_all(
         counted("approved", LifecycleEvent, LifecycleEvent.on_date, LifecycleEvent.action == "approve"),
@@ -228,7 +224,7 @@ def state_map_html(*, session: Session, scope: Scope, tiles: str, tianditu_key: 
     approved_first = case((ZoneVersion.state == versions.APPROVED, 0), else_=1)
     stmt = (select(Zone.code, Zone.name, Zone.city, Zone.status, ZoneVersion.boundary)
             .join(ZoneVersion, ZoneVersion.zone_id == Zone.id)
-            .where(_scoped(scope), ZoneVersion.state != versions.WITHDRAWN)
+            .where(scope.where(), ZoneVersion.state != versions.WITHDRAWN)
             .order_by(Zone.id, approved_first, ZoneVersion.number.desc()).ext(distinct_on(Zone.id)))
     rows = [(code, name, city, status, from_db(b)) for code, name, city, status, b in session.execute(stmt)]
     if rows:
