@@ -101,6 +101,9 @@ def test_an_expert_scores_on_a_phone_and_the_province_confirms(browser, server, 
         # each dimension: 0.8 × mean + 0.2 × 50; total = mean of the five: (62 + 60.2 + 57.2 + 58.8 + 58.5) / 5
         assert page.locator("#total").inner_text() == "59.34"
         assert page.locator("#computed-grade").get_attribute("data-grade") == "fail"
+        mine = page.locator(f"#scorer-table tr[data-scorer='{experts[0]}'] td")
+        assert mine.all_inner_texts() == ["70.00", "65.50", "58.00", "62.00", "61.25"]
+        assert page.locator("#scorer-table tbody tr").count() == 3  # two experts and the city bureau
         checked(tab, "province-before")
         page.fill("#confirm-months", "4")
         page.locator("#confirm-submit").click()  # the box not ticked: refused, nothing recorded
