@@ -107,7 +107,8 @@ def test_findings_marked_offline_are_sent_once_when_the_network_returns(browser,
                                                    r.onsuccess = () => ok(r.result); r.onerror = () => no(r.error); });
         await new Promise((ok, no) => { const tx = db.transaction('queue', 'readwrite');
             tx.objectStore('queue').put(row); tx.oncomplete = ok; tx.onerror = () => no(tx.error); });
-    }""", {"client_id": next(r[0] for r in rows if r[2] == "present"), "code": zone, "user": "expert-wang", "target_kind": "institution",
+    }""", {"client_id": next(r[0] for r in rows if r[2] == "present"), "code": zone, "user": "expert-wang",
+           "target_kind": "institution",
            "target_id": first.get_attribute("data-id"), "status": "present", "observed_use": "", "note": "",
            "observed_at": "2026-01-01T10:00:00+08:00", "photo": None, "photo_name": "", "error": None})
     page.click("#sync-now")
@@ -147,4 +148,30 @@ def test_the_province_reads_the_visit_and_sees_no_buttons(browser, server, clien
     assert page.locator(".save").count() == 0 and page.locator("#pending-count").count() == 0
     page.goto(f"{server}/zones/{zone}", wait_until="load")
     assert page.locator("#site-visits").count() == 1
+    tab.close()
+
+
+def test_a_finding_the_server_refuses_stays_on_the_phone_with_the_reason(browser, server, engine, zone):  # noqa: F811
+    tab = Offline(browser, **PHONE)
+    page = tab.page
+    login(page, server, "expert-wang")
+    page.goto(f"{server}/zones/{zone}/visit", wait_until="load")
+    card = cards(page, "institution").nth(0)
+    tab.context.set_offline(True)
+    card.locator("label.choice", has_text="未核实").click()
+    card.locator(".save").click()
+    expect(page.locator("#pending-count")).to_have_text("1")
+    with engine.begin() as conn:  # meanwhile the province closes the review
+        conn.execute(text("UPDATE zone SET status = 'construction' WHERE code = :c"), {"c": zone})
+    tab.context.set_offline(False)
+    expect(card.locator(".local")).to_contain_text("未能保存", timeout=30000)
+    assert "建设期" in card.locator(".local").inner_text()
+    expect(page.locator("#pending-count")).to_have_text("0")
+    kept = page.evaluate("""async () => {
+        const db = await new Promise(ok => { const r = indexedDB.open('zonegeo-visit', 1); r.onsuccess = () => ok(r.result); });
+        return await new Promise(ok => { const q = db.transaction('queue').objectStore('queue').getAll();
+                                         q.onsuccess = () => ok(q.result.map(i => [i.status, i.error])); });
+    }""")
+    assert len(kept) == 1 and kept[0][0] == "unverified" and "建设期" in kept[0][1]
+    assert stored(engine, zone) == []
     tab.close()
