@@ -282,3 +282,30 @@ def test_an_empty_scope_gives_empty_files_not_errors(as_role, engine, tmp_path):
         assert rows == [tuple(exports.ZONE_HEADER)]
     shp = as_role("province").get("/exports/layouts-shp.zip", params={"city": city, "encoding": "UTF-8"})
     assert shp.status_code == 200 and zipfile.is_zipfile(io.BytesIO(shp.content))
+
+
+@pytest.mark.parametrize(("encoding", "kept"), [("UTF-8", 84), ("GBK", 127)])
+def test_a_text_past_the_dbase_limit_is_cut_and_said_so(as_role, engine, suzhou_zone, tmp_path, encoding, kept):
+    long_address = "长" * 150  # 450 bytes in UTF-8, 300 in GBK: past the 254 bytes of a dBase field
+    with transaction(session_factory(engine)) as s:
+        zone = s.scalars(select(Zone).where(Zone.code == suzhou_zone)).one()
+        inst = s.scalars(select(Institution).where(Institution.zone_id == zone.id, Institution.left_on.is_(None))
+                         .order_by(Institution.id)).first()
+        old, inst.address = inst.address, long_address
+    try:
+        r = as_role("province").get("/exports/layouts-shp.zip", params={"zone": suzhou_zone, "encoding": encoding})
+        assert r.status_code == 200
+        with zipfile.ZipFile(io.BytesIO(r.content)) as zf:
+            notes = zf.read("字段说明.txt").decode("utf-8")
+            zf.extractall(tmp_path)
+        assert f"字段 address：保留前{kept}个字符（原150个）" in notes
+        _, _, _, fields = pyogrio.raw.read(tmp_path / "institutions.shp")
+        names = [f for f, _ in exports.LAYER_FIELDS["institutions"]]
+        assert "长" * kept in set(fields[names.index("address")])  # cut on a character, read back cleanly
+        gpkg = tmp_path / "whole.gpkg"
+        gpkg.write_bytes(as_role("province").get("/exports/layouts.gpkg", params={"zone": suzhou_zone}).content)
+        _, _, _, whole = pyogrio.raw.read(gpkg, layer="institutions")
+        assert long_address in set(whole[names.index("address")])  # the GeoPackage keeps it whole
+    finally:
+        with transaction(session_factory(engine)) as s:
+            s.get(Institution, inst.id).address = old

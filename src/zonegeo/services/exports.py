@@ -365,17 +365,46 @@ def check_encoding(value: str | None) -> str:
     return ENCODINGS[text]
 
 
+DBF_TEXT_BYTES = 254  # the longest text a dBase field holds
+
+
+def _fit_dbf(data: Layouts, encoding: str) -> tuple[Layouts, list[str]]:
+    """Texts longer than a dBase field cut at a character boundary (GDAL would cut them too, with a warning only
+    in the log); returns the cut layouts and a line per value cut, for 字段说明.txt."""
+    cut: list[str] = []
+    layers: dict[str, tuple[list[Any], list[list[Any]]]] = {}
+    for layer, (geoms, rows) in data.layers.items():
+        fields = LAYER_FIELDS[layer]
+        fitted = []
+        for row in rows:
+            new = list(row)
+            for i, value in enumerate(row):
+                if isinstance(value, str) and len(value.encode(encoding)) > DBF_TEXT_BYTES:
+                    kept = value.encode(encoding)[:DBF_TEXT_BYTES].decode(encoding, errors="ignore")
+                    new[i] = kept
+                    cut.append(f"图层 {layer}，集聚区 {row[0]}，字段 {fields[i][0]}：保留前{len(kept)}个字符（原{len(value)}个）")
+            fitted.append(new)
+        layers[layer] = (geoms, fitted)
+    return Layouts(layers, data.zones), cut
+
+
 def layouts_shapefile_zip(data: Layouts, encoding: str, progress: Callable[[str], None] | None = None) -> bytes:
-    """A zip of one Shapefile per layer (.shp .shx .dbf .prj and a .cpg naming ``encoding``) and 字段说明.txt."""
+    """A zip of one Shapefile per layer (.shp .shx .dbf .prj and a .cpg naming ``encoding``) and 字段说明.txt, which
+    also lists any text cut to the dBase limit of 254 bytes (the GeoPackage and the .xlsx keep it whole)."""
     encoding = check_encoding(encoding)
     _check_encodable(data, encoding)
+    data, cut = _fit_dbf(data, encoding)
+    notes = FIELD_NOTES + f"\n\n文本编码：{encoding}（见各图层的 .cpg 文件）。\n"
+    if cut:
+        notes += (f"\n以下{len(cut)}个文本超过Shapefile字段的{DBF_TEXT_BYTES}字节上限，已截断"
+                  "（完整内容见GeoPackage或Excel导出）：\n" + "\n".join(cut) + "\n")
     out = io.BytesIO()
     with tempfile.TemporaryDirectory(prefix="zonegeo-export-") as tmp:
         _write_layers(data, Path(tmp), driver="ESRI Shapefile", encoding=encoding, progress=progress)
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
             for path in sorted(Path(tmp).iterdir()):
                 zf.write(path, path.name)
-            zf.writestr("字段说明.txt", FIELD_NOTES + f"\n\n文本编码：{encoding}（见各图层的 .cpg 文件）。\n")
+            zf.writestr("字段说明.txt", notes)
     return out.getvalue()
 
 
