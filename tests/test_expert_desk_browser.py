@@ -35,6 +35,8 @@ def test_the_expert_fills_the_opinion_form_on_a_phone(browser, server, engine, t
     login(page, server, "expert-wang")
     page.click("#nav-expert")
     page.wait_for_url(f"{server}/expert")
+    found = violations(page)
+    assert found == [], describe(found)
     page.click(f'#assigned tr[data-code="{code}"] a[href="/zones/{code}/expert"]')
     page.wait_for_url(f"{server}/zones/{code}/expert")
     found = violations(page)
