@@ -240,6 +240,18 @@ def test_epsg_4490_is_latitude_first(ogc, engine, scenario):
         assert feature["geometry"]["coordinates"] == pytest.approx([lat, lon], abs=1e-9)
 
 
+@pytest.mark.parametrize("value", ["garbage", "2020-13-45", "2020-01-01/", "/..", "2020-01-01/2021-02-30"])
+def test_a_malformed_datetime_is_a_400_in_chinese(ogc, value):
+    r = ogc.get("/ogc/collections/zones/items", params={"datetime": value})
+    assert r.status_code == 400 and "datetime" in r.json()["message"] and r.json()["code"] == "InvalidParameterValue"
+
+
+@pytest.mark.parametrize("item_id", ["abc", "1.5", "2147483648", "99999999999999999999", "-1"])
+def test_a_feature_id_that_is_no_number_is_not_found(ogc, item_id):
+    r = ogc.get(f"/ogc/collections/institutions/items/{item_id}")
+    assert r.status_code == 404 and "未找到要素" in r.json()["message"]
+
+
 def test_an_unoffered_crs_is_refused(ogc):
     r = ogc.get("/ogc/collections/zones/items", params={"crs": "http://www.opengis.net/def/crs/EPSG/0/3857"})
     assert r.status_code == 400 and "message" in r.json()

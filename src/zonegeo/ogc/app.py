@@ -8,6 +8,7 @@ scripts and CDN assets, which the app's Content-Security-Policy refuses), and GE
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 import threading
@@ -30,6 +31,8 @@ log = logging.getLogger("zonegeo.ogc")
 MAX_QUERY_BYTES = 8192  # a CQL2 filter and its friends; longer query strings are refused
 MAX_APIS = 8  # pygeoapi API objects kept, one per origin the clients used (links carry the origin)
 _HOST = re.compile(r"^[A-Za-z0-9.\-]{1,253}(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]{2,45}\](:[0-9]{1,5})?$")
+_FID = re.compile(r"^[0-9]{1,10}$")  # the views' fid: the integer id of the zone, building or institution
+MAX_FID = 2**31 - 1
 HTML_FORMATS = {"html", "text/html"}
 NOT_SERVED = ("/conf/html", "/conf/create-replace-delete")
 
@@ -89,6 +92,9 @@ class OgcApp:
 
         config = for_base_url(self.config, base_url)
         api = API(config, get_oas(config, fail_on_invalid_collection=False))
+        # pygeoapi warns on every request (DATE columns, a missing offset) and logs clients' bad parameters with
+        # tracebacks: its errors only; ours (below) name the operation of every 5xx
+        logging.getLogger("pygeoapi").setLevel(logging.ERROR)
         with self._lock:
             self._apis[base_url] = api
             while len(self._apis) > MAX_APIS:
@@ -111,6 +117,9 @@ class OgcApp:
             if len(request.scope.get("query_string", b"")) > MAX_QUERY_BYTES:
                 return _error(414, "query_too_long", f"查询参数过长：最多 {MAX_QUERY_BYTES} 字节",
                               {"max_bytes": MAX_QUERY_BYTES})
+            refused = _refused(request)
+            if refused is not None:
+                return refused
             _json_only(request.scope, request.headers.get("accept", ""))
             request = Request(request.scope, request.receive)  # the query as rewritten
             return await self._call(request, function, module, [request.path_params[p] for p in params])
@@ -132,7 +141,12 @@ class OgcApp:
         if not api_request.is_valid():
             headers, status, content = api.get_format_exception(api_request)
         else:
-            headers, status, content = await anyio.to_thread.run_sync(self._run, handler, api, api_request, args)
+            try:
+                headers, status, content = await anyio.to_thread.run_sync(self._run, handler, api, api_request, args)
+            except Exception:  # a fault pygeoapi did not turn into an answer of its own
+                log.exception("pygeoapi %s failed", function)
+                return _error(503, "ogc_unavailable", "公开数据服务（OGC API）暂时无法读取数据，请稍后重试",
+                              {"operation": function})
         if function == "conformance" and int(status) == 200:
             content = _served_conformance(content)
         return _response(headers, int(status), content, function)
@@ -148,6 +162,28 @@ class OgcApp:
                 return handler(api, api_request, *args)
             finally:
                 del core.CONFORMANCE_CLASSES[size:]
+
+
+def _refused(request: Request) -> Response | None:
+    """What pygeoapi would pass to PostgreSQL unchecked (a failed query, answered 500): a feature id that is not a
+    number, a ``datetime`` that is not an ISO 8601 date, time or interval."""
+    item_id = request.path_params.get("item_id")
+    if item_id is not None and not (_FID.match(item_id) and int(item_id) <= MAX_FID):
+        return _error(404, "NotFound", f"未找到要素“{item_id[:40]}”：要素编号应为数字", {"item_id": item_id[:40]})
+    value = request.query_params.get("datetime")
+    if value is not None and not all(part == ".." or _instant(part) for part in value.split("/", 1)):
+        return _error(400, "InvalidParameterValue",
+                      f"请求参数不正确：datetime“{value[:60]}”应为 ISO 8601 日期、时刻或以“/”分隔的区间（开放端写“..”）",
+                      {"datetime": value[:60]})
+    return None
+
+
+def _instant(text: str) -> bool:
+    try:
+        (dt.datetime if "T" in text else dt.date).fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _json_only(scope: Scope, accept: str) -> None:
