@@ -67,6 +67,7 @@ def test_the_notice_page_shows_the_zone_the_period_and_the_form(settings, notice
         assert page.status_code == 200
         assert "公示期" in page.text and "（5个工作日）" in page.text and "剩余" in page.text
         assert 'id="objection-submit"' in page.text and "量化条件" in page.text
+        assert 'id="objections-link"' not in page.text  # the province's handling page is not offered to the public
         assert f'src="/notices/{noticed}/map"' in page.text
         m = c.get(f"/notices/{noticed}/map")
         assert m.status_code == 200 and "公示地图" in m.text
@@ -186,6 +187,10 @@ def test_the_province_resolves_it_and_approval_is_blocked_until_then(settings, e
     with _guest(settings) as c:
         assert c.get(f"/notices/{code}/objections", follow_redirects=False).status_code in (303, 401)
     province_web = web_as("province-bureau")
+    assert 'id="objections-link"' in province_web.get(f"/notices/{code}").text
+    for where in (f"/zones/{code}", f"/zones/{code}/decide", f"/audit?zone={code}"):  # the public's event reads well
+        assert province_web.get(where).status_code == 200, where
+    assert "收到公众异议（回执号" in province_web.get(f"/audit?zone={code}").text
     page = province_web.get(f"/notices/{code}/objections")
     assert page.status_code == 200 and receipt in page.text and "该园区未实际运营" in page.text and "张三" in page.text
     done = province_web.post(f"/notices/{code}/objections/{receipt}/resolve",

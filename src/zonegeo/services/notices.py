@@ -216,7 +216,7 @@ def file_objection(*, session: Session, code: str, name: str, contact: str, text
 
 def objection_dict(row: PublicObjection) -> dict[str, Any]:
     return {"receipt": row.receipt, "name": row.name, "contact": row.contact, "text": row.text,
-            "submitted_at": row.submitted_at, "attachment_name": row.attachment_name,
+            "submitted_at": row.submitted_at.astimezone(audit.BEIJING), "attachment_name": row.attachment_name,
             "attachment_size": row.attachment_size, "open": row.resolve_event_id is None,
             "resolve_event_id": row.resolve_event_id}
 
