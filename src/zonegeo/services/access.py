@@ -82,7 +82,15 @@ def can_record_reviews(session: Session, user: User | None, zone: Zone) -> bool:
 
 
 def visible_zones(session: Session, user: User | None) -> list[Zone]:
-    return [z for z in repo.list_zones(session) if can_see(session, user, z)]
+    """The zones ``user`` may see (``can_see`` as one query), in the order of ``repo.list_zones``."""
+    stmt = select(Zone).order_by(Zone.city, Zone.code)
+    if user is None:
+        stmt = stmt.where(disclosure.public_zones_clause())
+    elif user.role == "city":
+        stmt = stmt.where(Zone.city == user.city)
+    elif user.role != "province":
+        stmt = stmt.where(Zone.id.in_(select(ZoneMember.zone_id).where(ZoneMember.user_id == user.id)))
+    return list(session.scalars(stmt))
 
 
 def add_member(*, session: Session, code: str, username: str, relation_: str, by: User | None = None,
