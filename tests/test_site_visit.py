@@ -357,3 +357,15 @@ def test_the_finding_is_in_the_zones_audit_trail_in_chinese(client, tokens, zone
     page = client.get(f"/zones/{zone}/audit", headers=bearer(tokens, "province"))
     assert page.status_code == 200
     assert f"登记实地考察记录{r.json()['visit_id']}的一项发现" in page.text and "expert-wang" in page.text
+
+
+def test_a_visit_holds_at_most_its_bound_of_findings(client, tokens, engine, tmp_path, monkeypatch):
+    code = zone_in(engine, tmp_path, "under_review", {}, prefix="VISITN")
+    with transaction(session_factory(engine)) as session:
+        access.add_member(session=session, code=code, username="expert-wang", relation_="expert")
+        zone_id = session.scalar(select(Zone.id).where(Zone.code == code))
+        inst = session.scalar(select(Institution.id).where(Institution.zone_id == zone_id))
+    monkeypatch.setattr(site_visits, "MAX_FINDINGS_PER_VISIT", 2)
+    assert [post(client, code, bearer(tokens, "expert"), target_id=inst).status_code for _ in range(2)] == [201, 201]
+    third = post(client, code, bearer(tokens, "expert"), target_id=inst)
+    assert third.status_code == 422 and third.json()["code"] == "too_many_findings" and "上限2条" in third.json()["message"]

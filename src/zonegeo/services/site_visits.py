@@ -11,9 +11,9 @@ import warnings
 from typing import Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from zonegeo.db import repo
 from zonegeo.db.geometry import from_db
@@ -29,6 +29,7 @@ MAX_PHOTO_BYTES = 12 * 1024 * 1024  # a phone camera's JPEG is 2–8 MB
 MAX_PHOTO_PIXELS = 50_000_000  # 50 MP: decoded size is bounded before the pixels are read
 STORED_PHOTO_PX = 2048  # the long side of the stored copy
 READ_ROLES = ("expert", "province", "city")
+MAX_FINDINGS_PER_VISIT = 1000  # one expert's findings on one zone in one day (each may carry a photo)
 
 
 def reading_zone(session: Session, user: User, code: str) -> Zone:
@@ -146,7 +147,8 @@ def _visit(session: Session, zone: Zone, user: User, day: dt.date) -> SiteVisit:
 
 
 def _existing(session: Session, zone: Zone, user: User, client_id: str) -> dict[str, Any] | None:
-    row = session.scalars(select(SiteVisitFinding).where(SiteVisitFinding.client_id == client_id)).first()
+    row = session.scalars(select(SiteVisitFinding).options(defer(SiteVisitFinding.photo))
+                          .where(SiteVisitFinding.client_id == client_id)).first()
     if row is None:
         return None
     visit = session.get(SiteVisit, row.visit_id)
@@ -174,6 +176,10 @@ def record_finding(*, session: Session, user: User, code: str, client_id: str, t
     name, point = _target(session, zone, finding)
     pic = read_photo(photo[1], filename=photo[0]) if photo is not None and photo[1] else None
     visit = _visit(session, zone, user, finding.observed_at.astimezone(BEIJING).date())
+    held = session.scalar(select(func.count()).select_from(SiteVisitFinding).where(SiteVisitFinding.visit_id == visit.id))
+    if (held or 0) >= MAX_FINDINGS_PER_VISIT:
+        raise InputError("too_many_findings", f"{visit.visited_on}的实地考察已有{held}条记录，达到上限{MAX_FINDINGS_PER_VISIT}条",
+                         {"visit": visit.id, "max": MAX_FINDINGS_PER_VISIT})
     position = pic["position"] if pic else None
     distance = (round(rules.distance_m(position[0], position[1], point[0], point[1]), 1)
                 if position is not None and point is not None else None)
@@ -218,7 +224,8 @@ def visits(session: Session, zone: Zone) -> list[dict[str, Any]]:
                                 .order_by(SiteVisit.visited_on.desc(), SiteVisit.id.desc())))
     if not rows:
         return []
-    found = list(session.scalars(select(SiteVisitFinding).where(SiteVisitFinding.visit_id.in_([v.id for v in rows]))
+    found = list(session.scalars(select(SiteVisitFinding).options(defer(SiteVisitFinding.photo))
+                                 .where(SiteVisitFinding.visit_id.in_([v.id for v in rows]))
                                  .order_by(SiteVisitFinding.observed_at, SiteVisitFinding.id)))
     out = []
     for visit in rows:
