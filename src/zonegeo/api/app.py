@@ -34,6 +34,7 @@ from zonegeo.api.routes import expert as expert_routes
 from zonegeo.api.routes import notices as notice_routes
 from zonegeo.api.routes import register as register_routes
 from zonegeo.api.routes.audit_pages import router as audit_pages_router
+from zonegeo.api.routes.downloads import router as downloads_router
 from zonegeo.api.routes.exports import router as exports_router
 from zonegeo.api.routes.pdfs import documents as pdf_documents
 from zonegeo.api.routes.pdfs import router as pdfs_router
@@ -43,6 +44,7 @@ from zonegeo.config import Settings
 from zonegeo.ingest.holidays import load_calendar
 from zonegeo.ingest.rules_file import load_rules
 from zonegeo.maps.assets import ASSET_DIR
+from zonegeo.ogc.app import OgcApp
 from zonegeo.services import audit
 from zonegeo.services.unit_of_work import UnitOfWork
 
@@ -123,11 +125,13 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(expert_routes.api)  # /api/zones/{code}/visit/findings, /api/zones/{code}/visits
     app.include_router(evaluation_routes.router)  # /evaluations, /evaluations/{n}, …/zones/{code}, exports
     app.include_router(decisions.router)  # /zones/{code}/decide, /zones/{code}/versions/{n}/decide
+    app.include_router(downloads_router)  # /zones/{code}/layout.gpkg, /zones/{code}/layout.geojson
     app.include_router(annual_report_routes.router)  # /annual-reports, /api/annual-reports (总结报告)
     app.include_router(pdfs_router)  # /zones/{code}/report.pdf, acceptance.pdf, evaluation.pdf, …/receipt.pdf
     app.include_router(notice_routes.router)  # /notices, /notices/{code} (公示, objections), /announcements (公告)
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/ogc", OgcApp(settings), name="ogc")  # OGC API – Features of the published layers (pygeoapi)
 
     @app.get("/docs", include_in_schema=False)
     def docs(user: Viewer) -> HTMLResponse:  # Swagger UI served by the app: works with no network
