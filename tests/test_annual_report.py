@@ -295,6 +295,23 @@ def test_years_that_cannot_be_reported_and_zones_not_in_the_report(session, city
     assert error["field"] == "zone" and "不是连云港市2025年度应报告的集聚区" in error["message"]
     with pytest.raises(InputError, match="晚于今天"):
         save(session, city, on=TODAY + dt.timedelta(days=1))
+    with pytest.raises(InputError) as typo:
+        save(session, city, figures={city_setup["running"].code: {"stafff": "1"}})
+    (error,) = typo.value.detail["errors"]
+    assert error["field"] == "stafff" and "不是可填写的指标" in error["message"]
+
+
+def test_the_province_does_not_read_a_draft(session, city_setup):
+    save(session, city_setup["city"], sections={"development": "尚在起草"},
+         figures={city_setup["running"].code: {"staff": "7"}})
+    seen = annual_reports.view(session=session, user=make_user(session, "province"), city=CITY, year=2025,
+                               today=TODAY, calendar=CAL)
+    assert seen["report"]["development"] == "" and seen["report"]["state"] is None
+    assert seen["report"]["state_label"] == "尚未报送（设区市正在填写草稿）"
+    assert all(z["values"].get("staff") is None for z in seen["zones"])
+    own = annual_reports.view(session=session, user=city_setup["city"], city=CITY, year=2025, today=TODAY,
+                              calendar=CAL)
+    assert own["report"]["development"] == "尚在起草"
 
 
 def test_the_overview_says_who_has_not_reported(session, city_setup):

@@ -117,7 +117,10 @@ def view(*, session: Session, user: User, city: str, year: int, today: dt.date,
     and one row per zone with the stored figures, else the register's prefill, and the register's own figures."""
     city = _readable(user, city)
     ar.check_year(year, today)
-    report = find(session, city, year)
+    found = find(session, city, year)
+    # a draft is the city's work in progress: the province sees that one exists, not its content
+    hidden = found is not None and found.state == "draft" and user.role != "city"
+    report = None if hidden else found
     zones = zones_for(session, city, year)
     stored = {r.zone_id: r for r in report.indicators} if report is not None else {}
     if report is not None:  # a zone in the filed report stays listed even if its dates were corrected since
@@ -134,7 +137,8 @@ def view(*, session: Session, user: User, city: str, year: int, today: dt.date,
     timing = ar.timeliness(year, report.filed_on if report is not None else None, today, calendar,
                            has_zones=bool(zones))
     editable = user.role == "city" and user.city == city and (report is None or report.state != "received")
-    return {"city": city, "year": year, "report": _report_dict(report), "timeliness": timing.to_dict(),
+    shown = _report_dict(report) | ({"state_label": "尚未报送（设区市正在填写草稿）"} if hidden else {})
+    return {"city": city, "year": year, "report": shown, "timeliness": timing.to_dict(),
             "zones": rows, "editable": editable,
             "can_receive": user.role == "province" and report is not None and report.state == "filed"}
 
@@ -187,9 +191,12 @@ def save(*, session: Session, user: User, city: str, year: int, sections: dict[s
     by_code = {z.code: z for z in zones}
     stored = {r.zone_id: r for r in report.indicators}
     unknown = sorted(set(indicators) - set(by_code))
+    fields = [ar.Problem(code, by_code[code].name, key, key[:40], "", f"不是可填写的指标（应为：{'、'.join(ar.BY_KEY)}）")
+              for code, given in indicators.items() if code in by_code for key in given if key not in ar.BY_KEY]
     problems = list(found or []) + [ar.Problem(code, "", "zone", "集聚区编号", code,
                            f"不是{city}{year}年度应报告的集聚区（应为：{'、'.join(by_code) or '无'}）",
                            (where or {}).get(code, {}).get("zone", "")) for code in unknown]
+    problems += fields
     figures = register_figures(session, zones, year)
     parsed: dict[int, dict[str, Any]] = {}
     for zone in zones:
