@@ -89,6 +89,7 @@ def test_findings_marked_offline_are_sent_once_when_the_network_returns(browser,
     other.close()
     page.reload(wait_until="load")
     assert page.locator("h1").inner_text() == "实地考察"
+    expect(page.frame_locator("iframe.visit-map").locator(".leaflet-container")).to_have_count(1)  # the map too
     expect(page.locator("#pending-count")).to_have_text("3")
 
     tab.context.set_offline(False)
