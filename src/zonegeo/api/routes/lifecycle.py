@@ -130,7 +130,8 @@ def history(code: str, session: SessionDep, user: LoggedIn) -> Response:
 
 @router.post("/api/zones/{code}/annual-reports", status_code=201, response_class=ORJSONResponse,
              responses=documented(AnnualReportPublic, 201),
-             summary="登记设区市报送的年度总结报告（每年一季度末前）")
+             summary="登记本集聚区已纳入所在设区市的年度总结报告（旧接口，按设区市报告办理：报告缺失时以on日期登记为已报送、"
+                     "不含正文；正文和各集聚区指标请用 /api/annual-reports/{city}/{year} 或“年度总结报告”页面）")
 def annual_report(code: str, body: AnnualReportCreate, session: SessionDep, calendar: CalendarDep, user: Writer) -> Response:
     row = lifecycle.record_annual_report(session=session, user=user, code=code, year=body.year,
                                          on=body.on or dt.date.today(), calendar=calendar)
