@@ -12,7 +12,7 @@ import pytest
 
 from tests import axe
 from tests.conftest import ARTIFACTS, import_demo_copy
-from tests.test_browser import CHROMIUM, LOCAL, server  # noqa: F401  (the module's server fixture)
+from tests.test_browser import CHROMIUM, LOCAL, login, server  # noqa: F401  (the module's server fixture)
 from tests.test_notices import PDF, _notice
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -79,5 +79,29 @@ def test_filing_an_objection_on_a_phone(browser, server, engine, tmp_path):  # n
         found = axe.violations(page)
         assert found == [], axe.describe(found)
         assert [e for e in errors if "net::ERR_FAILED" not in e] == []  # blocked tiles only
+    finally:
+        context.close()
+    # the province handles it on its own page, at 390 px too
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    context.route("**/*", _offline)
+    page = context.new_page()
+    try:
+        login(page, server)
+        page.goto(f"{server}/notices/{code}", wait_until="load")
+        page.click("#objections-link")
+        page.wait_for_url(f"**/notices/{code}/objections")
+        section = page.locator(f"section[id='{receipt}']")
+        assert "四至范围东侧与实际不符" in section.inner_text() and "说明.pdf" in section.inner_text()
+        found = axe.violations(page)
+        assert found == [], axe.describe(found)
+        section.locator("select[name=outcome]").select_option("dismissed")
+        section.locator("textarea[name=decision]").fill("经实地核查，四至范围与实际一致")
+        section.locator("button[type=submit]").click()
+        page.wait_for_selector("#flash")
+        assert "已处理（异议不成立）" in page.inner_text("#flash")
+        assert "已处理：异议不成立" in page.locator(f"section[id='{receipt}'] h2").inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        found = axe.violations(page)
+        assert found == [], axe.describe(found)
     finally:
         context.close()
