@@ -304,3 +304,22 @@ def test_the_worklist_rows_of_each_role(session, rules, people):
                         on=dt.date(2026, 11, 2), calendar=CAL, rules=rules, today=TODAY)
     assert kinds(people["province"]) == []
     assert kinds(people["applicant"]) == []
+
+
+def test_a_year_absent_with_a_justified_reason_does_not_count_toward_revocation(session, rules, people):
+    """连续两年无正当理由不参加绩效评价: a year absent with a recorded 正当理由 is no such year (the second of two)."""
+    z = zone(session)
+    for year, participation, reason in ((2024, "absent", ""), (2025, "absent_justified", "园区整体搬迁，经省局同意暂缓评价")):
+        row = make_round(session, rules, people, [z], year=year)
+        evaluations.set_participation(session=session, user=people["province"], round_id=row.id, code=z.code,
+                                      participation=participation, reason=reason)
+    day = dt.date(2026, 1, 15)
+    events = zone_life.histories(session, [z.id])[z.id]
+    assert [o["code"] for o in zone_life.obligations(z, day, events, CAL)].count("revocation_suggested") == 0
+    with pytest.raises(InputError) as caught:
+        zone_life.act(session=session, user=people["province"], code=z.code, action="propose_revocation",
+                      on=day, data={"reason": "1"}, calendar=CAL, rules=rules, today=TODAY)
+    assert caught.value.code == "reason_not_met"
+    # the excused year is read by the state machine, never listed as a stored event
+    assert all(e["action"] != "evaluation_excused"
+               for e in zone_life.history(session=session, user=people["province"], code=z.code, excused=False))

@@ -76,10 +76,15 @@ def pending_proposal(history: list[dict[str, Any]]) -> dict[str, Any] | None:
     return None
 
 
+EXCUSED = "evaluation_excused"  # a history entry (not an event): absent from a round with a 正当理由
+
+
 def automatic_revocation(history: list[dict[str, Any]], today: dt.date, operating_since: dt.date | None) -> int | None:
-    """Reason 1 of 第三章: two consecutive years (before this one) without an evaluation while operating."""
+    """Reason 1 of 第三章: two consecutive years (before this one) without an evaluation while operating. A year the
+    zone was absent from an evaluation round with a recorded 正当理由 (an ``evaluation_excused`` entry, put into the
+    history by the services from the round's sheet) is not a year “无正当理由不参加”."""
     if operating_since is None:
         return None
-    evaluated = {h["on"].year for h in history if h["action"] == "evaluate"}
+    evaluated = {h["on"].year for h in history if h["action"] in ("evaluate", EXCUSED)}
     years = [y for y in (today.year - 2, today.year - 1) if y > operating_since.year]
     return 1 if len(years) == 2 and not evaluated.intersection(years) else None

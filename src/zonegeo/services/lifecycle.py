@@ -16,6 +16,7 @@ from zonegeo.db import repo
 from zonegeo.db.models import Attachment, LifecycleEvent, User, Zone, ZoneMember
 from zonegeo.domain import annual_report, lifecycle
 from zonegeo.domain.four_sides import check_words
+from zonegeo.domain.lifecycle_history import EXCUSED
 from zonegeo.domain.model import JIANGSU_CITIES, ZONE_CODE
 from zonegeo.domain.rules import RuleSet
 from zonegeo.domain.workdays import WorkCalendar
@@ -43,19 +44,26 @@ def _event_dict(e: LifecycleEvent) -> dict[str, Any]:
             "actor": e.actor, "role": e.role}
 
 
-def _history(session: Session, zone: Zone) -> list[dict[str, Any]]:
-    rows = session.scalars(select(LifecycleEvent).where(LifecycleEvent.zone_id == zone.id).order_by(LifecycleEvent.id))
-    return [_event_dict(e) for e in rows]
+def _history(session: Session, zone: Zone, *, excused: bool = True) -> list[dict[str, Any]]:
+    """The zone's events, oldest first; with ``excused``, then the years it was absent from an evaluation round
+    with a 正当理由 (``lifecycle_history.EXCUSED`` entries, read by ``automatic_revocation``)."""
+    return histories(session, [zone.id], excused=excused)[zone.id]
 
 
-def histories(session: Session, zone_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-    """The lifecycle histories of many zones in one query (zone id → its events, oldest first)."""
+def histories(session: Session, zone_ids: list[int], *, excused: bool = True) -> dict[int, list[dict[str, Any]]]:
+    """The lifecycle histories of many zones in two queries (zone id → its events, oldest first, then the
+    excused evaluation years)."""
+    from zonegeo.services.evaluations import excused_years  # evaluations takes lifecycle actions: imported late
+
     out: dict[int, list[dict[str, Any]]] = {i: [] for i in zone_ids}
     if zone_ids:
         stmt = (select(LifecycleEvent).where(LifecycleEvent.zone_id.in_(zone_ids))
                 .order_by(LifecycleEvent.zone_id, LifecycleEvent.id))
         for e in session.scalars(stmt):
             out[e.zone_id].append(_event_dict(e))
+        if excused:
+            for zone_id, years in excused_years(session, zone_ids).items():
+                out[zone_id].extend({"action": EXCUSED, "on": dt.date(y, 12, 31), "year": y} for y in sorted(years))
     return out
 
 
@@ -231,9 +239,11 @@ def revocation(*, session: Session, user: User, code: str) -> dict[str, Any] | N
     return lifecycle.pending_proposal(_history(session, zone))
 
 
-def history(*, session: Session, user: User, code: str) -> list[dict[str, Any]]:
+def history(*, session: Session, user: User, code: str, excused: bool = True) -> list[dict[str, Any]]:
+    """The zone's events (dates as text); with ``excused``, the excused evaluation years after them, which the
+    obligations read (the API lists the stored events only)."""
     zone = access.visible_zone(session, user, code)
-    return [{**h, "on": h["on"].isoformat()} for h in _history(session, zone)]
+    return [{**h, "on": h["on"].isoformat()} for h in _history(session, zone, excused=excused)]
 
 
 def _safe_dates(zone: Zone) -> dict[str, dt.date]:

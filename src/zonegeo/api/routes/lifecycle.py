@@ -125,7 +125,7 @@ def list_reviews(code: str, session: SessionDep, rules: RulesDep, user: ReviewRe
 @router.get("/api/zones/{code}/lifecycle", response_class=ORJSONResponse,
             responses=documented(LifecycleEventsPublic), summary="生命周期记录")
 def history(code: str, session: SessionDep, user: LoggedIn) -> Response:
-    return ORJSONResponse({"data": lifecycle.history(session=session, user=user, code=code)})
+    return ORJSONResponse({"data": lifecycle.history(session=session, user=user, code=code, excused=False)})
 
 
 @router.post("/api/zones/{code}/annual-reports", status_code=201, response_class=ORJSONResponse,
