@@ -130,3 +130,37 @@ def test_tianditu_is_the_default_base_map_with_a_key_and_its_review_number(tmp_p
     bare = folium.Map(tiles=None)
     assert basemaps.add_base_layers(bare, default="") == []
     assert json.dumps(basemaps.NO_BASE)[1:-1] in bare.get_root().render()
+
+
+def test_the_approve_form_records_its_document_number_for_the_announcement(settings, engine, tokens, rules, tmp_path,
+                                                                          web_as):
+    from tests.test_notices import _notice
+
+    code = import_demo_copy(engine, tmp_path, "WH", published=True)
+    _notice(engine, code, dt.date.today() - dt.timedelta(days=30), published=True)  # over, nothing objected
+    with transaction(session_factory(engine)) as s:
+        zone = s.scalar(select(Zone).where(Zone.code == code))
+        assert zone is not None
+        for action, before, after in (("recommend", "submitted", "recommended"),
+                                      ("expert_opinion", "under_review", "under_review")):
+            s.add(LifecycleEvent(zone_id=zone.id, action=action, from_state=before, to_state=after,
+                                 on_date=dt.date.today() - dt.timedelta(days=40), actor="t", role="province",
+                                 data={"opinion": "同意", "recommend": True}))
+    with app_client(settings, headers=bearer(tokens, "province")) as api:
+        for item in rules.manual_review:
+            r = api.post(f"/api/zones/{code}/reviews", json={"item": item.id, "result": "符合", "note": "材料齐全"})
+            assert r.status_code == 201, r.text
+    province = web_as("province-bureau")
+    assert 'name="document_number"' in province.get(f"/zones/{code}/decide").text
+    done = province.post(f"/zones/{code}/decide/approve", data={
+        "csrf": province.csrf, "on": dt.date.today().isoformat(), "confirm": "yes",
+        "document_number": "  苏知发〔2026〕7号 "}, follow_redirects=False)
+    assert done.status_code == 303
+    assert "已办理：批复同意建设" in province.get(f"/zones/{code}/decide").text
+    with transaction(session_factory(engine)) as s:
+        event = s.scalar(select(LifecycleEvent).join(Zone, Zone.id == LifecycleEvent.zone_id)
+                         .where(Zone.code == code, LifecycleEvent.action == "approve"))
+        assert event is not None and event.data["document_number"] == "苏知发〔2026〕7号"
+    with app_client(settings) as anon:
+        page = anon.get(f"/announcements/{code}").text
+        assert "苏知发〔2026〕7号" in page and "同意建设" in page and "建设期至" in page
