@@ -181,6 +181,35 @@ def test_bbox_selects_by_place(ogc, engine, scenario):
     assert bad.status_code == 400 and bad.json()["message"].startswith("请求参数不正确")
 
 
+def test_bbox_in_epsg_4549_selects_as_its_crs84_envelope(ogc, engine, scenario):
+    with engine.connect() as conn:
+        x0, y0, x1, y1 = conn.execute(text("SELECT ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom) "
+                                           "FROM published_zones WHERE code = :c"), {"c": scenario.published}).one()
+    to_gk = Transformer.from_crs("EPSG:4490", "EPSG:4549", always_xy=True)
+    east, north = to_gk.transform([x0, x0, x1, x1], [y0, y1, y0, y1])
+    n0, e0, n1, e1 = min(north) - 5, min(east) - 5, max(north) + 5, max(east) + 5  # northing first: EPSG axis order
+    back = Transformer.from_crs("EPSG:4549", "EPSG:4490", always_xy=True)
+    lons, lats = back.transform([e0, e0, e1, e1], [n0, n1, n0, n1])
+    with engine.connect() as conn:
+        expected = conn.scalar(text("SELECT count(*) FROM published_institutions WHERE zone_code = :c AND "
+                                    "ST_Intersects(geom, ST_MakeEnvelope(:a, :b, :c2, :d, 4326))"),
+                               {"c": scenario.published, "a": min(lons), "b": min(lats), "c2": max(lons), "d": max(lats)})
+    body = zone_items(ogc, "institutions", scenario.published, bbox=f"{n0},{e0},{n1},{e1}", **{"bbox-crs": EPSG4549})
+    assert body["numberMatched"] == expected >= 16
+    far = zone_items(ogc, "institutions", scenario.published, bbox="3400000,500000,3401000,501000",
+                     **{"bbox-crs": EPSG4549})
+    assert far["numberMatched"] == 0
+
+
+def test_crs_transformations_are_built_once(ogc, scenario):
+    from zonegeo.ogc.transforms import _transformer
+
+    for _ in range(3):
+        zone_items(ogc, "zones", scenario.published, crs=EPSG4549)
+    info = _transformer.cache_info()
+    assert info.hits >= 2 and info.currsize <= 6
+
+
 def test_paging_follows_next_links_to_every_feature(ogc, scenario):
     seen, pages = [], 0
     url = f"/ogc/collections/institutions/items?f=json&zone_code={scenario.published}&limit=5"

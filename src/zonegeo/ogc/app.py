@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import re
 import threading
 from collections import OrderedDict
@@ -25,7 +26,8 @@ from starlette.routing import Route, Router
 from starlette.types import Receive, Scope, Send
 
 from zonegeo.config import Settings
-from zonegeo.ogc.config import for_base_url, pygeoapi_config
+from zonegeo.ogc.config import CRS84, OUTPUT_CRS, for_base_url, pygeoapi_config
+from zonegeo.ogc.transforms import transform_points
 
 log = logging.getLogger("zonegeo.ogc")
 MAX_QUERY_BYTES = 8192  # a CQL2 filter and its friends; longer query strings are refused
@@ -121,6 +123,7 @@ class OgcApp:
             if refused is not None:
                 return refused
             _json_only(request.scope, request.headers.get("accept", ""))
+            _bbox_in_crs84(request.scope)
             request = Request(request.scope, request.receive)  # the query as rewritten
             return await self._call(request, function, module, [request.path_params[p] for p in params])
 
@@ -184,6 +187,27 @@ def _instant(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _bbox_in_crs84(scope: Scope) -> None:
+    """A ``bbox`` in EPSG:4490 or EPSG:4549 (``bbox-crs``, in that CRS's axis order) given to pygeoapi in CRS84, its
+    storage CRS: pygeoapi would build a new transformation for it at every request (about 2 s). The four corners
+    are transformed, so the box holds the whole area whatever the grid's rotation."""
+    query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+    params = dict(query)
+    crs, bbox = params.get("bbox-crs", ""), params.get("bbox", "")
+    if crs not in OUTPUT_CRS or crs == CRS84 or not bbox:
+        return
+    try:
+        x0, y0, x1, y1 = (float(v) for v in bbox.split(","))
+    except ValueError:  # not four numbers: pygeoapi's own answer (400) names the problem
+        return
+    if not all(math.isfinite(v) for v in (x0, y0, x1, y1)):
+        return
+    xs, ys = transform_points(crs, CRS84, [x0, x0, x1, x1], [y0, y1, y0, y1])
+    box = ",".join(repr(v) for v in (min(xs), min(ys), max(xs), max(ys)))
+    query = [(k, box if k == "bbox" else v) for k, v in query if k != "bbox-crs"]
+    scope["query_string"] = urlencode(query).encode("latin-1")
 
 
 def _json_only(scope: Scope, accept: str) -> None:
