@@ -306,3 +306,27 @@ def test_read_only_and_bounded(ogc):
 def test_landing_page_of_the_app_links_ogc(anon):
     r = anon.get("/")
     assert r.status_code == 200 and 'href="/ogc"' in r.text
+
+
+def test_served_as_the_least_privileged_app_role_in_read_only_transactions(settings, database_url, scenario):
+    """What scripts/demo and Docker run: the app connects as zonegeo_app, and pygeoapi with it (from the settings)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    from zonegeo.ogc.config import connection
+
+    app_url = make_url(database_url).set(username="zonegeo_app", password=None).render_as_string(hide_password=False)
+    as_app = settings.model_copy(update={"database_url": app_url})
+    data, options = connection(as_app)
+    assert data["user"] == "zonegeo_app" and "default_transaction_read_only=on" in options["options"]
+    with TestClient(create_app(as_app)) as c:
+        body = c.get("/ogc/collections/institutions/items",
+                     params={"f": "json", "zone_code": scenario.published}).json()
+        assert body["numberMatched"] == 17
+    engine = create_engine(app_url, connect_args={"options": options["options"]})
+    try:
+        with engine.connect() as conn:
+            assert conn.scalar(text("SHOW default_transaction_read_only")) == "on"
+            assert conn.scalar(text("SELECT current_user")) == "zonegeo_app"
+    finally:
+        engine.dispose()
