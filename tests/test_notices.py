@@ -213,3 +213,30 @@ def test_the_province_resolves_it_and_approval_is_blocked_until_then(settings, e
         assert event is not None and event.data["outcome"] == "dismissed" and event.data["public_objection"] == receipt
         assert notices.worklist_items(s, province, dt.date.today()) == [
             i for i in notices.worklist_items(s, province, dt.date.today()) if i["zone_code"] != code]
+
+
+def test_an_objection_handled_on_the_decide_page_is_linked_when_the_province_opens_it(settings, engine, tokens,
+                                                                                     tmp_path, web_as):
+    code = import_demo_copy(engine, tmp_path, "LNK")
+    _notice(engine, code, dt.date.today())
+    with _guest(settings) as c:
+        assert _file(c, code).status_code == 303
+    with app_client(settings, headers=bearer(tokens, "province")) as api:  # the lifecycle's own form, no receipt
+        r = api.post(f"/api/zones/{code}/lifecycle/resolve_objection",
+                     json={"on": dt.date.today().isoformat(), "data": {"outcome": "upheld", "decision": "已核实"}})
+        assert r.status_code == 200, r.text
+    with transaction(session_factory(engine)) as s:
+        receipt = s.scalar(select(PublicObjection.receipt).join(Zone, Zone.id == PublicObjection.zone_id)
+                           .where(Zone.code == code))
+        assert receipt is not None
+    province = web_as("province-bureau")
+    assert "（待处理）" in province.get(f"/notices/{code}/objections").text
+    province.post(f"/notices/{code}/objections/{receipt}/resolve",
+                  data={"csrf": province.csrf, "outcome": "dismissed", "decision": "x"}, follow_redirects=False)
+    page = province.get(f"/notices/{code}/objections").text
+    assert "现已关联该处理结果" in page and "已处理：异议成立" in page
+    assert "已核实" in page  # the decision recorded on the lifecycle form
+    with transaction(session_factory(engine)) as s:
+        events = s.scalars(select(LifecycleEvent.action).join(Zone, Zone.id == LifecycleEvent.zone_id)
+                           .where(Zone.code == code)).all()
+        assert events.count("resolve_objection") == 1  # linked, not resolved twice

@@ -266,6 +266,11 @@ def resolve(*, session: Session, user: User, code: str, receipt: str, outcome: s
     row = _row(session, zone, receipt)
     if row.resolve_event_id is not None:
         raise ConflictError("objection_resolved", f"异议{receipt}已经处理", {"receipt": receipt})
+    elsewhere = _resolved_elsewhere(session, zone)
+    if elsewhere is not None:  # handled on the decide page's own form, without its receipt number: link that one
+        row.resolve_event_id = elsewhere.id
+        session.flush()
+        return {"code": code, "state": zone.status, "linked_event": elsewhere.id}
     done = lifecycle.act(session=session, user=user, code=code, action="resolve_objection", on=on,
                          data={"outcome": outcome, "decision": decision, "public_objection": receipt},
                          calendar=calendar, rules=rules)
@@ -273,6 +278,20 @@ def resolve(*, session: Session, user: User, code: str, receipt: str, outcome: s
         LifecycleEvent.zone_id == zone.id, LifecycleEvent.action == "resolve_objection"))
     session.flush()
     return done
+
+
+def _resolved_elsewhere(session: Session, zone: Zone) -> LifecycleEvent | None:
+    """The oldest ``resolve_objection`` of the zone that names no public objection and that no public objection is
+    linked to, when the lifecycle has no open objection left (so it must have handled a public one)."""
+    history = [{"action": e.action, "outcome": e.data.get("outcome")} for e in session.scalars(
+        select(LifecycleEvent).where(LifecycleEvent.zone_id == zone.id))]
+    if states.objections(history)["open"] > 0:
+        return None
+    linked = select(PublicObjection.resolve_event_id).where(PublicObjection.resolve_event_id.is_not(None))
+    return session.scalar(select(LifecycleEvent).where(
+        LifecycleEvent.zone_id == zone.id, LifecycleEvent.action == "resolve_objection",
+        LifecycleEvent.id.not_in(linked), LifecycleEvent.data["public_objection"].astext.is_(None))
+        .order_by(LifecycleEvent.id).limit(1))
 
 
 def worklist_items(session: Session, user: User, today: dt.date) -> list[dict[str, Any]]:

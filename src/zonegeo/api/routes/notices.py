@@ -138,12 +138,15 @@ def resolve_objection(code: str, receipt: str, request: Request, session: Sessio
         return back
     try:
         with session.begin_nested():
-            notices.resolve(session=session, user=user, code=code, receipt=receipt, outcome=outcome.strip(),
+            done = notices.resolve(session=session, user=user, code=code, receipt=receipt, outcome=outcome.strip(),
                             decision=decision.strip(), on=day, calendar=calendar, rules=rules)
     except ZonegeoError as exc:
         flash(request, "error", exc.message, anchor=receipt, code=exc.code)
         return back
-    flash(request, "ok", f"异议{receipt}已处理（{OBJECTION_OUTCOMES.get(outcome.strip(), outcome)}）", anchor=receipt)
+    if "linked_event" in done:  # handled on the decide page before: its decision stands
+        flash(request, "ok", f"异议{receipt}已在办理页处理，现已关联该处理结果", anchor=receipt)
+    else:
+        flash(request, "ok", f"异议{receipt}已处理（{OBJECTION_OUTCOMES.get(outcome.strip(), outcome)}）", anchor=receipt)
     return back
 
 
