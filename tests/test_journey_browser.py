@@ -5,22 +5,35 @@ manual-review items, the 答辩 and the 现场考察 on a phone; the province ap
 5-working-day notice (dated back so that it is over) and approves the zone. Nothing is done through the API or the
 database; the database is only read to check what the pages stored.
 
-Dates: the pages record each step on the day it happened (the date field, never in the future); the notice is
-recorded as started three weeks ago so that its 5 working days are over today."""
+Then, still only through the pages: the province accepts the zone (验收) once its two-year construction period is
+over; a changed core area is uploaded, submitted and approved, which opens a change of spatial layout; the applicant
+files the change report, the province issues its 回执 and the city confirms its 抄报; the city files its annual
+summary report; an evaluation round is organised, scored by the expert and the city, and confirmed by the province
+as 优秀, and the 优秀 list exported for the national 试验区 recommendation names the zone.
+
+Dates: the pages record each step on the day it happened (the date field, never in the future). So that one test
+can walk two years of a zone's life, the notice and the approval are recorded as having happened more than two
+years ago (the province records dated facts; the state machine checks each date against today, not against the
+order of the records)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
 import uuid
 
+import openpyxl
 import pytest
+import shapely
+from shapely.geometry import mapping, shape
 from sqlalchemy import select
 
 from tests.axe import describe, violations
 from tests.conftest import ARTIFACTS, DEMO
 from tests.test_browser import Offline, browser, login, server  # noqa: F401  (fixtures)
 from zonegeo.db import repo
-from zonegeo.db.models import LifecycleEvent, ZoneVersion
+from zonegeo.db.models import ChangeEvent, EvaluationEntry, LifecycleEvent, Zone, ZoneVersion
 from zonegeo.db.session import session_factory, transaction
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -152,9 +165,10 @@ def test_from_application_to_approval_by_four_users_in_the_browser(browser, serv
     tab = as_user(browser, server, "province-bureau")
     page = tab.page
     page.goto(f"{server}/zones/{code}/decide", wait_until="load")
-    assert "当前状态：公示中" in decide(page, "start_notice", today - dt.timedelta(days=21))
+    assert "当前状态：公示中" in decide(page, "start_notice", today - dt.timedelta(days=830))
     assert "请先勾选确认" in decide(page, "approve")
-    assert "已办理：批复同意建设；当前状态：建设期" in decide(page, "approve", confirm=True)
+    page.fill("#approve-document_number", "苏知发〔2024〕12号")
+    assert "已办理：批复同意建设；当前状态：建设期" in decide(page, "approve", today - dt.timedelta(days=800), confirm=True)
     shot(tab, "5-province-approved")
     assert tab.blocked == [] or all(u.endswith(".png") or "tile" in u for u in tab.blocked), tab.blocked[:5]
     tab.close()
@@ -163,3 +177,117 @@ def test_from_application_to_approval_by_four_users_in_the_browser(browser, serv
     assert state == "construction"
     assert actions == ["submit", "recommend", "start_review", "expert_opinion", "start_notice", "approve"]
     assert versions == {1: "approved"}
+
+    # ---- two years on: the acceptance (验收) ----
+    tab = as_user(browser, server, "province-bureau")
+    page = tab.page
+    page.goto(f"{server}/zones/{code}/decide", wait_until="load")
+    page.select_option("#accept-result", "pass")
+    assert "当前状态：运行期" in decide(page, "accept")
+    tab.close()
+
+    # ---- a change of spatial layout: uploaded, submitted, approved; reported; 回执 and 抄报 ----
+    core = json.loads((DEMO / "core.geojson").read_text(encoding="utf-8"))
+    for f in core["features"]:
+        f["geometry"] = mapping(shapely.affinity.scale(shape(f["geometry"]), 1.2, 1.2, origin="centroid"))
+    grown = tmp_path / "核心区（扩大）.geojson"
+    grown.write_text(json.dumps(core, ensure_ascii=False), encoding="utf-8")
+    tab = as_user(browser, server, "demo-applicant")
+    page = tab.page
+    page.goto(f"{server}/zones/{code}/upload", wait_until="load")
+    page.set_input_files("#file-core", str(grown))
+    page.select_option("#crs-core", "EPSG:4490")
+    page.click("#submit")
+    page.wait_for_selector("#result", timeout=60_000)
+    assert "已保存为草稿版本 2" in page.locator("#result").inner_text()
+    page.goto(f"{server}/zones/{code}", wait_until="load")
+    page.click("#submit-2")
+    page.wait_for_load_state("load")
+    tab.close()
+    tab = as_user(browser, server, "province-bureau")
+    page = tab.page
+    page.goto(f"{server}/zones/{code}/versions/2/decide", wait_until="load")
+    assert page.locator("#diff").get_attribute("data-material") == "true"
+    page.check("#approve-confirm")
+    page.click("#approve-submit")
+    page.wait_for_load_state("load")
+    assert "版本2已批准" in page.locator("#flash").inner_text()
+    tab.close()
+    with transaction(session_factory(engine)) as s:
+        zone_id = s.scalars(select(Zone.id).where(Zone.code == code)).one()
+        change = s.scalars(select(ChangeEvent.id).where(ChangeEvent.zone_id == zone_id)).one()
+    tab = as_user(browser, server, "demo-applicant", PHONE)
+    page = tab.page
+    page.goto(f"{server}/zones/{code}#change-{change}", wait_until="load")
+    report = tmp_path / "变更情况报告.pdf"
+    report.write_bytes(b"%PDF-1.4 change report")
+    page.fill(f"#note-{change}", "核心区向东扩大，附变更情况报告")
+    page.set_input_files(f"#files-{change}", str(report))
+    page.click(f"#report-{change}")
+    page.wait_for_load_state("load")
+    assert "变更报告已登记（附件1个）" in page.locator("#flash").inner_text()
+    shot(tab, "6-applicant-change-reported-phone")
+    tab.close()
+    for username, act, said in (("province-bureau", "acknowledge", "回执"), ("nanjing-bureau", "receive", "抄报")):
+        tab = as_user(browser, server, username)
+        page = tab.page
+        page.goto(f"{server}/zones/{code}", wait_until="load")
+        page.click(f"#{act}-{change}")
+        page.wait_for_load_state("load")
+        assert said in page.locator(f"#change-{change} .receipt").inner_text()
+        tab.close()
+    with transaction(session_factory(engine)) as s:
+        row = s.get(ChangeEvent, change)
+        assert (row.reported_on, bool(row.receipt_no), row.city_received_by) == (today, True, "nanjing-bureau")
+
+    # ---- the evaluation round: organised, scored by the expert and the city, confirmed as 优秀 ----
+    tab = as_user(browser, server, "province-bureau")
+    page = tab.page
+    page.goto(f"{server}/evaluations", wait_until="load")
+    page.fill("#title", f"{today.year}年度综合评价（旅程）")
+    for box in page.locator("#create input[name=zones]").all():  # other tests' zones are operating too
+        if box.get_attribute("value") != code:
+            box.uncheck()
+    page.check("#create input[name=experts][value='expert-wang']")
+    page.click("#create-submit")
+    page.wait_for_load_state("load")
+    round_url = page.url.split("#")[0]
+    assert "/evaluations/" in round_url
+    tab.close()
+    sheet = f"{round_url}/zones/{code}"
+    for username, size in (("expert-wang", PHONE), ("nanjing-bureau", DESKTOP)):
+        tab = as_user(browser, server, username, size)
+        page = tab.page
+        page.goto(sheet, wait_until="load")
+        for d in ("institutions", "functions", "management", "policy", "industry"):
+            page.fill(f"#score-{d}", "95")
+        page.click("#scores-submit")
+        page.wait_for_load_state("load")
+        assert page.locator("#flash").inner_text() == "评分已保存"
+        tab.close()
+    tab = as_user(browser, server, "province-bureau")
+    page = tab.page
+    page.goto(sheet, wait_until="load")
+    assert page.locator("#total").inner_text() == "95.00"
+    assert page.locator("#computed-grade").get_attribute("data-grade") == "excellent"
+    page.check("#confirm-box")
+    page.click("#confirm-submit")
+    page.wait_for_load_state("load")
+    assert page.locator("#flash").inner_text().startswith("已确认评价结果：优秀")
+    shot(tab, "7-province-evaluation-confirmed")
+    page.goto(round_url, wait_until="load")
+    with page.expect_download() as download:
+        page.click("#export-excellent")
+    assert download.value.suggested_filename.endswith(".xlsx")
+    with open(download.value.path(), "rb") as f:  # a download's temporary file has no extension
+        book = openpyxl.load_workbook(io.BytesIO(f.read()))
+    cells = [str(c.value) for row in book.worksheets[0].iter_rows() for c in row if c.value is not None]
+    assert code in cells
+    tab.close()
+    with transaction(session_factory(engine)) as s:
+        zone_id = s.scalars(select(Zone.id).where(Zone.code == code)).one()
+        assert s.scalars(select(EvaluationEntry.confirmed_grade).where(EvaluationEntry.zone_id == zone_id)).one() \
+            == "excellent"
+    state, actions, versions = zone_facts(engine, code)
+    assert state == "operating" and actions[-2:] == ["accept", "evaluate"]
+    assert versions == {1: "superseded", 2: "approved"}
