@@ -193,6 +193,11 @@ def test_the_province_resolves_it_and_approval_is_blocked_until_then(settings, e
     assert "收到公众异议（回执号" in province_web.get(f"/audit?zone={code}").text
     page = province_web.get(f"/notices/{code}/objections")
     assert page.status_code == 200 and receipt in page.text and "该园区未实际运营" in page.text and "张三" in page.text
+    too_long = province_web.post(f"/notices/{code}/objections/{receipt}/resolve", follow_redirects=False,
+                                 data={"csrf": province_web.csrf, "outcome": "dismissed",
+                                       "decision": "意" * (notices.MAX_TEXT + 1)})
+    assert too_long.status_code == 303
+    assert f"处理意见不能超过{notices.MAX_TEXT}个字" in province_web.get(f"/notices/{code}/objections").text
     done = province_web.post(f"/notices/{code}/objections/{receipt}/resolve",
                              data={"csrf": province_web.csrf, "outcome": "dismissed", "decision": "经核实，园区已运营",
                                    "on": dt.date.today().isoformat()}, follow_redirects=False)

@@ -266,6 +266,9 @@ def resolve(*, session: Session, user: User, code: str, receipt: str, outcome: s
     row = _row(session, zone, receipt)
     if row.resolve_event_id is not None:
         raise ConflictError("objection_resolved", f"异议{receipt}已经处理", {"receipt": receipt})
+    if len(decision) > MAX_TEXT:
+        raise InputError("field_too_long", f"处理意见不能超过{MAX_TEXT}个字（现为{len(decision)}个字）",
+                         {"field": "decision", "max": MAX_TEXT, "length": len(decision)})
     elsewhere = _resolved_elsewhere(session, zone)
     if elsewhere is not None:  # handled on the decide page's own form, without its receipt number: link that one
         row.resolve_event_id = elsewhere.id
