@@ -101,13 +101,23 @@ def test_the_public_pages_show_an_approval_on_the_next_request(settings, engine,
         assert [z["version"] for z in rows if z["code"] == code] == [number]
 
 
-def test_publish_says_how_old_its_data_is(cli, database_url, tmp_path):
+def test_publish_says_how_old_its_data_is(cli, database_url, engine, tmp_path):
+    code = import_demo_copy(engine, tmp_path, "STATIC", published=True)
+    with transaction(session_factory(engine)) as s:
+        zone = s.scalar(select(Zone).where(Zone.code == code))
+        assert zone is not None
+        s.add(LifecycleEvent(zone_id=zone.id, action="approve", from_state="noticed", to_state="construction",
+                             on_date=dt.date(2025, 6, 30), actor="province-bureau", role="province",
+                             data={"document_number": "苏知发〔2025〕99号"}))
     out = tmp_path / "site"
     r = cli("publish", "-o", str(out), env={"ZONEGEO_DATABASE_URL": database_url})
     assert r.returncode == 0, r.stderr
     assert "数据截至" in r.stdout and "审计日志第" in r.stdout and "生成于" in r.stdout
     assert "zonegeo publish" in r.stdout  # it says that later events need another run
     assert "数据截至" in (out / "index.html").read_text(encoding="utf-8")
+    static = (out / "announcements.html").read_text(encoding="utf-8")
+    assert "数据截至" in static and '<html lang="zh-CN">' in static and "苏知发〔2025〕99号" in static
+    assert 'href="announcements.html"' in (out / "index.html").read_text(encoding="utf-8")
 
 
 def test_tianditu_is_the_default_base_map_with_a_key_and_its_review_number(tmp_path):

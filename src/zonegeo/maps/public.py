@@ -61,6 +61,30 @@ iframe{{width:100%;height:60vh;border:1px solid #ccc;border-radius:6px}}.note{{c
 <body><header><h1>江苏省知识产权服务业集聚发展区 · 公开地图</h1></header><main>
 <iframe src="province.html" title="全省集聚区分布图"></iframe>
 {items}
+<p><a href="announcements.html">公告（批复、验收、绩效评价、取消称号）</a></p>
 <p class="note">数据更新：{html.escape(generated)}。下载：<a href="zones.geojson">zones.geojson</a>（CGCS2000经纬度）。</p>
+</main></body></html>
+"""
+
+
+def announcements_page(rows: list[dict[str, Any]], generated: str) -> str:
+    """The 公告 of the static site (``services.announcements.announcements`` rows), newest first."""
+    items = "".join(
+        f'<li><strong>{html.escape(a["kind_label"])}</strong>　{a["on"]:%Y年%m月%d日}'
+        + (f'（{html.escape(a["document_number"])}）' if a["document_number"] else "")
+        + f'<br>{html.escape(a["zone_name"])}（{html.escape(a["city"])}）：{html.escape(a["text"])}'
+        + ("<strong>（已取消称号）</strong>" if a["revoked"] else "") + "</li>"
+        for a in rows) or "<li>暂无公告。</li>"
+    return f"""<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>公告 · 江苏省知识产权服务业集聚发展区</title>
+<style>body{{margin:0;font:15px/1.6 "Noto Sans CJK SC","Microsoft YaHei",sans-serif;color:#222}}
+header{{background:#8c1c13;color:#fff;padding:10px 16px}}header h1{{margin:0;font-size:17px}}
+main{{max-width:1100px;margin:0 auto;padding:8px 16px}}li{{margin:8px 0;overflow-wrap:anywhere}}
+a{{display:inline-block;min-height:44px;line-height:44px}}.note{{color:#666;font-size:13px}}</style></head>
+<body><header><h1>江苏省知识产权服务业集聚发展区 · 公告</h1></header><main>
+<p><a href="index.html">返回公开地图</a></p>
+<ul>{items}</ul>
+<p class="note">数据更新：{html.escape(generated)}。</p>
 </main></body></html>
 """

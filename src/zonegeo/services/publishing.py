@@ -18,9 +18,9 @@ from zonegeo.db.models import AuditEntry, Zone
 from zonegeo.domain.check import check_plan
 from zonegeo.domain.rules import RuleSet
 from zonegeo.maps.assets import ASSET_DIR
-from zonegeo.maps.public import index_page, province_map
+from zonegeo.maps.public import announcements_page, index_page, province_map
 from zonegeo.maps.render import render, to_html
-from zonegeo.services import audit, disclosure
+from zonegeo.services import announcements, audit, disclosure
 
 
 def set_published(*, session: Session, code: str, published: bool, actor: str = "cli") -> None:
@@ -82,6 +82,8 @@ def publish(*, session: Session, rules: RuleSet, out_dir: Path, tiles: str, tian
     province = province_map(summaries, tiles=tiles, asset_base="assets", tianditu_key=tianditu_key)
     (out_dir / "province.html").write_text(to_html(province, asset_base="assets"), encoding="utf-8")
     (out_dir / "index.html").write_text(index_page(summaries, generated), encoding="utf-8")
+    (out_dir / "announcements.html").write_text(
+        announcements_page(announcements.announcements(session=session), generated), encoding="utf-8")
     (out_dir / "zones.geojson").write_bytes(orjson.dumps({"type": "FeatureCollection", "features": features}))
     result = {"zones": [s["code"] for s in summaries], "out_dir": str(out_dir), "data_audit_id": audit_id,
               "data_as_of": as_of.isoformat() if as_of else None, "generated_at": now.isoformat(timespec="seconds"),
