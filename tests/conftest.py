@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from http.cookiejar import Cookie
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -21,6 +25,13 @@ from zonegeo.db.migrate import upgrade
 from zonegeo.db.session import session_factory, transaction
 from zonegeo.domain.rules import RuleSet
 from zonegeo.ingest.rules_file import load_rules
+from zonegeo.services import auth as _auth
+
+# Argon2id at its lowest cost in this process: every test user is hashed and every web login verified, and at the
+# production parameters (argon2-cffi's defaults, services/auth.py) each costs ~0.1 s of CPU. Hashes stay Argon2id
+# and verifying still checks the password; the CLI run as a subprocess keeps the production cost.
+_auth._HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+_auth._DUMMY_HASH = _auth._HASHER.hash("zonegeo: no such user")
 
 DEMO = PROJECT_ROOT / "data" / "demo"
 RULES_FILE = PROJECT_ROOT / "data" / "rules" / "jiangsu-2024.toml"
@@ -129,10 +140,15 @@ def database_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str) -> Settings:
+def settings(database_url: str) -> Iterator[Settings]:
     # Tests write through one app (or the services) and read through another at once: the public cache asks
     # for the state on every read here (tests/test_public_cache.py covers the TTL a deployment runs with).
-    return Settings(_env_file=None, database_url=database_url, tiles="OpenStreetMap", public_cache_ttl_s=0)
+    made = Settings(_env_file=None, database_url=database_url, tiles="OpenStreetMap", public_cache_ttl_s=0)
+    _SESSION_SETTINGS.append(made)
+    yield made
+    shared_app = _SHARED.pop(id(made), None)
+    if shared_app is not None:  # before the database is dropped
+        shared_app.close()
 
 
 @pytest.fixture(scope="session")
@@ -197,21 +213,13 @@ def session(engine: Engine) -> Iterator[Session]:
 @pytest.fixture
 def client(settings: Settings, demo_zone: str, tokens: dict[str, str]):
     """The app as the province bureau (which may see and do everything); ``anon`` is the public."""
-    from fastapi.testclient import TestClient
-
-    from zonegeo.api.app import create_app
-
-    with TestClient(create_app(settings), headers=bearer(tokens, "province")) as c:
+    with app_client(settings, headers=bearer(tokens, "province")) as c:
         yield c
 
 
 @pytest.fixture
 def anon(settings: Settings, demo_zone: str, tokens: dict[str, str]):
-    from fastapi.testclient import TestClient
-
-    from zonegeo.api.app import create_app
-
-    with TestClient(create_app(settings)) as c:
+    with app_client(settings) as c:
         yield c
 
 
@@ -262,19 +270,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def web(settings: Settings, username: str):
     """A browser session logged in through the login form (a TestClient from an address of its own, so that the
-    login throttle of one test never meets another's); ``.csrf`` is its form token, renewed at login."""
-    import re
-
-    from fastapi.testclient import TestClient
-
+    login throttle of one test never meets another's); ``.csrf`` is its form token, renewed at login. On the
+    session's settings the login is made once per user and its cookie handed to every later test in the state it
+    had right after the login (no flash message, the same form token), unless the session has ended since."""
+    if _is_session_settings(settings):
+        return _shared_app(settings).login(username)
     from zonegeo.api.app import create_app
 
-    c = TestClient(create_app(settings), client=(f"192.0.2.{uuid.uuid4().int % 200 + 20}", 50000))
+    c = TestClient(create_app(settings), client=_new_address())
     c.__enter__()
-    token = re.search(r'name="csrf" value="([^"]+)"', c.get("/login").text).group(1)
-    r = c.post("/login", data={"username": username, "password": PASSWORD, "csrf": token}, follow_redirects=False)
-    assert r.status_code == 303, r.text
-    c.csrf = re.search(r'name="csrf" value="([^"]+)"', c.get("/worklist").text).group(1)  # type: ignore[attr-defined]
+    _log_in(c, username)
     return c
 
 
@@ -290,3 +295,131 @@ def web_as(settings, tokens):
     yield login
     for client in opened:
         client.__exit__(None, None, None)
+
+
+# ---- one app per session ---------------------------------------------------------------------------------------
+# Building an app is cheap, but its first requests are not: every template is compiled again, FastAPI builds each
+# route's dependencies on its first match, and the lifespan opens a new pool and recomputes the deadlines of every
+# zone in the database. Tests on the session's settings therefore share one app (its lifespan run once), each with
+# TestClients of its own (cookies, headers, address). Tests that need an app of their own (other settings, the
+# lifespan itself, state kept in the app) keep calling create_app.
+
+_SESSION_SETTINGS: list[Settings] = []
+_SHARED: dict[int, SharedApp] = {}
+
+
+def _is_session_settings(settings: Settings) -> bool:
+    return any(settings is made for made in _SESSION_SETTINGS)
+
+
+def _new_address() -> tuple[str, int]:
+    return (f"192.0.2.{uuid.uuid4().int % 200 + 20}", 50000)
+
+
+def _form_token(page: str) -> str:
+    import re
+
+    match = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert match is not None, page[:500]
+    return match.group(1)
+
+
+def _log_in(c, username: str) -> None:
+    r = c.post("/login", data={"username": username, "password": PASSWORD, "csrf": _form_token(c.get("/login").text)},
+               follow_redirects=False)
+    assert r.status_code == 303, r.text
+    c.csrf = _form_token(c.get("/worklist").text)
+
+
+class _Guest(TestClient):
+    """A TestClient on a running shared app: requests go through its event loop; ``with`` runs no lifespan."""
+
+    csrf: str
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+class SharedApp:
+    """The app of the session's settings, started once; ``client()`` and ``login()`` give each test its own
+    TestClient on it. In-memory caches that outlive a request (the header's to-do count, anonymous responses) are
+    emptied when another test starts using the app, so that no test sees what an earlier one left."""
+
+    def __init__(self, settings: Settings) -> None:
+        from zonegeo.api.app import create_app
+
+        self.app = create_app(settings)
+        self.host = TestClient(self.app)
+        self.host.__enter__()
+        self.logins: dict[str, tuple[list[Cookie], str]] = {}  # username -> cookies and form token after login
+        self.test = ""
+
+    def client(self, **kwargs) -> _Guest:
+        test = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
+        if test != self.test:
+            self.test = test
+            self._forget_caches()
+        guest = _Guest(self.app, **kwargs)
+        guest.portal = self.host.portal
+        return guest
+
+    def login(self, username: str) -> _Guest:
+        c = self.client(client=_new_address())
+        cached = self.logins.get(username)
+        if cached is not None and self._live(cached[0]):
+            for cookie in cached[0]:
+                c.cookies.jar.set_cookie(copy.copy(cookie))
+            c.csrf = cached[1]
+            return c
+        _log_in(c, username)
+        self.logins[username] = ([copy.copy(cookie) for cookie in c.cookies.jar], c.csrf)
+        return c
+
+    def _live(self, cookies: list[Cookie]) -> bool:
+        """Whether the cookie's web session is still live (not logged out, not ended, the user still active)."""
+        import base64
+        import hashlib
+
+        from sqlalchemy import func, select
+
+        from zonegeo.db.models import User, WebSession
+
+        value = next(cookie.value for cookie in cookies if cookie.name == "zonegeo_session")
+        sid = json.loads(base64.b64decode((value or "").split(".")[0]))["sid"]
+        with self.app.state.uow() as db:
+            return db.scalar(select(WebSession.id).join(User, User.id == WebSession.user_id).where(
+                WebSession.token_sha256 == hashlib.sha256(sid.encode()).hexdigest(), WebSession.ended_at.is_(None),
+                WebSession.expires_at > func.now(), User.active.is_(True))) is not None
+
+    def _forget_caches(self) -> None:
+        from zonegeo.api.public_cache import PublicCacheMiddleware
+
+        self.app.state.header_cache = {}
+        layer = self.app.middleware_stack
+        while layer is not None:
+            if isinstance(layer, PublicCacheMiddleware):
+                layer.entries.clear()
+                layer.size, layer._state = 0, (0.0, None)
+            layer = getattr(layer, "app", None)
+
+    def close(self) -> None:
+        self.host.__exit__(None, None, None)
+
+
+def _shared_app(settings: Settings) -> SharedApp:
+    if id(settings) not in _SHARED:
+        _SHARED[id(settings)] = SharedApp(settings)
+    return _SHARED[id(settings)]
+
+
+def app_client(settings: Settings, **kwargs):
+    """``with app_client(settings, headers=…) as c``: a TestClient on the session's shared app when ``settings`` is
+    the session's, else on an app of its own (entered and left by the ``with``), like ``TestClient(create_app(…))``."""
+    if _is_session_settings(settings):
+        return _shared_app(settings).client(**kwargs)
+    from zonegeo.api.app import create_app
+
+    return TestClient(create_app(settings), **kwargs)
