@@ -30,13 +30,15 @@ from shapely.geometry import mapping, shape
 from sqlalchemy import select
 
 from tests.axe import describe, violations
-from tests.conftest import ARTIFACTS, DEMO
+from tests.conftest import ARTIFACTS, DEMO, PASSWORD
 from tests.test_browser import Offline, browser, login, server  # noqa: F401  (fixtures)
 from zonegeo.db import repo
 from zonegeo.db.models import ChangeEvent, EvaluationEntry, LifecycleEvent, Zone, ZoneVersion
 from zonegeo.db.session import session_factory, transaction
+from zonegeo.services import auth
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+CITY = "连云港市"
 DESKTOP = {"viewport": {"width": 1366, "height": 768}, "locale": "zh-CN"}
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "device_scale_factor": 2, "locale": "zh-CN"}
 
@@ -77,16 +79,20 @@ def decide(page, action: str, on: dt.date | None = None, confirm: bool = False) 
 def test_from_application_to_approval_by_four_users_in_the_browser(browser, server, engine, tmp_path, rules):  # noqa: F811
     code = f"JNY-{uuid.uuid4().hex[:6].upper()}"
     today = dt.date.today()
+    # the city bureau of a city no other test uses: its annual report covers this zone only
+    city_user = f"lyg-bureau-{uuid.uuid4().hex[:6]}"
+    with transaction(session_factory(engine)) as s:
+        auth.add_user(session=s, username=city_user, password=PASSWORD, role="city", city=CITY)
 
     # ---- the applicant: the application, its materials, the layout files, the submission ----
     tab = as_user(browser, server, "demo-applicant")
     page = tab.page
     page.goto(f"{server}/apply", wait_until="load")
-    for selector, value in {"#code": code, "#name": "河西旅程集聚区", "#builder": "南京市建邺区人民政府",
+    for selector, value in {"#code": code, "#name": "海州旅程集聚区", "#builder": "连云港市海州区人民政府",
                             "#operator": "河西运营公司", "#side-east": "江东中路", "#side-south": "河西大街",
                             "#side-west": "滨江公园", "#side-north": "梦都大街"}.items():
         page.fill(selector, value)
-    page.select_option("#city", "南京市")
+    page.select_option("#city", CITY)
     page.click("#apply-submit")
     page.wait_for_url(f"**/zones/{code}/materials?created=1")
     for kind in ("application_form", "work_plan", "commitment"):
@@ -115,7 +121,7 @@ def test_from_application_to_approval_by_four_users_in_the_browser(browser, serv
     assert zone_facts(engine, code)[:2] == ("submitted", ["submit"])
 
     # ---- the city bureau recommends, with its letter ----
-    tab = as_user(browser, server, "nanjing-bureau")
+    tab = as_user(browser, server, city_user)
     page = tab.page
     page.goto(f"{server}/zones/{code}/decide", wait_until="load")
     letter = tmp_path / "推荐函.pdf"
@@ -228,7 +234,7 @@ def test_from_application_to_approval_by_four_users_in_the_browser(browser, serv
     assert "变更报告已登记（附件1个）" in page.locator("#flash").inner_text()
     shot(tab, "6-applicant-change-reported-phone")
     tab.close()
-    for username, act, said in (("province-bureau", "acknowledge", "回执"), ("nanjing-bureau", "receive", "抄报")):
+    for username, act, said in (("province-bureau", "acknowledge", "回执"), (city_user, "receive", "抄报")):
         tab = as_user(browser, server, username)
         page = tab.page
         page.goto(f"{server}/zones/{code}", wait_until="load")
@@ -238,7 +244,24 @@ def test_from_application_to_approval_by_four_users_in_the_browser(browser, serv
         tab.close()
     with transaction(session_factory(engine)) as s:
         row = s.get(ChangeEvent, change)
-        assert (row.reported_on, bool(row.receipt_no), row.city_received_by) == (today, True, "nanjing-bureau")
+        assert (row.reported_on, bool(row.receipt_no), row.city_received_by) == (today, True, city_user)
+
+    # ---- the city's annual summary report on last year, which covers the zone ----
+    year = today.year - 1
+    tab = as_user(browser, server, city_user, PHONE)
+    page = tab.page
+    page.goto(f"{server}/annual-reports/{CITY}/{year}", wait_until="load")
+    page.fill("#f-development", "全市集聚区新增服务机构，链条更加完整。")
+    page.fill("#f-problems", "高端人才不足。")
+    page.fill("#f-suggestions", "建议加大政策资金支持。")
+    for key, value in {"institutions_entered": "20", "institutions_left": "0", "staff": "156",
+                       "service_revenue_wan": "2380.5", "policy_funds_wan": "120", "platform_cases": "33"}.items():
+        page.fill(f"#f-{code}-{key}", value)
+    page.click("#ar-file-report")
+    page.wait_for_selector("#flash")
+    assert page.locator("#flash").inner_text().startswith(f"已报送{CITY}{year}年度总结报告")
+    shot(tab, "7-city-annual-report-phone")
+    tab.close()
 
     # ---- the evaluation round: organised, scored by the expert and the city, confirmed as 优秀 ----
     tab = as_user(browser, server, "province-bureau")
@@ -255,7 +278,7 @@ def test_from_application_to_approval_by_four_users_in_the_browser(browser, serv
     assert "/evaluations/" in round_url
     tab.close()
     sheet = f"{round_url}/zones/{code}"
-    for username, size in (("expert-wang", PHONE), ("nanjing-bureau", DESKTOP)):
+    for username, size in (("expert-wang", PHONE), (city_user, DESKTOP)):
         tab = as_user(browser, server, username, size)
         page = tab.page
         page.goto(sheet, wait_until="load")
@@ -274,7 +297,7 @@ def test_from_application_to_approval_by_four_users_in_the_browser(browser, serv
     page.click("#confirm-submit")
     page.wait_for_load_state("load")
     assert page.locator("#flash").inner_text().startswith("已确认评价结果：优秀")
-    shot(tab, "7-province-evaluation-confirmed")
+    shot(tab, "8-province-evaluation-confirmed")
     page.goto(round_url, wait_until="load")
     with page.expect_download() as download:
         page.click("#export-excellent")
@@ -289,5 +312,5 @@ def test_from_application_to_approval_by_four_users_in_the_browser(browser, serv
         assert s.scalars(select(EvaluationEntry.confirmed_grade).where(EvaluationEntry.zone_id == zone_id)).one() \
             == "excellent"
     state, actions, versions = zone_facts(engine, code)
-    assert state == "operating" and actions[-2:] == ["accept", "evaluate"]
+    assert state == "operating" and actions[-3:] == ["accept", "annual_report", "evaluate"]
     assert versions == {1: "superseded", 2: "approved"}
