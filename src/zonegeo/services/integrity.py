@@ -40,7 +40,9 @@ WITH live AS ({_LIVE}),
 pairs AS (
   SELECT a.code AS a_code, a.name AS a_name, a.city AS a_city, b.code AS b_code, b.name AS b_name, b.city AS b_city,
          ST_Intersection(a.boundary, b.boundary) AS shared
-  FROM live a JOIN live b ON a.id < b.id AND ST_Intersects(a.boundary, b.boundary))
+  FROM live a JOIN live b ON a.id < b.id AND ST_Intersects(a.boundary, b.boundary)
+  WHERE (CAST(:zone AS text) IS NULL OR CAST(:zone AS text) IN (a.code, b.code))
+    AND (CAST(:city AS text) IS NULL OR CAST(:city AS text) IN (a.city, b.city)))
 SELECT a_code, a_name, a_city, b_code, b_name, b_city, ST_Area(shared::geography) AS area_m2,
        ST_X(ST_PointOnSurface(ST_CollectionExtract(shared, 3))) AS lon,
        ST_Y(ST_PointOnSurface(ST_CollectionExtract(shared, 3))) AS lat
@@ -60,6 +62,8 @@ SELECT upper(regexp_replace(credit_code, '\\s', '', 'g')) AS credit_code,
                                     'address', address) ORDER BY zone_code) AS claims
 FROM active WHERE credit_code <> ''
 GROUP BY upper(regexp_replace(credit_code, '\\s', '', 'g')) HAVING count(DISTINCT zone_id) > 1
+  AND (CAST(:zone AS text) IS NULL OR bool_or(zone_code = :zone))
+  AND (CAST(:city AS text) IS NULL OR bool_or(city = :city))
 ORDER BY 1"""
 
 _SAME_POINT = f"""
@@ -75,6 +79,8 @@ FROM active a JOIN active b ON a.zone_id < b.zone_id
   AND ST_DWithin(a.location::geography, b.location::geography, :metres)
   AND (a.credit_code = '' OR b.credit_code = ''
        OR upper(regexp_replace(a.credit_code, '\\s', '', 'g')) <> upper(regexp_replace(b.credit_code, '\\s', '', 'g')))
+  AND (CAST(:zone AS text) IS NULL OR CAST(:zone AS text) IN (a.zone_code, b.zone_code))
+  AND (CAST(:city AS text) IS NULL OR CAST(:city AS text) IN (a.city, b.city))
 ORDER BY a.zone_code, b.zone_code, a.name, b.name"""
 
 _PLATFORMS = f"""
@@ -84,6 +90,8 @@ SELECT kind, kind_label, regexp_replace(name, '\\s+', '', 'g') AS key, min(name)
                                     'address', address) ORDER BY zone_code, id) AS claims
 FROM active WHERE kind <> :institution
 GROUP BY kind, kind_label, regexp_replace(name, '\\s+', '', 'g') HAVING count(*) > 1
+  AND (CAST(:zone AS text) IS NULL OR bool_or(zone_code = :zone))
+  AND (CAST(:city AS text) IS NULL OR bool_or(city = :city))
 ORDER BY 3"""
 
 
@@ -106,10 +114,11 @@ def _kind_label(kind: str, label: str) -> str:
         return label or kind
 
 
-def findings(session: Session) -> list[dict[str, Any]]:
+def findings(session: Session, *, zone: str | None = None, city: str | None = None) -> list[dict[str, Any]]:
     """Every finding over the registry, each with a stable ``kind``, a Chinese ``message``, the ``zones`` it names
-    and the facts behind it."""
-    params: dict[str, Any] = {"revoked": list(REVOKED_STATES)}
+    and the facts behind it; with ``zone`` or ``city``, only those naming that zone or city (``for_zone`` and
+    ``for_city`` of all of them, without comparing every other pair of zones)."""
+    params: dict[str, Any] = {"revoked": list(REVOKED_STATES), "zone": zone, "city": city}
     out: list[dict[str, Any]] = []
     for r in session.execute(text(_OVERLAPS), params | {"tolerance": OVERLAP_TOLERANCE_M2}).mappings():
         out.append({"kind": "zone_overlap", "zones": [r["a_code"], r["b_code"]], "cities": [r["a_city"], r["b_city"]],

@@ -18,8 +18,9 @@ router = APIRouter()
 
 
 def _mine(session, user: User) -> list[dict[str, Any]]:
-    found = integrity.findings(session)
-    return found if user.role == "province" else integrity.for_city(found, user.city or "")
+    if user.role == "province":
+        return integrity.findings(session)
+    return integrity.for_city(integrity.findings(session, city=user.city or ""), user.city or "")
 
 
 @router.get("/api/integrity", response_class=ORJSONResponse, response_model=IntegrityReport,

@@ -76,7 +76,7 @@ def zone_page(code: str, request: Request, session: SessionDep, rules: RulesDep,
                                "register_drafts": (register.list_drafts(session=session, zone=found)
                                                    if policy.sees_version("draft") else []),
                                # 跨集聚区核查 naming this zone: for the bureaus that review it
-                               "integrity": (integrity.for_zone(integrity.findings(session), code)
+                               "integrity": (integrity.for_zone(integrity.findings(session, zone=code), code)
                                              if user is not None and user.role in ("city", "province") else [])})
 
 
