@@ -20,12 +20,15 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "device_s
 SIZES = {"desktop": DESKTOP, "phone": PHONE}
 
 # role → (username, organisation shown, links in the main navigation)
+PUBLIC = ["/", "/notices", "/announcements"]  # the zone list, 公示 and 公告 (issue 14) for everyone
 EXPECTED = {
-    "applicant": ("demo-applicant", None, ["/", "/apply", "/worklist", "/audit", "/docs"]),
-    "city": ("nanjing-bureau", "南京市知识产权局", ["/", "/apply", "/worklist", "/changes", "/audit", "/docs"]),
-    "province": ("province-bureau", "江苏省知识产权局", ["/", "/apply", "/worklist", "/changes", "/audit", "/sessions",
+    "applicant": ("demo-applicant", None, [*PUBLIC, "/apply", "/worklist", "/audit", "/docs"]),
+    "city": ("nanjing-bureau", "南京市知识产权局", [*PUBLIC, "/apply", "/worklist", "/changes", "/annual-reports",
+                                                 "/statistics", "/exports", "/evaluations", "/audit", "/docs"]),
+    "province": ("province-bureau", "江苏省知识产权局", [*PUBLIC, "/apply", "/worklist", "/changes", "/annual-reports",
+                                                       "/statistics", "/exports", "/evaluations", "/audit", "/sessions",
                                                        "/docs"]),
-    "expert": ("expert-wang", "评审专家组", ["/", "/worklist", "/audit", "/docs"]),
+    "expert": ("expert-wang", "评审专家组", [*PUBLIC, "/worklist", "/expert", "/evaluations", "/audit", "/docs"]),
 }
 
 
@@ -101,7 +104,7 @@ def test_the_public_header_and_the_skip_link(browser, server, size):  # noqa: F8
     page = tab.page
     try:
         page.goto(f"{server}/", wait_until="load")
-        assert nav_hrefs(page) == ["/", "/docs", "/login"]
+        assert nav_hrefs(page) == [*PUBLIC, "/docs", "/login"]
         assert page.locator("#todo-count, #logout, #header-user").count() == 0
         check_layout(page, SIZES[size]["viewport"]["width"])
         skip = page.locator("a.skip")
