@@ -9,7 +9,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from tests.conftest import PASSWORD, bearer
+from tests.conftest import PASSWORD, app_client, bearer
 from zonegeo.api.app import create_app
 
 ROLES = ("public", "applicant", "city", "province", "expert")
@@ -87,30 +87,27 @@ def test_the_public_sees_published_zones_only(anon, client):
 
 
 def test_city_bureau_sees_its_own_city(settings, tokens, engine, tmp_path):
-    from fastapi.testclient import TestClient
 
     from tests.conftest import import_demo_copy
 
     code = import_demo_copy(engine, tmp_path, "SZ")
     with engine.begin() as conn:
         conn.execute(text("UPDATE zone SET city = '苏州市' WHERE code = :c"), {"c": code})
-    with TestClient(create_app(settings), headers=bearer(tokens, "city")) as c:
+    with app_client(settings, headers=bearer(tokens, "city")) as c:
         codes = [z["code"] for z in c.get("/api/zones").json()["data"]]
         assert "NJ-DEMO-01" in codes and code not in codes
         assert c.get(f"/api/zones/{code}").status_code == 404
 
 
 def test_experts_read_and_give_opinions_only(settings, tokens):
-    from fastapi.testclient import TestClient
 
-    with TestClient(create_app(settings), headers=bearer(tokens, "expert")) as c:
+    with app_client(settings, headers=bearer(tokens, "expert")) as c:
         assert c.get("/api/zones/NJ-DEMO-01/report").status_code == 200
         r = c.post("/api/zones/NJ-DEMO-01/changes", json={"kind": "other", "occurred_on": "2026-01-05"})
         assert r.status_code == 403
 
 
 def test_revoked_tokens_stop_working(settings, engine):
-    from fastapi.testclient import TestClient
 
     from zonegeo.db.session import session_factory, transaction
     from zonegeo.services import auth
@@ -118,7 +115,7 @@ def test_revoked_tokens_stop_working(settings, engine):
     with transaction(session_factory(engine)) as session:
         auth.add_user(session=session, username="temp-city", password=PASSWORD, role="city", city="南京市")
         token = auth.create_token(session=session, username="temp-city")
-    with TestClient(create_app(settings), headers={"Authorization": f"Bearer {token}"}) as c:
+    with app_client(settings, headers={"Authorization": f"Bearer {token}"}) as c:
         assert c.get("/api/changes").status_code == 200
         with transaction(session_factory(engine)) as session:
             assert auth.revoke(session=session, username="temp-city") == 1
@@ -161,9 +158,8 @@ def test_the_audit_log_cannot_be_rewritten(engine, client):
 
 @pytest.mark.parametrize("role", ["applicant", "city", "province", "expert"])
 def test_each_role_has_a_chinese_worklist(settings, tokens, role):
-    from fastapi.testclient import TestClient
 
-    with TestClient(create_app(settings), headers=bearer(tokens, role)) as c:
+    with app_client(settings, headers=bearer(tokens, role)) as c:
         page = c.get("/worklist")
         assert page.status_code == 200 and "待办事项" in page.text
         data = c.get("/api/worklist").json()["data"]
@@ -171,13 +167,12 @@ def test_each_role_has_a_chinese_worklist(settings, tokens, role):
         assert ("NJ-DEMO-01" in {i["zone_code"] for i in data if i["kind"] == "acceptance_due"}) == (role == "province")
         assert all(i["role"] == role or i["kind"] == "change_report" for i in data)
         assert data == sorted(data, key=lambda i: (i["due"] is None, i["due"] or ""))
-    with TestClient(create_app(settings)) as anon:
+    with app_client(settings) as anon:
         assert anon.get("/worklist").status_code == 401
 
 
 def test_the_worklist_is_ordered_by_due_date(settings, tokens, engine, tmp_path):
     """Zones stored latest deadline first come back nearest deadline first."""
-    from fastapi.testclient import TestClient
 
     from tests.conftest import demo_copy
     from zonegeo.db.session import session_factory, transaction
@@ -192,7 +187,7 @@ def test_the_worklist_is_ordered_by_due_date(settings, tokens, engine, tmp_path)
         with transaction(session_factory(engine)) as session:
             import_zone(session=session, folder=folder)
         codes.append(code)
-    with TestClient(create_app(settings), headers=bearer(tokens, "province")) as c:
+    with app_client(settings, headers=bearer(tokens, "province")) as c:
         data = c.get("/api/worklist").json()["data"]
     mine = [i["zone_code"] for i in data if i["zone_code"] in codes]
     assert mine == codes[::-1]

@@ -8,7 +8,7 @@ import re
 
 from sqlalchemy import text
 
-from tests.conftest import bearer, import_demo_copy
+from tests.conftest import app_client, bearer, import_demo_copy
 from tests.test_access import access_roles, route_table
 from zonegeo.api.app import create_app
 
@@ -37,14 +37,13 @@ def zone_routes(settings) -> list:
 
 
 def test_no_role_reaches_a_zone_it_may_not_see(settings, engine, tokens, tmp_path):
-    from fastapi.testclient import TestClient
 
     other = import_demo_copy(engine, tmp_path, "HIDDEN")  # unpublished, no members
     with engine.begin() as conn:
         conn.execute(text("UPDATE zone SET city = '苏州市', status = 'recommended' WHERE code = :c"), {"c": other})
     params = {"code": other, "number": "1", "a": "1", "b": "1", "change_id": "1", "action": "submit", "row": "1"}
     leaks, checked = [], 0
-    with TestClient(create_app(settings)) as client:
+    with app_client(settings) as client:
         for route in zone_routes(settings):
             (allowed,) = access_roles(route)
             url = re.sub(r"\{(\w+)\}", lambda m: params[m.group(1)], route.path)
@@ -65,10 +64,9 @@ def test_no_role_reaches_a_zone_it_may_not_see(settings, engine, tokens, tmp_pat
 
 def test_the_matrix_can_see_a_leak(settings, engine, tokens, tmp_path):
     """The refusal above is the zone's: the same requests on a zone the role may see are not refused."""
-    from fastapi.testclient import TestClient
 
     code = "NJ-DEMO-01"  # the applicant's own, the city's city, the expert's assignment
-    with TestClient(create_app(settings)) as client:
+    with app_client(settings) as client:
         for role in ROLES[1:]:
             r = client.get(f"/api/zones/{code}/lifecycle", headers=bearer(tokens, role))
             assert r.status_code == 200, (role, r.status_code)

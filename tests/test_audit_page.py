@@ -13,8 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.conftest import bearer, import_demo_copy
-from zonegeo.api.app import create_app
+from tests.conftest import app_client, bearer, import_demo_copy
 from zonegeo.db.models import AuditEntry
 from zonegeo.domain import audit_labels
 from zonegeo.services import access, audit, auth
@@ -29,7 +28,7 @@ def as_role(settings, tokens):
 
     def get(role: str) -> TestClient:
         if role not in clients:
-            clients[role] = TestClient(create_app(settings), headers=bearer(tokens, role)).__enter__()
+            clients[role] = app_client(settings, headers=bearer(tokens, role)).__enter__()
         return clients[role]
 
     yield get

@@ -3,14 +3,12 @@ exempt (issue 11: an upload with the session cookie, no token and a foreign Orig
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from tests.conftest import DEMO, PASSWORD, import_demo_copy
+from tests.conftest import DEMO, import_demo_copy
 from zonegeo.api.app import create_app
 
 FOREIGN = "https://evil.example"
@@ -22,14 +20,9 @@ def zone(engine, tmp_path) -> str:
 
 
 @pytest.fixture
-def browser(settings, tokens):
+def browser(web_as):
     """A browser logged in as the province through the login form; ``browser.csrf`` is the session's token."""
-    with TestClient(create_app(settings), client=("192.0.2.50", 50000)) as c:
-        token = re.search(r'name="csrf" value="([^"]+)"', c.get("/login").text).group(1)
-        assert c.post("/login", data={"username": "province-bureau", "password": PASSWORD, "csrf": token},
-                      follow_redirects=False).status_code == 303
-        c.csrf = re.search(r'name="csrf" value="([^"]+)"', c.get("/worklist").text).group(1)
-        yield c
+    return web_as("province-bureau")
 
 
 def versions(engine, code: str) -> int:

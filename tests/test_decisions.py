@@ -9,14 +9,12 @@ import datetime as dt
 import re
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.conftest import DEMO, bearer, web
+from tests.conftest import DEMO, app_client, bearer, web
 from tests.test_lifecycle_edges_api import zone_in
 from tests.test_register_drafts import roster, upload
 from tests.test_zone_desk import flash, states, upload_core
-from zonegeo.api.app import create_app
 from zonegeo.db import repo
 from zonegeo.db.models import Attachment, AuditEntry, LifecycleEvent, RegisterDraft, ZoneVersion
 from zonegeo.db.session import session_factory, transaction
@@ -43,7 +41,7 @@ def applicant(web_as):
 
 @pytest.fixture
 def api(settings, tokens):
-    with TestClient(create_app(settings), headers=bearer(tokens, "province")) as c:
+    with app_client(settings, headers=bearer(tokens, "province")) as c:
         yield c
 
 
@@ -340,7 +338,7 @@ def test_the_return_api_needs_a_comment_and_a_submitted_version(api, engine, tmp
     assert r.status_code == 422 and r.json()["code"] == "missing_note"
     r = api.post(f"/api/zones/{code}/versions/{number}/return", json={"note": "x" * 2001})
     assert r.status_code == 422 and r.json()["code"] == "note_too_long"
-    with TestClient(create_app(settings), headers=bearer(tokens, "applicant")) as c:
+    with app_client(settings, headers=bearer(tokens, "applicant")) as c:
         assert c.post(f"/api/zones/{code}/versions/{number}/return", json={"note": "x"}).status_code == 403
     r = api.post(f"/api/zones/{code}/versions/{number}/return", json={"note": "请补充建筑层数"})
     assert r.status_code == 200 and r.json()["state"] == "draft" and r.json()["note"] == "请补充建筑层数"

@@ -15,6 +15,7 @@ import pytest
 from shapely.geometry import box
 from sqlalchemy import select
 
+from tests.conftest import app_client
 from tests.test_register_drafts import applicant, stored, zone_code  # noqa: F401
 from zonegeo.config import Settings
 from zonegeo.db.models import AuditEntry, Zone, ZoneVersion
@@ -264,6 +265,6 @@ def test_the_upload_routes_use_the_configured_geocoder(settings, tokens, zone_co
                    files=[("files", ("名录.csv", roster([("乙所", "南京市建邺区示例路100号", "")])))])
     assert r.status_code == 201, r.text
     assert [q["tk"] for q in StandIn.seen] == ["test-key"]
-    with TestClient(create_app(settings), headers=bearer(tokens, "applicant")) as c:
+    with app_client(settings, headers=bearer(tokens, "applicant")) as c:
         rows = c.get(f"/api/zones/{zone_code}/register-drafts/{r.json()['register_draft']}").json()["rows"]
     assert [(row["located_by"], row["needs_confirmation"]) for row in rows] == [("geocoder", True)]

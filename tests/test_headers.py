@@ -8,10 +8,8 @@ import hashlib
 import re
 
 import pytest
-from fastapi.testclient import TestClient
 
-from tests.conftest import PASSWORD
-from zonegeo.api.app import create_app
+from tests.conftest import PASSWORD, app_client
 from zonegeo.api.security_headers import script_hashes
 
 INLINE = re.compile(r"<script\b(?![^>]*\ssrc\s*=)[^>]*>(.*?)</script", re.IGNORECASE | re.DOTALL)
@@ -52,7 +50,7 @@ def test_refusals_made_before_the_app_carry_them_too(anon):
 
 def test_the_session_cookie_is_secure_over_https(settings, tokens):
     for base, secure in (("https://zonegeo.example", True), ("http://testserver", False)):
-        with TestClient(create_app(settings), base_url=base, client=("192.0.2.60", 50000)) as c:
+        with app_client(settings, base_url=base, client=("192.0.2.60", 50000)) as c:
             token = re.search(r'name="csrf" value="([^"]+)"', c.get("/login").text).group(1)
             r = c.post("/login", data={"username": "province-bureau", "password": PASSWORD, "csrf": token},
                        follow_redirects=False)

@@ -8,8 +8,7 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import DEMO, bearer
-from zonegeo.api.app import create_app
+from tests.conftest import DEMO, app_client, bearer
 
 REVIEW_ITEMS = ("management", "industry_demand", "function_layout", "industry_match", "supporting_services",
                 "institution_nature")
@@ -21,7 +20,7 @@ def as_role(settings, tokens):
 
     def get(role: str) -> TestClient:
         if role not in clients:
-            clients[role] = TestClient(create_app(settings), headers=bearer(tokens, role)).__enter__()
+            clients[role] = app_client(settings, headers=bearer(tokens, role)).__enter__()
         return clients[role]
 
     yield get

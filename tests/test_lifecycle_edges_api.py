@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import demo_copy
+from tests.conftest import app_client, demo_copy
 from zonegeo.db.models import AuditEntry, LifecycleEvent, Zone, ZoneVersion
 from zonegeo.db.session import session_factory, transaction
 from zonegeo.services.zones import import_zone
@@ -58,10 +58,8 @@ def test_an_unknown_result_is_422_naming_the_allowed_values(client, engine, tmp_
 
 def test_a_failed_re_acceptance_is_proposed_shown_and_confirmed_by_the_province(client, engine, tmp_path, settings,
                                                                                 tokens):
-    from fastapi.testclient import TestClient
 
     from tests.conftest import bearer
-    from zonegeo.api.app import create_app
 
     code = zone_in(engine, tmp_path, "rectification", RECTIFYING)
     r = act(client, code, "accept", "2024-05-06", result="不合格")
@@ -72,7 +70,7 @@ def test_a_failed_re_acceptance_is_proposed_shown_and_confirmed_by_the_province(
     items = [w for w in client.get("/api/worklist").json()["data"] if w["zone_code"] == code]
     assert any(w["kind"] == "revocation_confirm" and "拟取消称号" in w["what"] for w in items)
     assert any(w["kind"] == "late_decision" and "晚于整改期限" in w["what"] for w in items)
-    with TestClient(create_app(settings), headers=bearer(tokens, "city")) as city:
+    with app_client(settings, headers=bearer(tokens, "city")) as city:
         assert act(city, code, "confirm_revocation", "2024-05-07").status_code == 409
     assert client.get(f"/api/zones/{code}").json()["status"] == "revocation_proposed"
     done = act(client, code, "confirm_revocation", "2024-05-07")
@@ -125,17 +123,15 @@ def test_a_broken_stored_date_is_a_named_4xx(client, engine, tmp_path):
 
 
 def test_dates_in_the_future_and_years_that_do_not_exist(client, engine, tmp_path, settings, tokens):
-    from fastapi.testclient import TestClient
 
     from tests.conftest import bearer
-    from zonegeo.api.app import create_app
 
     code = zone_in(engine, tmp_path, "operating", {"accepted_on": "2021-06-01"})
     tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
     r = act(client, code, "evaluate", tomorrow, grade="pass")
     assert r.status_code == 422 and r.json()["code"] == "future_date" and r.json()["detail"]["field"] == "on"
     assert act(client, code, "evaluate", dt.date.today().isoformat(), grade="pass").status_code == 200
-    with TestClient(create_app(settings), headers=bearer(tokens, "city")) as city:
+    with app_client(settings, headers=bearer(tokens, "city")) as city:
         city_code = zone_in(engine, tmp_path, "operating", {"accepted_on": "2021-06-01"}, prefix="EDGE")
         for year in (10000, -1, dt.date.today().year):
             r = city.post(f"/api/zones/{city_code}/annual-reports", json={"year": year, "on": "2026-03-01"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
-from tests.conftest import bearer, import_demo_copy
+from tests.conftest import app_client, bearer, import_demo_copy
 from zonegeo.api.app import create_app
 from zonegeo.db.session import session_factory, transaction
 from zonegeo.services.publishing import set_published
@@ -49,7 +49,7 @@ def test_a_write_changes_what_the_public_sees_at_once(settings, engine, tmp_path
 
 def test_logged_in_reads_bypass_the_cache(settings, engine, tmp_path, tokens):
     code = import_demo_copy(engine, tmp_path, "CACHEL", published=True)
-    with TestClient(create_app(settings), headers=bearer(tokens, "province")) as c:
+    with app_client(settings, headers=bearer(tokens, "province")) as c:
         r = c.get(f"/api/zones/{code}/report")
         assert r.status_code == 200 and "etag" not in r.headers
 

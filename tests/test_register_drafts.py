@@ -7,11 +7,9 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from tests.conftest import DEMO, bearer, import_demo_copy
-from zonegeo.api.app import create_app
+from tests.conftest import DEMO, app_client, bearer, import_demo_copy
 from zonegeo.db import repo
 from zonegeo.db.models import AuditEntry, Institution, RegisterDraft, Zone, ZoneVersion
 from zonegeo.db.session import session_factory, transaction
@@ -40,7 +38,7 @@ def zone_code(engine, tmp_path, tokens):
 
 @pytest.fixture
 def applicant(settings, tokens):
-    with TestClient(create_app(settings), headers=bearer(tokens, "applicant")) as c:
+    with app_client(settings, headers=bearer(tokens, "applicant")) as c:
         yield c
 
 

@@ -5,22 +5,20 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from fastapi.testclient import TestClient
 
-from tests.conftest import bearer
+from tests.conftest import app_client, bearer
 from tests.test_lifecycle_edges_api import zone_in
-from zonegeo.api.app import create_app
 
 
 @pytest.fixture
 def expert(settings, tokens):
-    with TestClient(create_app(settings), headers=bearer(tokens, "expert")) as c:
+    with app_client(settings, headers=bearer(tokens, "expert")) as c:
         yield c
 
 
 @pytest.fixture
 def applicant(settings, tokens):
-    with TestClient(create_app(settings), headers=bearer(tokens, "applicant")) as c:
+    with app_client(settings, headers=bearer(tokens, "applicant")) as c:
         yield c
 
 

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from tests.conftest import DEMO, PASSWORD, bearer, import_demo_copy
+from tests.conftest import DEMO, PASSWORD, app_client, bearer, import_demo_copy
 from zonegeo.api.app import create_app
 from zonegeo.config import Settings
 from zonegeo.db.session import session_factory
@@ -118,7 +118,7 @@ def test_a_refused_commit_of_a_lifecycle_action_changes_nothing(client, engine, 
 def test_a_refused_commit_of_a_web_form_shows_the_error_page(settings, tokens, engine, uow_zone, refuse_at_commit):
     before = counts(engine, uow_zone)
     refuse_at_commit("zone_version", "23514")
-    with TestClient(create_app(settings)) as browser:
+    with app_client(settings) as browser:
         page = browser.get("/login")
         csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
         login = browser.post("/login", data={"username": "province-bureau", "password": PASSWORD, "csrf": csrf},
@@ -228,7 +228,7 @@ def test_a_refused_commit_of_a_zone_desk_form_leaves_no_success_message(settings
     assert change.status_code == 201, change.text
     change_id = change.json()["id"]
     refuse_at_commit("attachment", "23514")
-    with TestClient(create_app(settings)) as browser:
+    with app_client(settings) as browser:
         csrf = re.search(r'name="csrf" value="([^"]+)"', browser.get("/login").text).group(1)
         browser.post("/login", data={"username": "province-bureau", "password": PASSWORD, "csrf": csrf})
         csrf = re.search(r'name="csrf" value="([^"]+)"', browser.get(f"/zones/{uow_zone}").text).group(1)

@@ -10,12 +10,10 @@ import uuid
 
 import pytest
 import shapely
-from fastapi.testclient import TestClient
 from shapely.geometry import mapping, shape
 from sqlalchemy import select
 
-from tests.conftest import DEMO, bearer, import_demo_copy, web
-from zonegeo.api.app import create_app
+from tests.conftest import DEMO, app_client, bearer, import_demo_copy, web
 from zonegeo.db import repo
 from zonegeo.db.geometry import from_db
 from zonegeo.db.models import Attachment, AuditEntry, ChangeEvent, Zone, ZoneVersion
@@ -212,7 +210,7 @@ def test_forms_need_the_csrf_token_and_a_writer(province, settings, engine, clie
     draft = upload_core(client, code, 1.2)
     r = province.post(f"/zones/{code}/versions/{draft}/submit", data={"csrf": "forged"}, follow_redirects=False)
     assert r.status_code == 403 and states(engine, code)[draft] == "draft"
-    with TestClient(create_app(settings)) as anon:
+    with app_client(settings) as anon:
         r = anon.post(f"/zones/{code}/versions/{draft}/submit", data={"csrf": ""}, follow_redirects=False)
         assert r.status_code in (401, 403) and states(engine, code)[draft] == "draft"
     other = province.post(f"/zones/{code}/versions/99/submit", data={"csrf": province.csrf})
@@ -291,7 +289,7 @@ def test_an_open_change_shows_its_deadline_and_takes_a_report_with_attachments(p
     assert f'/zones/{code}/attachments/{first["id"]}' in r.text
     other = import_demo_copy(engine, tmp_path, "DESKR2")
     assert province.get(f"/zones/{other}/attachments/{first['id']}").status_code == 404  # not that zone's
-    with TestClient(create_app(settings)) as public:
+    with app_client(settings) as public:
         assert public.get(f"/zones/{code}/attachments/{first['id']}").status_code == 401
     page = province.get("/changes").text
     row = page[page.index(f'data-change="{change}"'):].split("</tr>")[0]
@@ -327,7 +325,7 @@ def test_a_material_approval_opens_a_change_on_the_zone_page(province, client, e
 
 def test_a_returned_application_shows_the_comment(settings, engine, tokens):
     code = f"RET-{uuid.uuid4().hex[:6]}"
-    with TestClient(create_app(settings)) as c:
+    with app_client(settings) as c:
         app_h, city_h = bearer(tokens, "applicant"), bearer(tokens, "city")
         prov_h = bearer(tokens, "province")
         body = {"code": code, "name": "退回测试区", "city": "南京市", "builder": "甲", "operator": "乙"}
