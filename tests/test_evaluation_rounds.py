@@ -323,3 +323,17 @@ def test_a_year_absent_with_a_justified_reason_does_not_count_toward_revocation(
     # the excused year is read by the state machine, never listed as a stored event
     assert all(e["action"] != "evaluation_excused"
                for e in zone_life.history(session=session, user=people["province"], code=z.code, excused=False))
+
+
+def test_the_round_rows_join_each_users_worklist_under_its_filters(session, rules, people):
+    from zonegeo.services.worklist import worklist
+
+    z = zone(session)
+    row = make_round(session, rules, people, [z])
+    mine = [r for r in worklist(session=session, user=people["e1"], today=TODAY, calendar=CAL) if r["zone_code"] == z.code]
+    assert [r["kind"] for r in mine] == ["evaluation_scores"]
+    assert mine[0]["action_url"] == f"/evaluations/{row.id}/zones/{z.code}"
+    city = worklist(session=session, user=people["city"], today=TODAY, calendar=CAL)
+    assert "evaluation_city_scores" in [r["kind"] for r in city if r["zone_code"] == z.code]
+    others = worklist(session=session, user=people["province"], today=TODAY, calendar=CAL, city="苏州市")
+    assert not [r for r in others if r["zone_code"] == z.code]  # filtered out with its city

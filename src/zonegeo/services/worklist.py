@@ -27,7 +27,7 @@ from zonegeo.domain.journey import working_days_left
 from zonegeo.domain.model import JIANGSU_CITIES
 from zonegeo.domain.workdays import WorkCalendar
 from zonegeo.errors import InputError
-from zonegeo.services import access
+from zonegeo.services import access, evaluations, notices
 from zonegeo.services import lifecycle as zone_life
 from zonegeo.services.changes import KIND_LABELS as CHANGE_LABELS
 
@@ -58,6 +58,8 @@ KINDS: dict[str, tuple[str, str]] = {
     "date_error": ("日期记录有误", "province"),
     "date_missing": ("缺少建设期届满日期", "province"),
     "expert_review": ("待提交评审意见", "expert"),
+    **evaluations.KINDS,  # 综合评价: scores to enter, grades to confirm (services/evaluations.py)
+    "public_objection": ("公众异议待处理", "province"),  # filed on the 公示 page (services/notices.py)
 }
 # Obligations (``services.lifecycle.obligations``) whose date is a deadline; the others' date is when they began.
 DATED = ("notice_close", "acceptance_due", "rectification_review", "annual_report")
@@ -66,7 +68,7 @@ URLS = {
     "application_recommend": "/zones/{code}/materials", "application_returned": "/zones/{code}/materials",
     "materials_missing": "/zones/{code}/materials", "date_error": "/zones/{code}",
     "date_missing": "/zones/{code}", "revocation_confirm": "/zones/{code}/review", "review_items": "/zones/{code}/review",
-    "expert_review": "/zones/{code}/review",
+    "expert_review": "/zones/{code}/expert", "objection_open": "/notices/{code}/objections",
 }
 
 
@@ -157,9 +159,12 @@ def worklist(*, session: Session, user: User, today: dt.date, city: str | None =
     by 设区市 (``city``), the zones' lifecycle ``state`` and ``overdue`` only."""
     calendar = calendar or WorkCalendar()
     city, state = check_filters(user, city, state)
+    # the evaluation rounds' rows: an expert scores the zones of the rounds it is in, assigned to the zone or not
+    rounds = [r for r in [*evaluations.worklist_items(session, user, today), *notices.worklist_items(session, user, today)]
+              if (city is None or r["city"] == city) and (state is None or r["zone_state"] == state)]
     zones = _zones(session, user, city, state)
     if not zones:
-        return []
+        return _finish(rounds, overdue)
     role, ids = user.role, [z.id for z in zones]
     by_id = {z.id: z for z in zones}
     histories = zone_life.histories(session, ids)
@@ -205,7 +210,12 @@ def worklist(*, session: Session, user: User, today: dt.date, city: str | None =
     if role in access.WRITE_ROLES:
         _changes(session, out, by_id, role)
 
-    rows = [r for r in out.rows if r["overdue"]] if overdue else out.rows
+    return _finish(out.rows + rounds, overdue)
+
+
+def _finish(rows: list[dict[str, Any]], overdue: bool) -> list[dict[str, Any]]:
+    """Overdue only if asked; due first (undated last), then since, zone and kind."""
+    rows = [r for r in rows if r["overdue"]] if overdue else rows
     return sorted(rows, key=lambda r: (r["due"] is None, r["due"] or "", r["since"] or "", r["zone_code"], r["kind"]))
 
 
