@@ -36,6 +36,7 @@ from zonegeo.api.routes import register as register_routes
 from zonegeo.api.routes.audit_pages import router as audit_pages_router
 from zonegeo.api.routes.downloads import router as downloads_router
 from zonegeo.api.routes.exports import router as exports_router
+from zonegeo.api.routes.integrity import router as integrity_router
 from zonegeo.api.routes.pdfs import documents as pdf_documents
 from zonegeo.api.routes.pdfs import router as pdfs_router
 from zonegeo.api.routes.statistics import router as statistics_router
@@ -85,8 +86,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.templates = Jinja2Templates(directory=TEMPLATES)
     app.state.templates.env.globals["csrf_token"] = csrf_token  # the logout form in every page's header
     app.state.templates.env.globals.update(header=header, header_public_nav=public_nav)  # api/header.py
-    app.state.templates.env.globals["visit_summary"] = expert_routes.visit_summary  # zone.html's 实地考察
     app.state.templates.env.globals["pdf_documents"] = pdf_documents  # zone.html's 打印文件 links
+    app.state.templates.env.globals["visit_summary"] = expert_routes.visit_summary  # zone.html's 实地考察
     add_exception_handlers(app)
     connections = settings.db_pool_size + settings.db_max_overflow
     # innermost: requests wait in line before they touch the database (api/admission.py says why)
@@ -123,10 +124,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(statistics_router)  # /statistics (tables, charts) and /statistics/map
     app.include_router(expert_routes.router)  # /expert, /zones/{code}/expert, /zones/{code}/visit, /visit-sw.js
     app.include_router(expert_routes.api)  # /api/zones/{code}/visit/findings, /api/zones/{code}/visits
+    app.include_router(integrity_router)  # /integrity, /api/integrity
     app.include_router(evaluation_routes.router)  # /evaluations, /evaluations/{n}, …/zones/{code}, exports
     app.include_router(decisions.router)  # /zones/{code}/decide, /zones/{code}/versions/{n}/decide
-    app.include_router(downloads_router)  # /zones/{code}/layout.gpkg, /zones/{code}/layout.geojson
     app.include_router(annual_report_routes.router)  # /annual-reports, /api/annual-reports (总结报告)
+    app.include_router(downloads_router)  # /zones/{code}/layout.gpkg, /zones/{code}/layout.geojson
     app.include_router(pdfs_router)  # /zones/{code}/report.pdf, acceptance.pdf, evaluation.pdf, …/receipt.pdf
     app.include_router(notice_routes.router)  # /notices, /notices/{code} (公示, objections), /announcements (公告)
 

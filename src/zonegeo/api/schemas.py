@@ -571,6 +571,31 @@ class SiteVisitsPublic(BaseModel):
     data: list[SiteVisitPublic]
 
 
+# Integrity across zones (routes/integrity.py)
+class IntegrityFinding(BaseModel):
+    kind: str = Field(description="zone_overlap | duplicate_credit_code | same_point | duplicate_platform")
+    kind_label: str
+    message: str = Field(description="中文说明：哪些集聚区、哪个机构、在哪里")
+    zones: list[str]
+    cities: list[str]
+    area_m2: float | None = None
+    distance_m: float | None = None
+    where: list[float] | None = Field(None, description="[经度, 纬度]（CGCS2000）")
+    credit_code: str | None = None
+    platform: str | None = None
+    platform_kind: str | None = None
+    claims: list[dict[str, Any]] | None = None
+
+
+class IntegrityReport(BaseModel):
+    total: int
+    by_kind: dict[str, int]
+    labels: dict[str, str]
+    tolerances: dict[str, float]
+    not_checked: list[str]
+    findings: list[IntegrityFinding]
+
+
 # The city's annual summary report (总结报告, issue 13)
 AnnualFigure = int | float | str | None
 

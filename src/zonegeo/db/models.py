@@ -330,115 +330,6 @@ class LoginThrottle(Base):
     last_failure_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
-class EvaluationRound(Base):
-    """A round of 综合评价 (第三章) held in ``year``, with the weights and grade lines it was run under."""
-
-    __tablename__ = "evaluation_round"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    year: Mapped[int] = mapped_column(Integer)
-    title: Mapped[str] = mapped_column(Text)
-    scheme: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
-    created_by: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-
-
-class EvaluationRoundExpert(Base):
-    """An expert assigned to score the zones of a round."""
-
-    __tablename__ = "evaluation_round_expert"
-
-    round_id: Mapped[int] = mapped_column(ForeignKey("evaluation_round.id", ondelete="CASCADE"), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True)
-
-
-class EvaluationEntry(Base):
-    """One zone in a round: its participation (or absence, with or without 正当理由) and the confirmed grade."""
-
-    __tablename__ = "evaluation_entry"
-    __table_args__ = (UniqueConstraint("round_id", "zone_id", name="uq_evaluation_entry_zone"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    round_id: Mapped[int] = mapped_column(ForeignKey("evaluation_round.id", ondelete="CASCADE"))
-    zone_id: Mapped[int] = mapped_column(ForeignKey("zone.id", ondelete="CASCADE"), index=True)
-    participation: Mapped[str] = mapped_column(String(24), server_default="taking_part")
-    reason: Mapped[str] = mapped_column(Text, server_default="")
-    computed_total: Mapped[Decimal | None] = mapped_column(Numeric(5, 2), nullable=True)
-    computed_grade: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    confirmed_grade: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    override_reason: Mapped[str] = mapped_column(Text, server_default="")
-    confirmed_by: Mapped[str] = mapped_column(Text, server_default="")
-    confirmed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
-    lifecycle_event_id: Mapped[int | None] = mapped_column(ForeignKey("lifecycle_event.id", ondelete="SET NULL"),
-                                                           nullable=True)
-
-
-class EvaluationScore(Base):
-    """One scorer's score (0–100) of one dimension of a zone's indicator sheet."""
-
-    __tablename__ = "evaluation_score"
-    __table_args__ = (UniqueConstraint("entry_id", "scorer", "dimension", name="uq_evaluation_score_scorer_dimension"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    entry_id: Mapped[int] = mapped_column(ForeignKey("evaluation_entry.id", ondelete="CASCADE"))
-    scorer: Mapped[str] = mapped_column(Text)
-    role: Mapped[str] = mapped_column(String(16))
-    dimension: Mapped[str] = mapped_column(String(32))
-    score: Mapped[Decimal] = mapped_column(Numeric(5, 2))
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-
-
-class CityAnnualReport(Base):
-    """A 设区市's annual summary report (总结报告, 第三章) on one year: 发展情况, 存在问题, 意见建议, filed by the city
-    bureau (draft → filed → received); revisable by the city until the province marks it received (migration 0011)."""
-
-    __tablename__ = "city_annual_report"
-    __table_args__ = (UniqueConstraint("city", "year", name="uq_city_annual_report_city_year"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    city: Mapped[str] = mapped_column(String(16))
-    year: Mapped[int] = mapped_column(Integer)
-    state: Mapped[str] = mapped_column(String(16), default="draft")
-    development: Mapped[str] = mapped_column(Text, default="")  # 发展情况
-    problems: Mapped[str] = mapped_column(Text, default="")  # 存在问题
-    suggestions: Mapped[str] = mapped_column(Text, default="")  # 意见建议
-    due_on: Mapped[dt.date] = mapped_column(Date)
-    due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
-    filed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
-    filed_by: Mapped[str] = mapped_column(Text, default="")
-    filed_via: Mapped[str] = mapped_column(String(16), default="")  # form | xlsx | api
-    workdays_late: Mapped[int] = mapped_column(Integer, default=0)
-    revisions: Mapped[int] = mapped_column(Integer, default=0)
-    received_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
-    received_by: Mapped[str] = mapped_column(Text, default="")
-    updated_by: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-
-    indicators: Mapped[list[AnnualZoneIndicator]] = relationship(
-        back_populates="report", order_by="AnnualZoneIndicator.id", cascade="all, delete-orphan")
-
-
-class AnnualZoneIndicator(Base):
-    """One zone's figures in its city's annual report; ``register`` keeps the register's own figures when saved."""
-
-    __tablename__ = "annual_zone_indicator"
-    __table_args__ = (UniqueConstraint("report_id", "zone_id", name="uq_annual_zone_indicator_zone"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    report_id: Mapped[int] = mapped_column(ForeignKey("city_annual_report.id", ondelete="CASCADE"), index=True)
-    zone_id: Mapped[int] = mapped_column(ForeignKey("zone.id", ondelete="CASCADE"), index=True)
-    institutions_entered: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    institutions_left: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    staff: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 从业人员（人）
-    service_revenue_wan: Mapped[Decimal | None] = mapped_column(Numeric(14, 2), nullable=True)  # 服务收入（万元）
-    policy_funds_wan: Mapped[Decimal | None] = mapped_column(Numeric(14, 2), nullable=True)  # 政策资金（万元）
-    platform_cases: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 平台办理案件（件）
-    register: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
-
-    report: Mapped[CityAnnualReport] = relationship(back_populates="indicators")
-    zone: Mapped[Zone] = relationship()
-
 
 class ExpertOpinion(Base):
     """The structured opinion behind an ``expert_opinion`` lifecycle event: overall, 答辩 and 现场考察 (each part
@@ -499,6 +390,116 @@ class SiteVisitFinding(Base):
     photo_lon: Mapped[float | None] = mapped_column(Double, nullable=True)
     photo_lat: Mapped[float | None] = mapped_column(Double, nullable=True)
     photo_distance_m: Mapped[float | None] = mapped_column(Double, nullable=True)
+
+
+class CityAnnualReport(Base):
+    """A 设区市's annual summary report (总结报告, 第三章) on one year: 发展情况, 存在问题, 意见建议, filed by the city
+    bureau (draft → filed → received); revisable by the city until the province marks it received (migration 0011)."""
+
+    __tablename__ = "city_annual_report"
+    __table_args__ = (UniqueConstraint("city", "year", name="uq_city_annual_report_city_year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    city: Mapped[str] = mapped_column(String(16))
+    year: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), default="draft")
+    development: Mapped[str] = mapped_column(Text, default="")  # 发展情况
+    problems: Mapped[str] = mapped_column(Text, default="")  # 存在问题
+    suggestions: Mapped[str] = mapped_column(Text, default="")  # 意见建议
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    filed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    filed_by: Mapped[str] = mapped_column(Text, default="")
+    filed_via: Mapped[str] = mapped_column(String(16), default="")  # form | xlsx | api
+    workdays_late: Mapped[int] = mapped_column(Integer, default=0)
+    revisions: Mapped[int] = mapped_column(Integer, default=0)
+    received_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    received_by: Mapped[str] = mapped_column(Text, default="")
+    updated_by: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    indicators: Mapped[list[AnnualZoneIndicator]] = relationship(
+        back_populates="report", order_by="AnnualZoneIndicator.id", cascade="all, delete-orphan")
+
+
+class AnnualZoneIndicator(Base):
+    """One zone's figures in its city's annual report; ``register`` keeps the register's own figures when saved."""
+
+    __tablename__ = "annual_zone_indicator"
+    __table_args__ = (UniqueConstraint("report_id", "zone_id", name="uq_annual_zone_indicator_zone"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("city_annual_report.id", ondelete="CASCADE"), index=True)
+    zone_id: Mapped[int] = mapped_column(ForeignKey("zone.id", ondelete="CASCADE"), index=True)
+    institutions_entered: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    institutions_left: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    staff: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 从业人员（人）
+    service_revenue_wan: Mapped[Decimal | None] = mapped_column(Numeric(14, 2), nullable=True)  # 服务收入（万元）
+    policy_funds_wan: Mapped[Decimal | None] = mapped_column(Numeric(14, 2), nullable=True)  # 政策资金（万元）
+    platform_cases: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 平台办理案件（件）
+    register: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+
+    report: Mapped[CityAnnualReport] = relationship(back_populates="indicators")
+    zone: Mapped[Zone] = relationship()
+
+
+class EvaluationRound(Base):
+    """A round of 综合评价 (第三章) held in ``year``, with the weights and grade lines it was run under."""
+
+    __tablename__ = "evaluation_round"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+    scheme: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class EvaluationRoundExpert(Base):
+    """An expert assigned to score the zones of a round."""
+
+    __tablename__ = "evaluation_round_expert"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("evaluation_round.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True)
+
+
+class EvaluationEntry(Base):
+    """One zone in a round: its participation (or absence, with or without 正当理由) and the confirmed grade."""
+
+    __tablename__ = "evaluation_entry"
+    __table_args__ = (UniqueConstraint("round_id", "zone_id", name="uq_evaluation_entry_zone"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("evaluation_round.id", ondelete="CASCADE"))
+    zone_id: Mapped[int] = mapped_column(ForeignKey("zone.id", ondelete="CASCADE"), index=True)
+    participation: Mapped[str] = mapped_column(String(24), server_default="taking_part")
+    reason: Mapped[str] = mapped_column(Text, server_default="")
+    computed_total: Mapped[Decimal | None] = mapped_column(Numeric(5, 2), nullable=True)
+    computed_grade: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    confirmed_grade: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    override_reason: Mapped[str] = mapped_column(Text, server_default="")
+    confirmed_by: Mapped[str] = mapped_column(Text, server_default="")
+    confirmed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    lifecycle_event_id: Mapped[int | None] = mapped_column(ForeignKey("lifecycle_event.id", ondelete="SET NULL"),
+                                                           nullable=True)
+
+
+class EvaluationScore(Base):
+    """One scorer's score (0–100) of one dimension of a zone's indicator sheet."""
+
+    __tablename__ = "evaluation_score"
+    __table_args__ = (UniqueConstraint("entry_id", "scorer", "dimension", name="uq_evaluation_score_scorer_dimension"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("evaluation_entry.id", ondelete="CASCADE"))
+    scorer: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(16))
+    dimension: Mapped[str] = mapped_column(String(32))
+    score: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class PublicObjection(Base):

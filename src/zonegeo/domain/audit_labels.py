@@ -85,11 +85,11 @@ def all_actions() -> dict[str, str]:
     out |= {f"lifecycle_{a}": label for a, label in PREFIXED["lifecycle_"].items()}
     out |= {f"version_{a}": f"{label}空间布局版本" for a, label in PREFIXED["version_"].items()}
     out |= {f"register_{a}": f"{label}机构名录草稿" for a, label in PREFIXED["register_"].items()}
-    out["site_visit_finding"] = "登记实地考察发现"  # the expert's site visit (issue 13)
-    out["public_objection_filed"] = "收到公众异议"  # the public 公示 page (issue 14)
     out |= {"evaluation_round_created": "组织综合评价", "evaluation_expert_assigned": "指派评价专家",
             "evaluation_scored": "综合评价评分", "evaluation_participation": "登记参评情况",
             "evaluation_confirmed": "确认评价结果"}
+    out["site_visit_finding"] = "登记实地考察发现"  # the expert's site visit (issue 13)
+    out["public_objection_filed"] = "收到公众异议"  # the public 公示 page (issue 14)
     return out
 
 
