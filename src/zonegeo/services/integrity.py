@@ -66,8 +66,10 @@ GROUP BY upper(regexp_replace(credit_code, '\\s', '', 'g')) HAVING count(DISTINC
   AND (CAST(:city AS text) IS NULL OR bool_or(city = :city))
 ORDER BY 1"""
 
+# NOT MATERIALIZED: the planner joins the institution rows themselves rather than a materialised copy compared row
+# by row with itself (measured: 16.8 s against 1.8 s for 3 000 institutions in 150 zones, the same rows)
 _SAME_POINT = f"""
-WITH active AS ({_ACTIVE})
+WITH active AS NOT MATERIALIZED ({_ACTIVE})
 SELECT a.zone_code AS a_zone, a.zone_name AS a_zone_name, a.city AS a_city, a.name AS a_name,
        a.credit_code AS a_code, a.address AS a_address,
        b.zone_code AS b_zone, b.zone_name AS b_zone_name, b.city AS b_city, b.name AS b_name,
