@@ -139,23 +139,53 @@ def database_url() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="session")
-def settings(database_url: str) -> Iterator[Settings]:
+def _settings_for(database_url: str) -> Iterator[Settings]:
     # Tests write through one app (or the services) and read through another at once: the public cache asks
     # for the state on every read here (tests/test_public_cache.py covers the TTL a deployment runs with).
     made = Settings(_env_file=None, database_url=database_url, tiles="OpenStreetMap", public_cache_ttl_s=0)
     _SESSION_SETTINGS.append(made)
     yield made
+    _SESSION_SETTINGS[:] = [other for other in _SESSION_SETTINGS if other is not made]
     shared_app = _SHARED.pop(id(made), None)
     if shared_app is not None:  # before the database is dropped
         shared_app.close()
 
 
-@pytest.fixture(scope="session")
-def engine(database_url: str) -> Iterator[Engine]:
+def _engine_for(database_url: str) -> Iterator[Engine]:
     eng = create_engine(database_url, connect_args={"options": "-c jit=off"})
     yield eng
     eng.dispose()
+
+
+def _import_demo(engine: Engine) -> str:
+    from zonegeo.services.zones import import_zone
+
+    with transaction(session_factory(engine)) as session:
+        import_zone(session=session, folder=DEMO)
+    return "NJ-DEMO-01"
+
+
+def _role_users(engine: Engine, demo_zone: str) -> dict[str, str]:
+    from zonegeo.services import access, auth
+
+    out = {}
+    with transaction(session_factory(engine)) as session:
+        for role, (username, city) in ROLE_USERS.items():
+            auth.add_user(session=session, username=username, password=PASSWORD, role=role, city=city)
+            out[role] = auth.create_token(session=session, username=username)
+        access.add_member(session=session, code=demo_zone, username="demo-applicant", relation_="applicant")
+        access.add_member(session=session, code=demo_zone, username="expert-wang", relation_="expert")
+    return out
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Iterator[Settings]:
+    yield from _settings_for(database_url)
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    yield from _engine_for(database_url)
 
 
 @pytest.fixture(scope="session")
@@ -171,26 +201,43 @@ ROLE_USERS = {"applicant": ("demo-applicant", None), "city": ("nanjing-bureau", 
 @pytest.fixture(scope="session")
 def demo_zone(engine: Engine) -> str:
     """The demo zone, imported (committed) once for the read-only API, map and browser tests."""
-    from zonegeo.services.zones import import_zone
-
-    with transaction(session_factory(engine)) as session:
-        import_zone(session=session, folder=DEMO)
-    return "NJ-DEMO-01"
+    return _import_demo(engine)
 
 
 @pytest.fixture(scope="session")
 def tokens(engine: Engine, demo_zone: str) -> dict[str, str]:
     """One user and bearer token per role; the applicant owns and the expert reviews the demo zone."""
-    from zonegeo.services import access, auth
+    return _role_users(engine, demo_zone)
 
-    out = {}
-    with transaction(session_factory(engine)) as session:
-        for role, (username, city) in ROLE_USERS.items():
-            auth.add_user(session=session, username=username, password=PASSWORD, role=role, city=city)
-            out[role] = auth.create_token(session=session, username=username)
-        access.add_member(session=session, code=demo_zone, username="demo-applicant", relation_="applicant")
-        access.add_member(session=session, code=demo_zone, username="expert-wang", relation_="expert")
-    return out
+
+def database_of_its_own(prefix: str) -> tuple:
+    """Module-scoped ``database_url``, ``settings``, ``engine``, ``demo_zone`` and ``tokens`` on a database of the
+    module's own (``database_url, settings, engine, demo_zone, tokens = database_of_its_own("…")`` at the top of a
+    test module), for tests whose results depend on every zone in the database, which the session's database
+    fills with the other tests' zones. The other fixtures (``client``, ``web_as``, ``session``…) follow."""
+
+    @pytest.fixture(scope="module", name="database_url")
+    def own_database_url() -> Iterator[str]:
+        with throwaway_database(prefix) as url:
+            yield url
+
+    @pytest.fixture(scope="module", name="settings")
+    def own_settings(database_url: str) -> Iterator[Settings]:
+        yield from _settings_for(database_url)
+
+    @pytest.fixture(scope="module", name="engine")
+    def own_engine(database_url: str) -> Iterator[Engine]:
+        yield from _engine_for(database_url)
+
+    @pytest.fixture(scope="module", name="demo_zone")
+    def own_demo_zone(engine: Engine) -> str:
+        return _import_demo(engine)
+
+    @pytest.fixture(scope="module", name="tokens")
+    def own_tokens(engine: Engine, demo_zone: str) -> dict[str, str]:
+        return _role_users(engine, demo_zone)
+
+    return own_database_url, own_settings, own_engine, own_demo_zone, own_tokens
 
 
 def bearer(tokens: dict[str, str], role: str) -> dict[str, str]:

@@ -3,8 +3,9 @@ pyproj's geodesic area on the CGCS2000 ellipsoid), a shared edge that is no over
 credit code in two zones, two institutions at one point, a platform registered twice; revoked zones and departed
 institutions claim nothing. Then the page (province all, city its own, others 403), the JSON API and the CLI.
 
-The zones are built far from the demo zone's place, and the findings are read for these zones only: other tests
-of the session add zones of their own to the same database."""
+The findings compare every pair of zones in the database, and the session's database fills with the other tests'
+demo copies, which all overlap one another: this module has a database of its own. The zones are built far from the
+demo zone's place, and the findings are read for these zones only."""
 
 from __future__ import annotations
 
@@ -17,12 +18,13 @@ from pyproj import Geod
 from shapely.geometry import MultiPolygon, Point, box
 from sqlalchemy import select
 
-from tests.conftest import bearer
+from tests.conftest import bearer, database_of_its_own
 from zonegeo.db.geometry import to_db
 from zonegeo.db.models import Institution, Zone, ZoneVersion
 from zonegeo.db.session import session_factory, transaction
 from zonegeo.services import integrity
 
+database_url, settings, engine, demo_zone, tokens = database_of_its_own("zonegeo_integrity")
 GEOD = Geod(a=6378137.0, rf=298.257222101)  # the CGCS2000 ellipsoid
 RUN = uuid.uuid4().hex[:6].upper()
 LON, LAT = 119.50, 31.50  # away from the demo zone (南京); each case gets its own square of the map
