@@ -52,6 +52,21 @@ def owned(engine, tmp_path, status: str, dates: dict[str, str] | None = None, pr
     return code
 
 
+@pytest.fixture(scope="module")
+def seen(engine, tmp_path_factory):
+    """``seen("submitted")``: one zone per state for the module's tests that only read it or are refused (each
+    checks that nothing changed); tests whose decisions go through get their own from ``owned``."""
+    made: dict[tuple, str] = {}
+
+    def zone(state: str, dates: dict[str, str] | None = None) -> str:
+        key = (state, tuple(sorted((dates or {}).items())))
+        if key not in made:
+            made[key] = owned(engine, tmp_path_factory.mktemp("decisions"), state, dates)
+        return made[key]
+
+    return zone
+
+
 def status(engine, code: str) -> str:
     with transaction(session_factory(engine)) as s:
         return repo.get_zone(s, code).status
@@ -81,8 +96,8 @@ def actions_on(page: str) -> list[str]:
 @pytest.mark.parametrize(("state", "who"), [("submitted", "city"), ("submitted", "province"),
                                             ("recommended", "province"), ("noticed", "province"),
                                             ("operating", "province"), ("construction", "city")])
-def test_the_page_offers_exactly_the_allowed_actions(state, who, city, province, engine, tmp_path):
-    code = owned(engine, tmp_path, state, NOTICED if state == "noticed" else {"accepted_on": "2024-01-10"})
+def test_the_page_offers_exactly_the_allowed_actions(state, who, city, province, seen):
+    code = seen(state, NOTICED if state == "noticed" else {"accepted_on": "2024-01-10"})
     page = shown(city if who == "city" else province, code)
     assert actions_on(page) == lifecycle.allowed_actions(state, who)
     assert f'data-state="{state}"' in page and 'id="step-bar"' in page
@@ -101,8 +116,8 @@ def test_every_action_a_bureau_may_take_has_its_fields_and_irreversible_ones_a_c
     assert revoke.action == "revoke" and [v for v, _ in revoke.fields[0].choices] == ["3", "4", "5", "6"]
 
 
-def test_an_applicant_sees_no_buttons_and_is_refused_every_decision(applicant, engine, tmp_path):
-    code = owned(engine, tmp_path, "submitted")
+def test_an_applicant_sees_no_buttons_and_is_refused_every_decision(applicant, engine, seen):
+    code = seen("submitted")
     page = shown(applicant, code)
     assert actions_on(page) == [] and "您没有办理本集聚区事项的权限" in page and "<button" not in page.split('id="decisions"')[1]
     for action in ("recommend", "return", "reject"):
@@ -113,12 +128,12 @@ def test_an_applicant_sees_no_buttons_and_is_refused_every_decision(applicant, e
     assert status(engine, code) == "submitted"
 
 
-def test_a_city_bureau_of_another_city_may_not_act(settings, engine, tmp_path, tokens):
+def test_a_city_bureau_of_another_city_may_not_act(settings, engine, seen, tokens):
     with transaction(session_factory(engine)) as s:
         if s.scalar(select(auth.User).where(auth.User.username == "suzhou-bureau")) is None:
             from tests.conftest import PASSWORD
             auth.add_user(session=s, username="suzhou-bureau", password=PASSWORD, role="city", city="苏州市")
-    code = owned(engine, tmp_path, "submitted")
+    code = seen("submitted")
     c = web(settings, "suzhou-bureau")
     try:
         assert post(c, code, "return", reason="不是本市").status_code in (403, 404)
@@ -127,8 +142,8 @@ def test_a_city_bureau_of_another_city_may_not_act(settings, engine, tmp_path, t
     assert status(engine, code) == "submitted"
 
 
-def test_a_post_without_the_page_token_is_refused(city, engine, tmp_path):
-    code = owned(engine, tmp_path, "submitted")
+def test_a_post_without_the_page_token_is_refused(city, engine, seen):
+    code = seen("submitted")
     r = city.post(f"/zones/{code}/decide/return", data={"csrf": "forged", "reason": "x"}, follow_redirects=False)
     assert r.status_code == 403 and status(engine, code) == "submitted"
 
@@ -194,15 +209,15 @@ def test_irreversible_decisions_need_the_confirmation_box(province, engine, tmp_
 @pytest.mark.parametrize(("on", "code_", "text"), [("2026-13-40", "bad_date", "日期“2026-13-40”不正确"),
                                                    ("2999-01-01", "future_date", "只能登记已经发生的事项"),
                                                    ("1990-01-01", "bad_date", "早于2000年")])
-def test_a_bad_date_is_named_and_nothing_happens(on, code_, text, province, engine, tmp_path):
-    code = owned(engine, tmp_path, "recommended")
+def test_a_bad_date_is_named_and_nothing_happens(on, code_, text, province, engine, seen):
+    code = seen("recommended")
     post(province, code, "start_review", on=on)
     page = shown(province, code)
     assert f'data-code="{code_}"' in page and text in flash(page) and status(engine, code) == "recommended"
 
 
-def test_an_action_not_allowed_now_gets_the_state_machines_message(province, city, engine, tmp_path):
-    code = owned(engine, tmp_path, "recommended")
+def test_an_action_not_allowed_now_gets_the_state_machines_message(province, city, engine, seen):
+    code = seen("recommended")
     post(province, code, "approve", confirm="yes")
     assert flash(shown(province, code)).startswith("当前状态为“设区市已推荐”，省知识产权局不能“批复同意建设”")
     post(city, code, "start_review")  # the city's role may not
@@ -212,8 +227,8 @@ def test_an_action_not_allowed_now_gets_the_state_machines_message(province, cit
     assert status(engine, code) == "recommended"
 
 
-def test_approval_with_missing_conditions_lists_them(province, engine, tmp_path):
-    code = owned(engine, tmp_path, "noticed", NOTICED)
+def test_approval_with_missing_conditions_lists_them(province, engine, seen):
+    code = seen("noticed", NOTICED)
     post(province, code, "approve", confirm="yes", on=dt.date.today().isoformat())
     message = flash(shown(province, code))
     assert message.startswith("尚不能批复，缺少以下条件") and "没有专家评审意见" in message
@@ -382,8 +397,8 @@ def test_the_approved_version_and_a_missing_one(province, engine, tmp_path):
     assert province.get("/zones/NO-SUCH-ZONE/decide").status_code == 404
 
 
-def test_a_nul_in_a_multipart_field_is_refused_before_anything_is_stored(city, engine, tmp_path):
-    code = owned(engine, tmp_path, "submitted")
+def test_a_nul_in_a_multipart_field_is_refused_before_anything_is_stored(city, engine, seen):
+    code = seen("submitted")
     r = city.post(f"/zones/{code}/decide/return", data={"csrf": city.csrf, "reason": "退回\x00意见"},
                   files={"letter": ("推荐函.pdf", b"%PDF", "application/pdf")}, follow_redirects=False)
     assert r.status_code == 422 and status(engine, code) == "submitted" and count(engine, Attachment, code) == 0
