@@ -324,3 +324,11 @@ def test_the_overview_says_who_has_not_reported(session, city_setup):
     after = annual_reports.overview(session=session, user=province, today=TODAY, calendar=CAL)
     cell = next(c for r in after["cities"] if r["city"] == CITY for c in r["years"] if c["year"] == 2025)
     assert (cell["status"], cell["status_label"], cell["state"]) == ("filed", "已报送", "filed")
+
+
+def test_a_report_is_never_dated_before_its_year_has_ended(session, city_setup):
+    user = city_setup["city"]
+    with pytest.raises(InputError) as caught:
+        save(session, user, 2025, file=True, on=D(2025, 12, 31))  # the last day of the year reported on
+    assert caught.value.code == "filed_before_year_end" and "2025年度结束" in caught.value.message
+    save(session, user, 2025, file=False, on=D(2026, 1, 1))  # the first day after it: accepted (a draft)

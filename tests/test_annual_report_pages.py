@@ -131,7 +131,7 @@ def csrf_of(html: str) -> str:
     return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
 
 
-def test_the_form_names_bad_fields_then_files(web_as, yancheng, engine):
+def test_the_form_names_bad_fields_then_files_and_the_province_receives(web_as, yancheng, engine):
     city = web_as(yancheng["names"]["city"])
     page = city.get(f"/annual-reports/{CITY}/2025")
     token = csrf_of(page.text)
@@ -159,13 +159,12 @@ def test_the_form_names_bad_fields_then_files(web_as, yancheng, engine):
     rows = city.get("/api/worklist", headers={"X-CSRF-Token": city.csrf}).json()["data"]
     assert not [r for r in rows if r["kind"] == "annual_report" and r["zone_code"] in (a, b)]
 
-
-def test_the_province_sees_who_reported_and_receives(web_as, yancheng, engine):
+    # the province sees who reported and receives the report (one story: xdist may part two tests of a module)
     province = web_as("province-bureau")
     page = province.get("/annual-reports")
     assert page.status_code == 200
     cells = re.findall(rf'<tr data-city="{CITY}">(.*?)</tr>', page.text, re.S)[0]
-    # filed late by the form test above; 2022 not yet (the old route's test files it below)
+    # filed late just above; 2022 not yet (the old route's test, later in this module, files it)
     assert 'data-year="2025" data-status="late"' in cells and "逾期报送" in cells
     assert 'data-year="2022" data-status="overdue"' in cells and "逾期未报送" in cells
     detail = province.get(f"/annual-reports/{CITY}/2025")

@@ -337,3 +337,19 @@ def test_the_round_rows_join_each_users_worklist_under_its_filters(session, rule
     assert "evaluation_city_scores" in [r["kind"] for r in city if r["zone_code"] == z.code]
     others = worklist(session=session, user=people["province"], today=TODAY, calendar=CAL, city="苏州市")
     assert not [r for r in others if r["zone_code"] == z.code]  # filtered out with its city
+
+
+def test_a_justified_absence_leaves_every_worklist_and_page_working(session, rules, people, engine):
+    """The excused year rides in the zone's history: the worklists and the zone's pages read past it."""
+    from zonegeo.services.worklist import worklist
+
+    z = zone(session, status="operating")
+    row = make_round(session, rules, people, [z], year=2025)
+    evaluations.set_participation(session=session, user=people["province"], round_id=row.id, code=z.code,
+                                  participation="absent_justified", reason="园区整体搬迁，经省局同意暂缓评价")
+    for role in ("province", "city", "e1"):
+        rows = worklist(session=session, user=people[role], today=TODAY, calendar=CAL)
+        assert all(r["kind"] in ("annual_report", "acceptance_due", "evaluation_scores", "evaluation_city_scores",
+                                 "evaluation_confirm") or r["zone_code"] != z.code for r in rows)
+    events = zone_life.history(session=session, user=people["province"], code=z.code)
+    assert [e["action"] for e in events] == ["evaluation_excused"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import uuid
 
 import pytest
@@ -164,7 +165,7 @@ def test_findings_of_one_zone_or_one_city_are_those_of_the_whole_registry_naming
         assert integrity.findings(session, zone=layout[name]) == expected
         assert expected or name in ("D", "R")  # D: a sliver only; R: revoked
     for city in ("苏州市", "南京市", "无锡市"):
-        assert integrity.findings(session, city=city) == integrity.for_city(everything, city)
+        assert integrity.for_city(integrity.findings(session, city=city), city) == integrity.for_city(everything, city)
     assert integrity.findings(session, zone=f"IG{RUN}-NONE") == []
 
 
@@ -178,6 +179,15 @@ def test_the_page_and_the_api_by_role(layout, web_as, client, anon, tokens):
     assert all("南京市" in f["cities"] for f in body["findings"])
     assert any(f["zones"] == [layout["A"], layout["C"]] for f in body["findings"])
     assert city.get("/integrity").status_code == 200
+    # another city's zone: its code and city only, never its names, institutions, addresses or credit codes
+    overlap = next(f for f in body["findings"] if f["zones"] == [layout["A"], layout["C"]])
+    assert overlap["redacted"] and "核查C集聚区" not in overlap["message"] and f"苏州市{layout['C']}" in overlap["message"]
+    shared = next(f for f in body["findings"] if f["kind"] == "duplicate_credit_code" and layout["H"] in f["zones"])
+    assert [c["name"] for c in shared["claims"]] == ["同码机构甲"] and "乙路2号" not in str(shared)
+    assert "credit_code" not in shared
+    page_h = city.get(f"/zones/{layout['H']}").text  # the zone page's section shows the city the same redaction
+    section = re.search(r'<section id="integrity".*?</section>', page_h, re.S).group(0)
+    assert "同码机构甲" in section and "乙路2号" not in section and "同码机构乙" not in section
     for role in ("applicant", "expert"):
         assert client.get("/api/integrity", headers=bearer(tokens, role)).status_code == 403
     assert anon.get("/api/integrity").status_code == 401

@@ -25,8 +25,9 @@ from zonegeo.errors import (
 from zonegeo.services.unit_of_work import database_error
 
 log = logging.getLogger("zonegeo")
-# the session keys of the forms' one-time messages (api/routes/zone_desk.py, register.py)
-FLASH_KEYS = ("zone_desk", "register_desk")
+# every message a form leaves in the session to show once after its redirect: dropped when the request fails after
+# all (the commit refused), so that no page ever says "stored" for what was not
+FLASH_KEYS = ("zone_desk", "register_desk", "changes_desk", "annual_report_flash", "notice_receipt")
 STATUS = {NotFoundError: 404, InputError: 422, ConflictError: 409, ConfigError: 503, AuthenticationError: 401,
           PermissionDeniedError: 403, UnavailableError: 503, InternalError: 500}
 HTTP_MESSAGES = {404: ("not_found", "页面或资源不存在"), 405: ("method_not_allowed", "不支持该请求方法")}

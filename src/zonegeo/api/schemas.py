@@ -585,6 +585,8 @@ class IntegrityFinding(BaseModel):
     platform: str | None = None
     platform_kind: str | None = None
     claims: list[dict[str, Any]] | None = None
+    zone_cities: dict[str, str] = Field(default_factory=dict, description="集聚区编号 → 所在设区市")
+    redacted: bool = Field(False, description="设区市所见：其他设区市集聚区只给出编号和所在市")
 
 
 class IntegrityReport(BaseModel):

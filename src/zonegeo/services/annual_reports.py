@@ -180,6 +180,9 @@ def save(*, session: Session, user: User, city: str, year: int, sections: dict[s
     ar.check_year(year, today)
     if on > today:
         raise InputError("future_date", f"报送日期{on.isoformat()}晚于今天，请核对", {"field": "on"})
+    if on.year <= year:  # a report on a year is made after that year has ended
+        raise InputError("filed_before_year_end", f"报送日期{on.isoformat()}早于{year}年度结束，年度总结报告应在次年报送",
+                         {"field": "on", "value": on.isoformat(), "year": year})
     report = _locked_or_new(session, city, year, calendar)
     if report.state == "received":
         raise ConflictError("annual_report_received", f"{city}{year}年度总结报告已由省知识产权局接收，不能再修改",

@@ -525,7 +525,7 @@ def worklist_items(session: Session, user: User, today: dt.date) -> list[dict[st
                 out.append(_item(zone, "evaluation_scores", f"{row.title}：为“{zone.name}”评分", url))
             elif user.role == "city" and scheme.city_share_pct > 0 and len(city) < len(ev.DIMENSIONS):
                 out.append(_item(zone, "evaluation_city_scores", f"{row.title}：设区市为“{zone.name}”评分", url))
-            elif user.role == "province" and result.complete:
+            elif user.role == "province" and result.complete and zone.status in states.TRANSITIONS["evaluate"].sources:
                 out.append(_item(zone, "evaluation_confirm",
                                  f"{row.title}：确认“{zone.name}”的评价结果（计算为{ev.GRADES[result.grade or 'fail']}，"
                                  f"总分{_fmt(result.total)}）", url))

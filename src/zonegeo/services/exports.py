@@ -35,6 +35,7 @@ from zonegeo.domain.model import JIANGSU_CITIES, InstitutionKind
 from zonegeo.domain.rules import RuleSet
 from zonegeo.domain.workdays import WorkCalendar
 from zonegeo.errors import InputError, InternalError, NotFoundError
+from zonegeo.services import access
 from zonegeo.services import changes as change_service
 from zonegeo.services import lifecycle as zone_life
 from zonegeo.services.auth import User
@@ -72,8 +73,8 @@ def scope_for(user: User | None, *, city: str | None = None, code: str | None = 
                                                                     "allowed": list(JIANGSU_CITIES)})
     if code is not None and len(code) > 64:
         raise InputError("bad_zone_code", "集聚区代码过长（最多64个字符）", {"field": "zone", "length": len(code)})
-    if user is not None and user.role == "city":
-        city = user.city
+    if user is not None:
+        city = access.city_scope(user, city)
     return Scope(city=city, code=code)
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from zonegeo.domain.lifecycle import REVOKED_STATES
 from zonegeo.domain.model import InstitutionKind
 
+HIDDEN_STATES = (*REVOKED_STATES, "rejected")  # zones that claim nothing: revoked titles, refused applications
 OVERLAP_TOLERANCE_M2 = 1.0  # overlaps of at most this area are slivers, not reported
 SAME_POINT_M = 1.0  # two institutions this close (metres, geodesic) stand at the same point
 KINDS = {"zone_overlap": "集聚区范围重叠", "duplicate_credit_code": "同一机构登记于两个集聚区",
@@ -33,7 +34,7 @@ KINDS = {"zone_overlap": "集聚区范围重叠", "duplicate_credit_code": "同�
 _LIVE = """
   SELECT z.id, z.code, z.name, z.city, v.boundary
   FROM zone z JOIN zone_version v ON v.zone_id = z.id AND v.state = 'approved'
-  WHERE z.status <> ALL(:revoked)"""
+  WHERE z.status <> ALL(:hidden)"""
 
 _OVERLAPS = f"""
 WITH live AS ({_LIVE}),
@@ -53,7 +54,7 @@ _ACTIVE = """
   SELECT i.id, i.zone_id, z.code AS zone_code, z.name AS zone_name, z.city, i.name, i.credit_code, i.kind,
          i.kind_label, i.address, i.location
   FROM institution i JOIN zone z ON z.id = i.zone_id
-  WHERE i.left_on IS NULL AND z.status <> ALL(:revoked)"""
+  WHERE i.left_on IS NULL AND z.status <> ALL(:hidden)"""
 
 _CODES = f"""
 WITH active AS ({_ACTIVE})
@@ -66,23 +67,43 @@ GROUP BY upper(regexp_replace(credit_code, '\\s', '', 'g')) HAVING count(DISTINC
   AND (CAST(:city AS text) IS NULL OR bool_or(city = :city))
 ORDER BY 1"""
 
-# NOT MATERIALIZED: the planner joins the institution rows themselves rather than a materialised copy compared row
-# by row with itself (measured: 16.8 s against 1.8 s for 3 000 institutions in 150 zones, the same rows)
-_SAME_POINT = f"""
-WITH active AS NOT MATERIALIZED ({_ACTIVE})
-SELECT a.zone_code AS a_zone, a.zone_name AS a_zone_name, a.city AS a_city, a.name AS a_name,
+_SAME_POINT_COLUMNS = """a.zone_code AS a_zone, a.zone_name AS a_zone_name, a.city AS a_city, a.name AS a_name,
        a.credit_code AS a_code, a.address AS a_address,
        b.zone_code AS b_zone, b.zone_name AS b_zone_name, b.city AS b_city, b.name AS b_name,
        b.credit_code AS b_code, b.address AS b_address,
        ST_Distance(a.location::geography, b.location::geography) AS distance_m,
-       ST_X(a.location) AS lon, ST_Y(a.location) AS lat
-FROM active a JOIN active b ON a.zone_id < b.zone_id
-  AND ST_DWithin(a.location, b.location, :degrees)
-  AND ST_DWithin(a.location::geography, b.location::geography, :metres)
-  AND (a.credit_code = '' OR b.credit_code = ''
-       OR upper(regexp_replace(a.credit_code, '\\s', '', 'g')) <> upper(regexp_replace(b.credit_code, '\\s', '', 'g')))
-  AND (CAST(:zone AS text) IS NULL OR CAST(:zone AS text) IN (a.zone_code, b.zone_code))
-  AND (CAST(:city AS text) IS NULL OR CAST(:city AS text) IN (a.city, b.city))
+       ST_X(a.location) AS lon, ST_Y(a.location) AS lat"""
+
+
+def _near_under_other_codes(a: str, b: str) -> str:
+    return f"""ST_DWithin({a}.location, {b}.location, :degrees)
+    AND ST_DWithin({a}.location::geography, {b}.location::geography, :metres)
+    AND ({a}.credit_code = '' OR {b}.credit_code = ''
+         OR upper(regexp_replace({a}.credit_code, '\\s', '', 'g')) <> upper(regexp_replace({b}.credit_code, '\\s', '', 'g')))"""
+
+
+# Every pair of zones. NOT MATERIALIZED: the planner joins the institution rows themselves rather than a
+# materialised copy compared row by row with itself (measured: 16.8 s against 1.8 s for 3 000 institutions in 150
+# zones, the same rows).
+_SAME_POINT = f"""
+WITH active AS NOT MATERIALIZED ({_ACTIVE})
+SELECT {_SAME_POINT_COLUMNS}
+FROM active a JOIN active b ON a.zone_id < b.zone_id AND {_near_under_other_codes("a", "b")}
+ORDER BY a.zone_code, b.zone_code, a.name, b.name"""
+
+# The pairs naming one zone or one city: its institutions against every other's, each pair then ordered by zone as
+# above (0.03 s against 0.45 s for one zone among 150).
+_SAME_POINT_NAMED = f"""
+WITH active AS NOT MATERIALIZED ({_ACTIVE}),
+named AS MATERIALIZED (
+  SELECT * FROM active
+  WHERE (CAST(:zone AS text) IS NULL OR zone_code = :zone) AND (CAST(:city AS text) IS NULL OR city = :city)),
+pairs AS (
+  SELECT DISTINCT CASE WHEN n.zone_id < o.zone_id THEN n.id ELSE o.id END AS a_id,
+                  CASE WHEN n.zone_id < o.zone_id THEN o.id ELSE n.id END AS b_id
+  FROM named n JOIN active o ON n.zone_id <> o.zone_id AND {_near_under_other_codes("n", "o")})
+SELECT {_SAME_POINT_COLUMNS}
+FROM pairs p JOIN active a ON a.id = p.a_id JOIN active b ON b.id = p.b_id
 ORDER BY a.zone_code, b.zone_code, a.name, b.name"""
 
 _PLATFORMS = f"""
@@ -120,7 +141,7 @@ def findings(session: Session, *, zone: str | None = None, city: str | None = No
     """Every finding over the registry, each with a stable ``kind``, a Chinese ``message``, the ``zones`` it names
     and the facts behind it; with ``zone`` or ``city``, only those naming that zone or city (``for_zone`` and
     ``for_city`` of all of them, without comparing every other pair of zones)."""
-    params: dict[str, Any] = {"revoked": list(REVOKED_STATES), "zone": zone, "city": city}
+    params: dict[str, Any] = {"hidden": list(HIDDEN_STATES), "zone": zone, "city": city}
     out: list[dict[str, Any]] = []
     for r in session.execute(text(_OVERLAPS), params | {"tolerance": OVERLAP_TOLERANCE_M2}).mappings():
         out.append({"kind": "zone_overlap", "zones": [r["a_code"], r["b_code"]], "cities": [r["a_city"], r["b_city"]],
@@ -136,7 +157,8 @@ def findings(session: Session, *, zone: str | None = None, city: str | None = No
                     "message": f"统一社会信用代码{r['credit_code']}同时登记于{len({c['zone'] for c in claims})}个集聚区："
                                f"{where}"})
     degrees = SAME_POINT_M / 90_000  # a bounding prefilter in degrees (≥ 1 m at Jiangsu's latitudes), then geodesic
-    for r in session.execute(text(_SAME_POINT), params | {"degrees": degrees, "metres": SAME_POINT_M}).mappings():
+    same_point = _SAME_POINT if zone is None and city is None else _SAME_POINT_NAMED
+    for r in session.execute(text(same_point), params | {"degrees": degrees, "metres": SAME_POINT_M}).mappings():
         out.append({"kind": "same_point", "zones": [r["a_zone"], r["b_zone"]], "cities": [r["a_city"], r["b_city"]],
                     "distance_m": round(float(r["distance_m"]), 2), "where": [round(r["lon"], 7), round(r["lat"], 7)],
                     "claims": [{"zone": r["a_zone"], "name": r["a_name"], "credit_code": r["a_code"],
@@ -156,13 +178,20 @@ def findings(session: Session, *, zone: str | None = None, city: str | None = No
                     "message": f"{kind}“{r['name']}”登记了{len(claims)}次：{where}"})
     for f in out:
         f["kind_label"] = KINDS[f["kind"]]
+        f["zone_cities"] = _zone_cities(f)
     return out
+
+
+def _zone_cities(f: dict[str, Any]) -> dict[str, str]:
+    if f["kind"] in ("zone_overlap", "same_point"):  # zones and cities side by side, [a, b]
+        return dict(zip(f["zones"], f["cities"], strict=True))
+    return {c["zone"]: c["city"] for c in f["claims"]}
 
 
 def for_version(session: Session, version_id: int, zone_code: str) -> list[dict[str, Any]]:
     """A layout version (a draft under review, before its approval) against every other zone's approved
     boundary: the overlaps its approval would make."""
-    rows = session.execute(text(_VERSION_OVERLAPS), {"revoked": list(REVOKED_STATES), "version_id": version_id,
+    rows = session.execute(text(_VERSION_OVERLAPS), {"hidden": list(HIDDEN_STATES), "version_id": version_id,
                                                      "tolerance": OVERLAP_TOLERANCE_M2}).mappings()
     return [{"kind": "zone_overlap", "kind_label": KINDS["zone_overlap"], "zones": [zone_code, r["code"]],
              "cities": [r["city"]], "area_m2": round(float(r["area_m2"]), 2),
@@ -176,7 +205,24 @@ def for_zone(all_findings: list[dict[str, Any]], code: str) -> list[dict[str, An
 
 
 def for_city(all_findings: list[dict[str, Any]], city: str) -> list[dict[str, Any]]:
-    return [f for f in all_findings if city in f["cities"]]
+    """What a 设区市 bureau sees: the findings naming a zone of its city, and of another city's zone only its code
+    and city (names, institutions, addresses and credit codes there are that city's and the province's to see)."""
+    return [_redacted(f, city) for f in all_findings if city in f["cities"]]
+
+
+def _redacted(f: dict[str, Any], city: str) -> dict[str, Any]:
+    others = {z: c for z, c in f["zone_cities"].items() if c != city}
+    if not others:
+        return f
+    own = [z for z, c in f["zone_cities"].items() if c == city]
+    claims = [c for c in f.get("claims") or [] if f["zone_cities"].get(c["zone"]) == city]
+    what = "；".join(f"本市登记为“{c['name']}”" for c in claims if c.get("name"))
+    elsewhere = "、".join(f"{c}{z}" for z, c in others.items())
+    size = f"，重叠{f['area_m2']:,.1f}平方米" if f["kind"] == "zone_overlap" else ""
+    message = (f"{f['kind_label']}：本市集聚区{'、'.join(own)}与{elsewhere}{size}" + (f"（{what}）" if what else "")
+               + "；其他设区市集聚区的详情由省知识产权局核查")
+    out = {k: v for k, v in f.items() if k not in ("claims", "credit_code", "platform")}
+    return out | {"claims": claims, "message": message, "redacted": True}
 
 
 def summary(all_findings: list[dict[str, Any]]) -> dict[str, Any]:

@@ -63,7 +63,9 @@ def histories(session: Session, zone_ids: list[int], *, excused: bool = True) ->
             out[e.zone_id].append(_event_dict(e))
         if excused:
             for zone_id, years in excused_years(session, zone_ids).items():
-                out[zone_id].extend({"action": EXCUSED, "on": dt.date(y, 12, 31), "year": y} for y in sorted(years))
+                # shaped like an event that moves no state, so every reader of a history can walk past it
+                out[zone_id].extend({"action": EXCUSED, "on": dt.date(y, 12, 31), "year": y, "id": None, "from": None,
+                                     "to": None, "actor": "", "role": ""} for y in sorted(years))
     return out
 
 

@@ -27,7 +27,7 @@ from zonegeo.domain.journey import working_days_left
 from zonegeo.domain.model import JIANGSU_CITIES
 from zonegeo.domain.workdays import WorkCalendar
 from zonegeo.errors import InputError
-from zonegeo.services import access, evaluations, notices
+from zonegeo.services import access, evaluations
 from zonegeo.services import lifecycle as zone_life
 from zonegeo.services.changes import KIND_LABELS as CHANGE_LABELS
 
@@ -59,7 +59,6 @@ KINDS: dict[str, tuple[str, str]] = {
     "date_missing": ("缺少建设期届满日期", "province"),
     "expert_review": ("待提交评审意见", "expert"),
     **evaluations.KINDS,  # 综合评价: scores to enter, grades to confirm (services/evaluations.py)
-    "public_objection": ("公众异议待处理", "province"),  # filed on the 公示 page (services/notices.py)
 }
 # Obligations (``services.lifecycle.obligations``) whose date is a deadline; the others' date is when they began.
 DATED = ("notice_close", "acceptance_due", "rectification_review", "annual_report")
@@ -160,7 +159,8 @@ def worklist(*, session: Session, user: User, today: dt.date, city: str | None =
     calendar = calendar or WorkCalendar()
     city, state = check_filters(user, city, state)
     # the evaluation rounds' rows: an expert scores the zones of the rounds it is in, assigned to the zone or not
-    rounds = [r for r in [*evaluations.worklist_items(session, user, today), *notices.worklist_items(session, user, today)]
+    # (a public objection is a lifecycle objection: its row is objection_open, which opens /notices/{code}/objections)
+    rounds = [r for r in evaluations.worklist_items(session, user, today)
               if (city is None or r["city"] == city) and (state is None or r["zone_state"] == state)]
     zones = _zones(session, user, city, state)
     if not zones:

@@ -96,15 +96,6 @@ def layouts_shapefile(session: SessionDep, rules: RulesDep, user: Bureau, city: 
                      data.zones)
 
 
-def _has_route(request: Request, path: str) -> bool:
-    """Whether the app serves ``path`` (the evaluation rounds' page is another module's, perhaps not there yet)."""
-    for route in request.app.routes:
-        inner = route.effective_route_contexts() if hasattr(route, "effective_route_contexts") else [route]
-        if any(getattr(r, "path", None) == path for r in inner):
-            return True
-    return False
-
-
 @router.get("/exports", response_class=HTMLResponse)
 def exports_page(request: Request, session: SessionDep, user: Bureau, city: CityParam = None) -> HTMLResponse:
     scope = exports.scope_for(user, city=city)
@@ -122,5 +113,5 @@ def exports_page(request: Request, session: SessionDep, user: Bureau, city: City
     context = {"user": user, "links": links,
                "cities": JIANGSU_CITIES, "city": scope.city, "zones": zones, "encodings": list(exports.ENCODINGS),
                "field_notes": exports.LAYER_FIELDS, "layer_labels": exports.LAYER_LABELS, "srs": exports.SRS,
-               "evaluations": _has_route(request, "/evaluations")}
+               "evaluations": True}  # the evaluation rounds' own exports (/evaluations/{n}/…xlsx)
     return request.app.state.templates.TemplateResponse(request, "exports.html", context)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -76,8 +77,15 @@ def zone_page(code: str, request: Request, session: SessionDep, rules: RulesDep,
                                "register_drafts": (register.list_drafts(session=session, zone=found)
                                                    if policy.sees_version("draft") else []),
                                # 跨集聚区核查 naming this zone: for the bureaus that review it
-                               "integrity": (integrity.for_zone(integrity.findings(session, zone=code), code)
-                                             if user is not None and user.role in ("city", "province") else [])})
+                               "integrity": _integrity(session, user, code)})
+
+
+def _integrity(session, user, code: str) -> list[dict[str, Any]]:
+    """跨集聚区核查 naming the zone: the province sees them whole, a city bureau as ``integrity.for_city`` shows them."""
+    if user is None or user.role not in ("city", "province"):
+        return []
+    found = integrity.for_zone(integrity.findings(session, zone=code), code)
+    return found if user.role == "province" else integrity.for_city(found, user.city or "")
 
 
 @router.get("/zones/{code}/map", response_class=HTMLResponse)
