@@ -1,6 +1,8 @@
 # The zonegeo web app. Used by docker-compose.yml together with a PostGIS container.
 FROM python:3.11-slim
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 ZONEGEO_HOST=0.0.0.0 ZONEGEO_PORT=8000
+# The registry’s day is Beijing’s (deadlines, notice periods, report dates use the server’s local date): TZ as a POSIX
+# rule (UTC+8, no DST since 1991), which needs no zoneinfo files in the slim image.
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 ZONEGEO_HOST=0.0.0.0 ZONEGEO_PORT=8000 TZ=CST-8
 WORKDIR /app
 # The Chinese font embedded in the printable PDFs (src/zonegeo/pdf/fonts.py; ZONEGEO_PDF_FONT chooses another).
 RUN apt-get update && apt-get install -y --no-install-recommends fonts-wqy-microhei && rm -rf /var/lib/apt/lists/*
