@@ -207,3 +207,15 @@ def test_a_post_without_the_page_token_is_refused(expert, engine, tmp_path):
     r = expert.post(f"/zones/{code}/expert", data={"csrf": "wrong"} | FULL, follow_redirects=False)
     assert r.status_code == 403 and r.json()["code"] == "csrf_failed"
     assert counts(engine, code) == (0, 0, 0)
+
+
+def test_an_opinion_sent_through_the_api_is_stored_like_the_desks(expert, engine, tmp_path, client, tokens):
+    """One way to an expert opinion: the API's lands in the same structured record the desk lists."""
+    from tests.conftest import bearer
+
+    code = assigned(engine, tmp_path)
+    r = client.post(f"/api/zones/{code}/opinions", json={"opinion": "同意推荐（接口）", "recommend": True},
+                    headers=bearer(tokens, "expert"))
+    assert r.status_code == 201, r.text
+    assert counts(engine, code) == (0, 1, 1)
+    assert "同意推荐（接口）" in expert.get(f"/zones/{code}/expert").text

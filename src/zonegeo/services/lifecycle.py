@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from zonegeo.db import repo
-from zonegeo.db.models import Attachment, LifecycleEvent, User, Zone, ZoneMember
+from zonegeo.db.models import Attachment, ExpertOpinion, LifecycleEvent, User, Zone, ZoneMember
 from zonegeo.domain import annual_report, lifecycle
 from zonegeo.domain.four_sides import check_words
 from zonegeo.domain.lifecycle_history import EXCUSED
@@ -164,9 +164,18 @@ def add_opinion(*, session: Session, user: User, code: str, opinion: str, recomm
                            data={"opinion": opinion, "recommend": recommend, "site_visit": site_visit} | extra)
     session.add(event)
     session.flush()
+    # the structured opinion beside its event, whichever way it came (the expert desk or the API)
+    columns: dict[str, Any] = {}
+    for kind, part in extra.items():
+        columns |= {f"{kind}_on": dt.date.fromisoformat(str(part["on"])), f"{kind}_opinion": part["opinion"],
+                    f"{kind}_recommend": bool(part["recommend"])}
+    row = ExpertOpinion(zone_id=zone.id, event_id=event.id, expert=user.username, opinion=opinion,
+                        recommend=recommend, **columns)
+    session.add(row)
+    session.flush()
     audit.record(session, user, "expert_opinion", f"zone/{code}/lifecycle/{event.id}",
                  after={"recommend": recommend, "site_visit": site_visit} | extra)
-    return {"id": event.id, "on": on.isoformat()}
+    return {"id": event.id, "on": on.isoformat(), "opinion_id": row.id}
 
 
 INTERNAL = ("materials", "layout_approved", "operator", "reviews", "review_items")  # facts from the database

@@ -79,16 +79,7 @@ def submit(*, session: Session, user: User, code: str, rules: RuleSet, form: Map
         event = lifecycle.add_opinion(session=session, user=user, code=code, opinion=opinion, recommend=recommend,
                                       site_visit="inspection" in held, on=today,
                                       parts={k: p.to_dict() for k, p in held.items()})
-        row = ExpertOpinion(zone_id=zone.id, event_id=event["id"], expert=user.username, opinion=opinion,
-                            recommend=recommend, **_columns(held))
-        session.add(row)
-        session.flush()
+        row = session.get(ExpertOpinion, event["opinion_id"])  # stored with its event by lifecycle.add_opinion
+        assert row is not None
         out["opinion"] = opinion_dict(row)
-    return out
-
-
-def _columns(held: dict[str, desk_rules.OpinionPart]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for kind, part in held.items():
-        out |= {f"{kind}_on": part.on, f"{kind}_opinion": part.opinion, f"{kind}_recommend": part.recommend}
     return out
