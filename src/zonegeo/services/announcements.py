@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from zonegeo.db.models import LifecycleEvent, Zone
 from zonegeo.domain import lifecycle as states
 from zonegeo.errors import NotFoundError
+from zonegeo.services import disclosure
 
 KINDS = {"approve": "批复", "accept": "验收", "evaluate": "绩效评价结果", "revoke": "取消称号",
          "confirm_revocation": "取消称号"}
@@ -49,17 +50,11 @@ def _text(zone: Zone, e: LifecycleEvent) -> str:
     return f"取消{zone.name}的集聚区称号。理由：{why}" + (f"（第三章第{number}项）" if number else "")
 
 
-def _public_zones_clause() -> Any:
-    """Announcements are made about the zones on the public site, revoked ones included (the announcement of a
-    revoked title is public: 取消称号并予以公告)."""
-    return Zone.published.is_(True)
-
-
 def announcements(*, session: Session, code: str | None = None, today: dt.date | None = None) -> list[dict[str, Any]]:
     """The announcements, newest first: zone, date, kind, text and 文号 (when recorded)."""
     today = today or dt.date.today()
     stmt = (select(LifecycleEvent, Zone).join(Zone, Zone.id == LifecycleEvent.zone_id)
-            .where(_public_zones_clause(), LifecycleEvent.action.in_(KINDS), LifecycleEvent.on_date <= today)
+            .where(disclosure.announced_zones_clause(), LifecycleEvent.action.in_(KINDS), LifecycleEvent.on_date <= today)
             .order_by(LifecycleEvent.on_date.desc(), LifecycleEvent.id.desc()).limit(MAX_ROWS))
     if code is not None:
         stmt = stmt.where(Zone.code == code)
@@ -76,7 +71,7 @@ def announcements(*, session: Session, code: str | None = None, today: dt.date |
 
 def zone_announcements(*, session: Session, code: str, today: dt.date | None = None) -> tuple[Zone, list[dict[str, Any]]]:
     """A published zone (revoked or not) and its announcements; 'not found' for any other zone."""
-    zone = session.scalar(select(Zone).where(Zone.code == code, _public_zones_clause()))
+    zone = session.scalar(select(Zone).where(Zone.code == code, disclosure.announced_zones_clause()))
     if zone is None:
         raise NotFoundError("zone_not_found", f"集聚区“{code}”不存在", {"code": code})
     return zone, announcements(session=session, code=code, today=today)
@@ -84,5 +79,5 @@ def zone_announcements(*, session: Session, code: str, today: dt.date | None = N
 
 def revoked_and_announced(session: Session, code: str) -> bool:
     """Whether the public asking for this zone's page should get its announcement page instead (a revoked title)."""
-    zone = session.scalar(select(Zone).where(Zone.code == code, _public_zones_clause()))
+    zone = session.scalar(select(Zone).where(Zone.code == code, disclosure.announced_zones_clause()))
     return zone is not None and zone.status in states.REVOKED_STATES

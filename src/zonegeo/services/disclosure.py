@@ -101,6 +101,25 @@ def shown_versions(session: Session, zone_ids: list[int], policy: Disclosure) ->
     return {v.zone_id: v for v in session.scalars(stmt)}
 
 
+# ---- 公示 and 公告: public by the regulation, beyond the public map ------------------------------------------------
+
+NOTICED_STATES = ("noticed",)  # 向社会公示: the zone, its layout and report are public while (and after) noticed
+
+
+def announced_zones_clause() -> ColumnElement[bool]:
+    """The zones the 公告 speaks of: those on the public site, revoked ones included (取消称号并予以公告)."""
+    return Zone.published.is_(True)
+
+
+def noticed_version(session: Session, zone: Zone) -> ZoneVersion | None:
+    """The layout shown in a 公示: the approved one, else the newest submitted one (never a draft)."""
+    approved = repo.approved_version(session, zone)
+    if approved is not None:
+        return approved
+    submitted = [v for v in repo.list_versions(session, zone) if v.state == "submitted"]
+    return submitted[-1] if submitted else None
+
+
 def visible_versions(policy: Disclosure, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Version dicts (``zones.version_dict``) this audience may see."""
     return [v for v in rows if policy.sees_version(v["state"])]

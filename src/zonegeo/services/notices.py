@@ -73,7 +73,7 @@ def period(zone: Zone, today: dt.date, calendar: WorkCalendar) -> NoticePeriod |
 def in_notice(session: Session) -> list[Zone]:
     """Zones whose 公示 is running or waiting for the decision (state ``noticed``), newest notice first. The 公示
     is public by the regulation (向社会公示), whether or not the zone is on the public map yet."""
-    zones = session.scalars(select(Zone).where(Zone.status == "noticed").order_by(Zone.code)).all()
+    zones = session.scalars(select(Zone).where(Zone.status.in_(disclosure.NOTICED_STATES)).order_by(Zone.code)).all()
     return sorted(zones, key=lambda z: str((z.dates or {}).get("notice_start", "")), reverse=True)
 
 
@@ -83,18 +83,12 @@ def noticed_zone(session: Session, code: str) -> Zone:
         zone = repo.get_zone(session, code)
     except NotFoundError:
         zone = None
-    if zone is None or zone.status != "noticed":
+    if zone is None or zone.status not in disclosure.NOTICED_STATES:
         raise NotFoundError("notice_not_found", f"集聚区“{code}”目前没有正在进行的公示", {"code": code})
     return zone
 
 
-def noticed_version(session: Session, zone: Zone) -> ZoneVersion | None:
-    """The layout shown in the 公示: the approved one, else the newest submitted one (never a draft)."""
-    approved = repo.approved_version(session, zone)
-    if approved is not None:
-        return approved
-    submitted = [v for v in repo.list_versions(session, zone) if v.state == "submitted"]
-    return submitted[-1] if submitted else None
+noticed_version = disclosure.noticed_version  # the layout a 公示 shows: one rule, in services/disclosure.py
 
 
 def _plan_and_report(session: Session, zone: Zone, version: ZoneVersion, rules: RuleSet) -> tuple[Any, Any]:
