@@ -18,7 +18,7 @@ from zonegeo.errors import InputError
 # what -> (Chinese stem of the default file name, suffix)
 WHAT = {"zones": ("集聚区名录", ".xlsx"), "institutions": ("机构名录", ".xlsx"), "changes": ("变更事项", ".xlsx"),
         "deadlines": ("截止日期", ".xlsx"), "layouts-gpkg": ("空间布局", ".gpkg"),
-        "layouts-shp": ("空间布局-Shapefile", ".zip")}
+        "layouts-shp": ("空间布局-Shapefile", ".zip"), "evaluations": ("", ".xlsx"), "evaluations-excellent": ("", ".xlsx")}
 
 
 def _write(path: Path, content: bytes) -> None:
@@ -45,11 +45,13 @@ def _layers(make: Callable[[Callable[[str], None]], bytes], label: str) -> bytes
 @app.command("export")
 @handles_errors
 def export(
-    what: Annotated[str, typer.Argument(help="zones | institutions | changes | deadlines | layouts-gpkg | layouts-shp")],
+    what: Annotated[str, typer.Argument(help="zones | institutions | changes | deadlines | layouts-gpkg | layouts-shp | "
+                                             "evaluations | evaluations-excellent")],
     out_path: Annotated[Path | None, typer.Option("--out", "-o", help="输出文件（默认：当前目录下的中文文件名）")] = None,
     city: Annotated[str | None, typer.Option("--city", help="只导出一个设区市，如“苏州市”")] = None,
     zone: Annotated[str | None, typer.Option("--zone", help="只导出一个集聚区的空间布局（layouts-*）")] = None,
     encoding: Annotated[str, typer.Option("--encoding", help="Shapefile的文本编码：GBK或UTF-8")] = "GBK",
+    round_id: Annotated[int | None, typer.Option("--round", help="综合评价的编号（evaluations、evaluations-excellent）")] = None,
 ) -> None:
     """导出集聚区名录、机构名录、变更事项、截止日期（.xlsx）或已批准的空间布局（GeoPackage、Shapefile压缩包）。"""
     from zonegeo.services import exports
@@ -57,6 +59,9 @@ def export(
     if what not in WHAT:
         raise InputError("unknown_export", f"没有“{what}”这种导出，应为：{'、'.join(WHAT)}",
                          {"what": what, "allowed": list(WHAT)})
+    if what.startswith("evaluations"):
+        _evaluation(what, round_id, out_path)
+        return
     if zone is not None and not what.startswith("layouts"):
         raise InputError("zone_not_applicable", "--zone 只用于空间布局导出（layouts-gpkg、layouts-shp）", {"what": what})
     scope = exports.scope_for(None, city=city, code=zone)
@@ -83,3 +88,19 @@ def export(
     _write(path, content)
     unit = "个集聚区的空间布局" if what.startswith("layouts") else "行"
     out.print(f"已导出{rows}{unit}：{path}", highlight=False)
+
+
+def _evaluation(what: str, round_id: int | None, out_path: Path | None) -> None:
+    """A round's results or its 优秀 list (for the national 试验区 recommendation), as the province gets them."""
+    from zonegeo.db.models import User
+    from zonegeo.services import evaluations
+
+    if round_id is None:
+        raise InputError("round_required", "请用 --round 指定综合评价的编号（见 /evaluations）", {"option": "--round"})
+    acting = User(username="cli", role="province")  # the command line acts for the province, as for other exports
+    with _session() as session:
+        content, name = evaluations.export(session=session, user=acting, round_id=round_id,
+                                           kind="excellent" if what == "evaluations-excellent" else "results")
+    path = out_path or Path(name)
+    _write(path, content)
+    out.print(f"已导出：{path}", highlight=False)
