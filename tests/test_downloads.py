@@ -107,3 +107,12 @@ def test_a_malformed_code_is_refused(public):
     assert r.status_code == 422
     too_long = public.get("/zones/" + "A" * 65 + "/layout.geojson")
     assert too_long.status_code == 422
+
+
+def test_the_zone_page_links_the_downloads_only_where_they_answer(public, settings, scenario, tokens):
+    page = public.get(f"/zones/{scenario.published}").text
+    for suffix in ("gpkg", "geojson"):
+        assert f'href="/zones/{scenario.published}/layout.{suffix}"' in page
+        assert public.get(f"/zones/{scenario.published}/layout.{suffix}").status_code == 200
+    with TestClient(create_app(settings), headers=bearer(tokens, "province")) as c:
+        assert 'id="layout-downloads"' not in c.get(f"/zones/{scenario.unpublished}").text  # would be a 404
