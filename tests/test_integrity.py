@@ -243,3 +243,13 @@ def test_a_register_under_review_names_codes_another_zone_holds(engine, tmp_path
     assert 'id="claimed"' in page
     assert f"已登记于集聚区{demo_zone}（" in page  # the demo zone holds the same two institutions
     assert page.count('<li data-code="') >= 2
+
+
+def test_the_cli_import_warns_of_what_names_the_zone(cli, database_url, demo_zone, tmp_path):
+    from tests.conftest import demo_copy
+
+    folder, code = demo_copy(tmp_path, "IGCLI")  # the demo's layout and register under a new code
+    proc = cli("import", str(folder), env={"ZONEGEO_DATABASE_URL": database_url})
+    assert proc.returncode == 0, proc.stderr
+    assert "跨集聚区核查（zone_overlap）" in proc.stderr and demo_zone in proc.stderr
+    assert "跨集聚区核查（duplicate_credit_code）" in proc.stderr

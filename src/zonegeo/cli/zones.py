@@ -31,6 +31,17 @@ def import_(folder: Annotated[Path, typer.Argument(help="集聚区文件夹（zo
               f"更新{c['updated']}家")
     if result.change_report_due:
         out.print(f"[yellow]空间布局有实质变化，已登记变更事项：应于{result.change_report_due:%Y年%m月%d日}前报告[/yellow]")
+    _integrity(result.code)
+
+
+def _integrity(code: str) -> None:
+    """跨集聚区核查 after an import: what names this zone, as warnings (the import itself stands)."""
+    from zonegeo.services import integrity
+
+    with _session() as session:
+        found = integrity.for_zone(integrity.findings(session, zone=code), code)
+    for f in found:
+        err.print(f"[yellow]跨集聚区核查[/yellow]（{f['kind']}）：{f['message']}", highlight=False)
 
 
 @app.command()
