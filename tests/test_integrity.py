@@ -253,3 +253,16 @@ def test_the_cli_import_warns_of_what_names_the_zone(cli, database_url, demo_zon
     assert proc.returncode == 0, proc.stderr
     assert "跨集聚区核查（zone_overlap）" in proc.stderr and demo_zone in proc.stderr
     assert "跨集聚区核查（duplicate_credit_code）" in proc.stderr
+
+
+def test_the_upload_result_page_warns_of_overlaps(engine, tmp_path, web_as, demo_zone):
+    from tests.conftest import DEMO, import_demo_copy
+
+    code = import_demo_copy(engine, tmp_path, "IGUP")  # the demo's layout: it overlaps the demo zone wholly
+    province = web_as("province-bureau")
+    r = province.post(f"/api/zones/{code}/uploads", headers={"X-CSRF-Token": province.csrf},
+                      files=[("files", ("core.geojson", (DEMO / "core.geojson").read_bytes()))],
+                      data={"roles": ["core"], "crs": ["EPSG:4490"]})
+    assert r.status_code in (200, 201), r.text
+    page = province.get(f"/zones/{code}/upload?draft={r.json()['version']}").text
+    assert 'class="note overlap"' in page and demo_zone in page

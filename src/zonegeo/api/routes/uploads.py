@@ -22,7 +22,7 @@ from zonegeo.errors import InputError
 from zonegeo.ingest import crs_resolve
 from zonegeo.ingest.budget import read_roles_bounded
 from zonegeo.ingest.role_files import ReadOptions
-from zonegeo.services import access, changes, eligibility, uploads, zones
+from zonegeo.services import access, changes, eligibility, integrity, uploads, zones
 from zonegeo.services import geocoder as geocoding
 from zonegeo.services.auth import User
 
@@ -199,6 +199,9 @@ def upload_page(code: str, request: Request, session: SessionDep, rules: RulesDe
     if draft is not None:  # where a successful upload sends the browser (Post/Redirect/Get)
         context["result"] = uploads.stored_upload(session=session, code=code, number=draft, rules=rules)
         context["hint"], context["diff"] = _preview(session, code, draft, rules)
+        # 跨集聚区核查: other zones' approved boundaries this draft overlaps
+        version = repo.get_version(session, repo.get_zone(session, code), draft)
+        context["overlaps"] = integrity.for_version(session, version.id, code)
     return request.app.state.templates.TemplateResponse(request, "upload.html", context)
 
 
