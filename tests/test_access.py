@@ -9,8 +9,13 @@ from fastapi.routing import APIRoute
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from tests.conftest import PASSWORD, app_client, bearer
+from tests.conftest import PASSWORD, app_client, bearer, database_of_its_own
 from zonegeo.api.app import create_app
+
+# The matrix calls every route as every role, registry-wide ones too (/integrity compares every pair of zones), so
+# it runs on a database of the module's own: 49 s on the session's, which the other tests fill with hundreds of
+# demo copies, against 19 s.
+database_url, settings, engine, demo_zone, tokens = database_of_its_own("zonegeo_access")
 
 ROLES = ("public", "applicant", "city", "province", "expert")
 DENIED = {"login_required", "role_forbidden"}
