@@ -248,7 +248,7 @@ def test_a_register_under_review_names_codes_another_zone_holds(engine, tmp_path
 def test_the_cli_import_warns_of_what_names_the_zone(cli, database_url, demo_zone, tmp_path):
     from tests.conftest import demo_copy
 
-    folder, code = demo_copy(tmp_path, "IGCLI")  # the demo's layout and register under a new code
+    folder, _ = demo_copy(tmp_path, "IGCLI")  # the demo's layout and register under a new code
     proc = cli("import", str(folder), env={"ZONEGEO_DATABASE_URL": database_url})
     assert proc.returncode == 0, proc.stderr
     assert "跨集聚区核查（zone_overlap）" in proc.stderr and demo_zone in proc.stderr
