@@ -48,7 +48,7 @@ def shot(tab: Offline, name: str) -> None:
     assert not (v := violations(page)), describe(v)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), f"{name} scrolls sideways"
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"journey-{name}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"journey-{name}.png"), full_page=True, timeout=90_000)  # slow under load
 
 
 def as_user(browser, server, username: str, size=DESKTOP) -> Offline:  # noqa: F811

@@ -46,7 +46,7 @@ def check_page(page, name: str) -> None:
     assert not (found := violations(page)), describe(found)
     # nothing wider than the screen but the tables' own scrolling regions
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True, timeout=90_000)  # slow on a loaded machine
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])

@@ -149,7 +149,7 @@ def test_the_province_sees_versions_registers_and_narrows_the_list(browser, serv
 ROLES = {
     "city": ("nanjing-bureau", "city", "application_recommend", "/zones/{code}/materials"),
     "applicant": ("demo-applicant", "applicant", "materials_missing", "/zones/{code}/materials"),
-    "expert": ("expert-wang", "expert", "expert_review", "/zones/{code}/review"),
+    "expert": ("expert-wang", "expert", "expert_review", "/zones/{code}/expert"),
 }
 
 

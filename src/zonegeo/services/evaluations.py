@@ -98,8 +98,12 @@ def create_round(*, session: Session, user: User, year: Any, rules: RuleSet | No
     codes = list(dict.fromkeys(c.strip()[:64] for c in zones if c.strip())) if zones is not None else None
     if codes is not None and len(codes) > MAX_ZONES:
         raise InputError("too_many_zones", f"一轮评价最多{MAX_ZONES}个集聚区", {"field": "zones", "max": MAX_ZONES})
-    picked = ([z for z in repo.list_zones(session) if z.status in EVALUABLE] if codes is None
-              else [repo.get_zone(session, c) for c in codes])
+    if codes is None:  # the default: every zone in 运行期 or 运行整改期 not yet in a round of this year
+        already = set(session.scalars(select(EvaluationEntry.zone_id).join(
+            EvaluationRound, EvaluationRound.id == EvaluationEntry.round_id).where(EvaluationRound.year == number)))
+        picked = [z for z in repo.list_zones(session) if z.status in EVALUABLE and z.id not in already]
+    else:
+        picked = [repo.get_zone(session, c) for c in codes]
     if not picked:
         raise InputError("no_zones", "请至少选择一个处于运行期或运行整改期的集聚区", {"field": "zones"})
     if len(picked) > MAX_ZONES:
@@ -502,30 +506,43 @@ def _column(n: int) -> str:
 def worklist_items(session: Session, user: User, today: dt.date) -> list[dict[str, Any]]:
     """What waits on ``user`` in the rounds of the current and last year, as services/worklist rows: sheets to
     score (an assigned expert; the zone's city bureau when its score counts), grades to confirm (the province:
-    every sheet complete, or every participating zone scored by someone)."""
+    every sheet complete, where the state machine allows ``evaluate``). Four queries whatever the number of rounds
+    and zones: the rounds, their open sheets with their zones, their experts, the sheets' scores."""
     if user.role not in ("expert", "city", "province"):
         return []
-    rounds = session.scalars(select(EvaluationRound).where(EvaluationRound.year >= today.year - 1)
-                             .order_by(EvaluationRound.id)).all()
+    rounds = {r.id: r for r in session.scalars(select(EvaluationRound).where(EvaluationRound.year >= today.year - 1)
+                                               .order_by(EvaluationRound.id))}
+    if not rounds:
+        return []
+    stmt = (select(EvaluationEntry, Zone).join(Zone, Zone.id == EvaluationEntry.zone_id)
+            .where(EvaluationEntry.round_id.in_(list(rounds)), EvaluationEntry.participation == "taking_part",
+                   EvaluationEntry.confirmed_grade.is_(None))
+            .order_by(EvaluationEntry.round_id, Zone.city, Zone.code))
+    if user.role == "city":
+        stmt = stmt.where(Zone.city == user.city)
+    entries = [(e, z) for e, z in session.execute(stmt)]
+    experts: dict[int, list[str]] = {i: [] for i in rounds}
+    for round_id, username in session.execute(
+            select(EvaluationRoundExpert.round_id, User.username).join(User, User.id == EvaluationRoundExpert.user_id)
+            .where(EvaluationRoundExpert.round_id.in_(list(rounds))).order_by(User.username)):
+        experts[round_id].append(username)
+    scores = _scores(session, [e.id for e, _ in entries])
     out: list[dict[str, Any]] = []
-    for row in rounds:
-        if not may_see(session, user, row):
+    for entry, zone in entries:
+        row = rounds[entry.round_id]
+        if user.role == "expert" and user.username not in experts[row.id]:
             continue
+        mine = {s.dimension for s in scores[entry.id] if s.scorer == user.username}
+        city = {s.dimension for s in scores[entry.id] if s.role == "city"}
         scheme = _round_scheme(row)
-        experts = [e.username for e in _experts(session, row.id)]
-        entries = [(e, z) for e, z in _zone_rows(session, user, row)
-                   if e.participation == "taking_part" and e.confirmed_grade is None]
-        scores = _scores(session, [e.id for e, _ in entries])
-        for entry, zone in entries:
-            mine = {s.dimension for s in scores[entry.id] if s.scorer == user.username}
-            city = {s.dimension for s in scores[entry.id] if s.role == "city"}
-            result = _work_out(scheme, experts, scores[entry.id])
-            url = f"/evaluations/{row.id}/zones/{zone.code}"
-            if user.role == "expert" and len(mine) < len(ev.DIMENSIONS):
-                out.append(_item(zone, "evaluation_scores", f"{row.title}：为“{zone.name}”评分", url))
-            elif user.role == "city" and scheme.city_share_pct > 0 and len(city) < len(ev.DIMENSIONS):
-                out.append(_item(zone, "evaluation_city_scores", f"{row.title}：设区市为“{zone.name}”评分", url))
-            elif user.role == "province" and result.complete and zone.status in states.TRANSITIONS["evaluate"].sources:
+        url = f"/evaluations/{row.id}/zones/{zone.code}"
+        if user.role == "expert" and len(mine) < len(ev.DIMENSIONS):
+            out.append(_item(zone, "evaluation_scores", f"{row.title}：为“{zone.name}”评分", url))
+        elif user.role == "city" and scheme.city_share_pct > 0 and len(city) < len(ev.DIMENSIONS):
+            out.append(_item(zone, "evaluation_city_scores", f"{row.title}：设区市为“{zone.name}”评分", url))
+        elif user.role == "province" and zone.status in states.TRANSITIONS["evaluate"].sources:
+            result = _work_out(scheme, experts[row.id], scores[entry.id])
+            if result.complete:
                 out.append(_item(zone, "evaluation_confirm",
                                  f"{row.title}：确认“{zone.name}”的评价结果（计算为{ev.GRADES[result.grade or 'fail']}，"
                                  f"总分{_fmt(result.total)}）", url))

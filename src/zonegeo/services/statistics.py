@@ -243,6 +243,14 @@ def state_map_html(*, session: Session, scope: Scope, tiles: str, tianditu_key: 
                 fields=[["n", "名称"], ["c", "设区市"], ["s", "状态"]],
                 style="function (f) { return {color: f.properties.k, weight: 2, fillColor: f.properties.k, "
                       "fillOpacity: 0.5}; }").add_to(m)
+        # a dot at each zone: a zone of a few hundred metres is less than a pixel at the province's scale
+        dots = folium.FeatureGroup(name="集聚区位置（圆点）")
+        for _code, name, city, status, geom in rows:
+            at = geom.representative_point()
+            folium.CircleMarker([at.y, at.x], radius=7, weight=2, color="#333333", fill=True, fill_opacity=0.9,
+                                fill_color=STATE_COLOURS.get(status, "#000000"),
+                                tooltip=html.escape(f"{name}（{city}，{states.STATES.get(status, status)}）")).add_to(dots)
+        dots.add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
     PageScript(gcj).add_to(m)
     shown = sorted({r[3] for r in rows}, key=list(states.STATES).index)

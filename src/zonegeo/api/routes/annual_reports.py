@@ -119,8 +119,8 @@ def _done(request: Request, city: str, year: int, text: str) -> RedirectResponse
 
 @router.post("/annual-reports/{city}/{year}", include_in_schema=False)
 def save_form(city: str, year: int, request: Request, session: SessionDep, calendar: CalendarDep,
-              user: CityBureau, fields: FormFields) -> Response:
-    check_csrf(request, fields.get("csrf", ""))
+              user: CityBureau, fields: FormFields, csrf: FormText = "") -> Response:
+    check_csrf(request, csrf)
     file = fields.get("action") == "file"
     sections = {k: fields.get(k, "") for k in ar.SECTIONS}
     figures: dict[str, dict[str, Any]] = {}
