@@ -133,34 +133,43 @@ def test_changes_page_lists_pending_and_overdue_by_city_nearest_first(client, zo
     assert dues == sorted(dues)
 
 
-def test_concurrent_uploads_get_distinct_version_numbers(engine, zone_code, rules, tmp_path):
+@pytest.mark.parametrize("same", [False, True], ids=["different-files", "the-same-file"])
+def test_concurrent_uploads_get_distinct_version_numbers(engine, zone_code, rules, tmp_path, same):
+    """Two uploads at once: different files make versions 2 and 3; the same file twice (two tabs, a double
+    click) makes one draft, whichever of the two commits first."""
     from zonegeo.services.uploads import UploadedFile, upload_version
 
-    path = formats.write_geojson(tmp_path / "b.geojson")
+    paths = [formats.write_geojson(tmp_path / "b.geojson")]
+    if same:
+        paths.append(paths[0])
+    else:  # the same parcel under another name: other bytes, another upload
+        other = tmp_path / "c.geojson"
+        other.write_text(paths[0].read_text(encoding="utf-8").replace("地块", "地块二"), encoding="utf-8")
+        paths.append(other)
     factory = session_factory(engine)
     barrier = threading.Barrier(2)
     results, errors = [], []
 
-    def worker():
+    def worker(path):
         try:
             with transaction(factory) as session:
                 barrier.wait(timeout=10)
                 results.append(upload_version(session=session, code=zone_code, rules=rules, uploaded_by="t",
-                                              files=[UploadedFile(path, "b.geojson", "boundary")]).version)
+                                              files=[UploadedFile(path, path.name, "boundary")]).version)
         except Exception as exc:  # surfaced below
             errors.append(exc)
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
+    threads = [threading.Thread(target=worker, args=(p,)) for p in paths]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=60)
     assert errors == []
-    assert sorted(results) == [2, 3]
+    assert sorted(results) == ([2, 2] if same else [2, 3])
     with engine.connect() as conn:
         zone_id = conn.scalar(select(Zone.id).where(Zone.code == zone_code))
         numbers = conn.scalars(select(ZoneVersion.number).where(ZoneVersion.zone_id == zone_id)).all()
-    assert sorted(numbers) == [1, 2, 3]
+    assert sorted(numbers) == ([1, 2] if same else [1, 2, 3])
 
 
 def test_a_reimport_with_a_changed_layout_records_the_change(engine, zone_code, rules, tmp_path):

@@ -180,6 +180,17 @@ def upload_version(*, session: Session, code: str, files: list[UploadedFile], ru
             near = reads["boundary"].value if "boundary" in reads else base.boundary if base is not None else None
             unlocated = geocoding.geocode_rows(geocoder, unlocated, boundary=near)
     today = today or dt.date.today()
+    # the same files sent twice at once (a double click on two tabs): the check above ran before either wrote, so it
+    # is made again under the zone's lock, which the writer below holds until it commits
+    repo.lock_zone(session, zone)
+    if layout_upload:
+        newest = repo.latest_version(session, zone)
+        if newest is not None and newest.state == "draft" and _has_key(newest.source_files, key):
+            return _draft_result(session, zone, newest, rules, created=False)
+    else:
+        made = repo.latest_register_draft(session, zone, untied=True)
+        if made is not None and made.state == register.INITIAL and _has_key(made.source_files, key):
+            return _register_result(session, zone, made, rules, created=False)
     layout_reads = {role: r for role, r in reads.items() if role != "institutions"}
     version = None
     if layout_reads:
