@@ -266,3 +266,58 @@ def test_the_upload_result_page_warns_of_overlaps(engine, tmp_path, web_as, demo
     assert r.status_code in (200, 201), r.text
     page = province.get(f"/zones/{code}/upload?draft={r.json()['version']}").text
     assert 'class="note overlap"' in page and demo_zone in page
+
+
+def _city_file(path, features: dict[str, object]):
+    doc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"名称": name}, "geometry": json.loads(json.dumps(geom.__geo_interface__))}
+        for name, geom in features.items()]}
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def test_a_zone_reaching_outside_its_city_when_the_bureau_supplies_the_boundaries(layout, settings, tokens, tmp_path,
+                                                                                 cli, database_url):
+    from tests.conftest import app_client
+
+    # 南京市 ends 0.006° east of A's west edge; 苏州市 holds C whole; a city of another province is ignored
+    cities = _city_file(tmp_path / "设区市.geojson", {
+        "南京市": box(LON - 1, LAT - 1, LON + 0.006, LAT + 1), "苏州市": box(LON + 0.005, LAT - 1, LON + 1, LAT + 1),
+        "上海市": box(LON - 5, LAT - 5, LON + 5, LAT + 5)})
+    configured = settings.model_copy(update={"city_boundaries": str(cities)})
+    with app_client(configured, headers=bearer(tokens, "province")) as c:
+        body = c.get("/api/integrity").json()
+    assert body["cities_checked"] is True and body["not_checked"] == []
+    outside = {f["zones"][0]: f for f in body["findings"] if f["kind"] == "outside_city"}
+    lons = [LON + 0.006, LON + 0.01, LON + 0.01, LON + 0.006]
+    expected = abs(GEOD.polygon_area_perimeter(lons, [LAT, LAT, LAT + 0.01, LAT + 0.01])[0])
+    assert outside[layout["A"]]["area_m2"] == pytest.approx(expected, rel=1e-6)
+    assert "在南京市的行政区域之外" in outside[layout["A"]]["message"]
+    assert layout["C"] not in outside  # within 苏州市
+    proc = cli("integrity", env={"ZONEGEO_DATABASE_URL": database_url, "ZONEGEO_CITY_BOUNDARIES": str(cities)})
+    assert proc.returncode == 1 and any(f["kind"] == "outside_city" for f in json.loads(proc.stdout)["findings"])
+    # without the file the check is named as not done
+    with app_client(settings, headers=bearer(tokens, "province")) as c:
+        plain = c.get("/api/integrity").json()
+    assert plain["cities_checked"] is False and "ZONEGEO_CITY_BOUNDARIES" in plain["not_checked"][0]
+    assert not [f for f in plain["findings"] if f["kind"] == "outside_city"]
+
+
+def test_a_city_boundaries_file_that_cannot_be_used_is_a_chinese_configuration_error(tmp_path):
+    from zonegeo.errors import ConfigError
+    from zonegeo.ingest.city_boundaries import load
+
+    with pytest.raises(ConfigError) as missing:
+        load(str(tmp_path / "无此文件.geojson"))
+    assert missing.value.code == "city_boundaries_missing" and "不存在" in missing.value.message
+    nameless = tmp_path / "无名称.geojson"
+    nameless.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"城市": "南京市"}, "geometry": box(0, 0, 1, 1).__geo_interface__}]}),
+        encoding="utf-8")
+    with pytest.raises(ConfigError) as no_name:
+        load(str(nameless))
+    assert no_name.value.code == "city_boundaries_no_name"
+    elsewhere = _city_file(tmp_path / "外省.geojson", {"上海市": box(0, 0, 1, 1)})
+    with pytest.raises(ConfigError) as empty:
+        load(str(elsewhere))
+    assert empty.value.code == "city_boundaries_empty"

@@ -110,6 +110,9 @@ class Settings(BaseSettings):
     # The Chinese font embedded (as a subset) in the printable PDFs: a .ttf/.ttc/.otf file (a collection: its first
     # face). Empty: the first of pdf/fonts.py's system fonts found (fonts-wqy-microhei, fonts-noto-cjk …).
     pdf_font: str = ""  # ZONEGEO_PDF_FONT
+    # The 设区市 boundaries (a vector file: one polygon per city, its name in 名称/name) the cross-zone check compares
+    # each zone with (ingest/city_boundaries.py). The project ships none: the bureau supplies a file it may use.
+    city_boundaries: str = ""  # ZONEGEO_CITY_BOUNDARIES
 
     # A ConfigError is not a ValueError, so pydantic lets it through unwrapped: the CLI and the API print
     # its Chinese message instead of a ValidationError traceback.

@@ -573,7 +573,7 @@ class SiteVisitsPublic(BaseModel):
 
 # Integrity across zones (routes/integrity.py)
 class IntegrityFinding(BaseModel):
-    kind: str = Field(description="zone_overlap | duplicate_credit_code | same_point | duplicate_platform")
+    kind: str = Field(description="zone_overlap | outside_city | duplicate_credit_code | same_point | duplicate_platform")
     kind_label: str
     message: str = Field(description="中文说明：哪些集聚区、哪个机构、在哪里")
     zones: list[str]
@@ -591,6 +591,7 @@ class IntegrityFinding(BaseModel):
 
 class IntegrityReport(BaseModel):
     total: int
+    cities_checked: bool = Field(False, description="是否已按设区市边界文件核查集聚区超出所在设区市")
     by_kind: dict[str, int]
     labels: dict[str, str]
     tolerances: dict[str, float]

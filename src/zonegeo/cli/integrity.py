@@ -4,7 +4,7 @@ found."""
 
 from __future__ import annotations
 
-from zonegeo.cli import _dump, _session, app, handles_errors
+from zonegeo.cli import _dump, _session, app, handles_errors, settings
 
 
 @app.command("integrity")
@@ -15,8 +15,9 @@ def integrity_check() -> None:
 
     from zonegeo.services import integrity
 
+    cities = integrity.configured_cities(settings().city_boundaries)
     with _session() as session:
-        found = integrity.findings(session)
-    _dump(integrity.summary(found) | {"findings": found})
+        found = integrity.findings(session, cities=cities)
+    _dump(integrity.summary(found, cities_checked=cities is not None) | {"findings": found})
     if found:
         raise typer.Exit(1)

@@ -3,12 +3,13 @@
 - two zones' approved boundaries overlapping (the area in m² on the CGCS2000 ellipsoid and a point inside it);
 - the same 统一社会信用代码 registered (active) in two zones, with both names and addresses;
 - institutions of two zones at the same point (within ``SAME_POINT_M``) under different codes;
-- a public service platform registered twice (the same kind and name, in one zone or two).
+- a public service platform registered twice (the same kind and name, in one zone or two);
+- a zone's approved boundary reaching outside its 设区市, when the bureau supplies the cities' boundaries
+  (``ZONEGEO_CITY_BOUNDARIES``, ingest/city_boundaries.py: the project ships no boundary data it may license).
 
-Readings chosen (named here and in the README): overlaps of ``OVERLAP_TOLERANCE_M2`` or less are digitising
-slivers along a shared edge and are not reported (a shared edge alone has no area and is never an overlap); revoked
-zones and institutions that left (``left_on``) claim nothing. Zones crossing their 设区市 boundary are not checked:
-the project ships no city boundary data with a licence it may use (README).
+Readings chosen (named here and in the README): overlaps (and parts outside the city) of ``OVERLAP_TOLERANCE_M2``
+or less are digitising slivers along a shared edge and are not reported (a shared edge alone has no area and is
+never an overlap); revoked zones, refused applications and institutions that left (``left_on``) claim nothing.
 
 Only approved layouts and active registers are compared; a layout version under review is compared by
 ``for_version`` on its approval page, and a register under review by its report's ``credit_code_in_other_zone``
@@ -19,6 +20,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import shapely
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -28,8 +31,9 @@ from zonegeo.domain.model import InstitutionKind
 HIDDEN_STATES = (*REVOKED_STATES, "rejected")  # zones that claim nothing: revoked titles, refused applications
 OVERLAP_TOLERANCE_M2 = 1.0  # overlaps of at most this area are slivers, not reported
 SAME_POINT_M = 1.0  # two institutions this close (metres, geodesic) stand at the same point
-KINDS = {"zone_overlap": "集聚区范围重叠", "duplicate_credit_code": "同一机构登记于两个集聚区",
-         "same_point": "不同机构登记于同一位置", "duplicate_platform": "公共服务平台重复登记"}
+KINDS = {"zone_overlap": "集聚区范围重叠", "outside_city": "集聚区超出所在设区市",
+         "duplicate_credit_code": "同一机构登记于两个集聚区", "same_point": "不同机构登记于同一位置",
+         "duplicate_platform": "公共服务平台重复登记"}
 
 _LIVE = """
   SELECT z.id, z.code, z.name, z.city, v.boundary
@@ -130,6 +134,20 @@ SELECT code, name, city, ST_Area(shared::geography) AS area_m2,
 FROM pairs WHERE ST_Area(shared::geography) > :tolerance ORDER BY code"""
 
 
+_OUTSIDE_CITY = f"""
+WITH live AS ({_LIVE}),
+cities AS (SELECT name, ST_GeomFromWKB(wkb, 4490) AS geom FROM unnest(CAST(:names AS text[]),
+                                                                      CAST(:wkbs AS bytea[])) AS c(name, wkb)),
+outside AS (
+  SELECT l.code, l.name, l.city, ST_Difference(l.boundary, c.geom) AS part
+  FROM live l JOIN cities c ON c.name = l.city
+  WHERE (CAST(:zone AS text) IS NULL OR l.code = :zone) AND (CAST(:city AS text) IS NULL OR l.city = :city))
+SELECT code, name, city, ST_Area(part::geography) AS area_m2,
+       ST_X(ST_PointOnSurface(ST_CollectionExtract(part, 3))) AS lon,
+       ST_Y(ST_PointOnSurface(ST_CollectionExtract(part, 3))) AS lat
+FROM outside WHERE NOT ST_IsEmpty(part) AND ST_Area(part::geography) > :tolerance ORDER BY code"""
+
+
 def _kind_label(kind: str, label: str) -> str:
     try:
         return label if kind == InstitutionKind.OTHER_PLATFORM and label else InstitutionKind(kind).label
@@ -137,7 +155,8 @@ def _kind_label(kind: str, label: str) -> str:
         return label or kind
 
 
-def findings(session: Session, *, zone: str | None = None, city: str | None = None) -> list[dict[str, Any]]:
+def findings(session: Session, *, zone: str | None = None, city: str | None = None,
+             cities: dict[str, BaseGeometry] | None = None) -> list[dict[str, Any]]:
     """Every finding over the registry, each with a stable ``kind``, a Chinese ``message``, the ``zones`` it names
     and the facts behind it; with ``zone`` or ``city``, only those naming that zone or city (``for_zone`` and
     ``for_city`` of all of them, without comparing every other pair of zones)."""
@@ -176,6 +195,15 @@ def findings(session: Session, *, zone: str | None = None, city: str | None = No
                     "cities": sorted({c["city"] for c in claims}), "platform": r["name"], "platform_kind": kind,
                     "claims": claims,
                     "message": f"{kind}“{r['name']}”登记了{len(claims)}次：{where}"})
+    if cities:  # the 设区市 boundaries the bureau supplied (ingest/city_boundaries.py)
+        names = sorted(cities)
+        rows = session.execute(text(_OUTSIDE_CITY), params | {
+            "names": names, "wkbs": [shapely.to_wkb(cities[n]) for n in names], "tolerance": OVERLAP_TOLERANCE_M2})
+        for r in rows.mappings():
+            out.append({"kind": "outside_city", "zones": [r["code"]], "cities": [r["city"]],
+                        "area_m2": round(float(r["area_m2"]), 2), "where": [round(r["lon"], 7), round(r["lat"], 7)],
+                        "message": f"集聚区“{r['name']}”（{r['code']}）有{float(r['area_m2']):,.1f}平方米"
+                                   f"在{r['city']}的行政区域之外，约在东经{r['lon']:.6f}°、北纬{r['lat']:.6f}°"})
     for f in out:
         f["kind_label"] = KINDS[f["kind"]]
         f["zone_cities"] = _zone_cities(f)
@@ -183,9 +211,16 @@ def findings(session: Session, *, zone: str | None = None, city: str | None = No
 
 
 def _zone_cities(f: dict[str, Any]) -> dict[str, str]:
-    if f["kind"] in ("zone_overlap", "same_point"):  # zones and cities side by side, [a, b]
+    if f["kind"] in ("zone_overlap", "same_point", "outside_city"):  # zones and cities side by side
         return dict(zip(f["zones"], f["cities"], strict=True))
     return {c["zone"]: c["city"] for c in f["claims"]}
+
+
+def configured_cities(path: str) -> dict[str, BaseGeometry] | None:
+    """The 设区市 boundaries named by ``ZONEGEO_CITY_BOUNDARIES``, or None when none is configured."""
+    from zonegeo.ingest.city_boundaries import load
+
+    return load(path) if path.strip() else None
 
 
 def for_version(session: Session, version_id: int, zone_code: str) -> list[dict[str, Any]]:
@@ -225,10 +260,12 @@ def _redacted(f: dict[str, Any], city: str) -> dict[str, Any]:
     return out | {"claims": claims, "message": message, "redacted": True}
 
 
-def summary(all_findings: list[dict[str, Any]]) -> dict[str, Any]:
+def summary(all_findings: list[dict[str, Any]], *, cities_checked: bool = False) -> dict[str, Any]:
     counts = {k: 0 for k in KINDS}
     for f in all_findings:
         counts[f["kind"]] += 1
     return {"total": len(all_findings), "by_kind": counts, "labels": KINDS,
             "tolerances": {"overlap_m2": OVERLAP_TOLERANCE_M2, "same_point_m": SAME_POINT_M},
-            "not_checked": ["集聚区是否超出所在设区市行政区域：本项目没有可合法使用的设区市边界数据，未核查"]}
+            "cities_checked": cities_checked,
+            "not_checked": [] if cities_checked else [
+                "集聚区是否超出所在设区市行政区域：未配置设区市边界文件（ZONEGEO_CITY_BOUNDARIES），本项目不附带边界数据，未核查"]}

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from zonegeo.api.deps import Bureau, SessionDep
+from zonegeo.api.deps import Bureau, SessionDep, SettingsDep
 from zonegeo.api.schemas import IntegrityReport, ORJSONResponse, documented
 from zonegeo.db.models import User
 from zonegeo.services import integrity
@@ -17,21 +17,23 @@ from zonegeo.services import integrity
 router = APIRouter()
 
 
-def _mine(session, user: User) -> list[dict[str, Any]]:
+def _mine(session, user: User, settings) -> tuple[list[dict[str, Any]], bool]:
+    cities = integrity.configured_cities(settings.city_boundaries)
     if user.role == "province":
-        return integrity.findings(session)
-    return integrity.for_city(integrity.findings(session, city=user.city or ""), user.city or "")
+        return integrity.findings(session, cities=cities), cities is not None
+    city = user.city or ""
+    return integrity.for_city(integrity.findings(session, city=city, cities=cities), city), cities is not None
 
 
 @router.get("/api/integrity", response_class=ORJSONResponse, response_model=IntegrityReport,
             responses=documented(IntegrityReport), summary="跨集聚区核查（省局全部，设区市本市）")
-def integrity_json(session: SessionDep, user: Bureau) -> ORJSONResponse:
-    found = _mine(session, user)
-    return ORJSONResponse(integrity.summary(found) | {"findings": found})
+def integrity_json(session: SessionDep, settings: SettingsDep, user: Bureau) -> ORJSONResponse:
+    found, checked = _mine(session, user, settings)
+    return ORJSONResponse(integrity.summary(found, cities_checked=checked) | {"findings": found})
 
 
 @router.get("/integrity", response_class=HTMLResponse, include_in_schema=False)
-def integrity_page(request: Request, session: SessionDep, user: Bureau) -> HTMLResponse:
-    found = _mine(session, user)
-    context = {"user": user, "findings": found, "summary": integrity.summary(found)}
+def integrity_page(request: Request, session: SessionDep, settings: SettingsDep, user: Bureau) -> HTMLResponse:
+    found, checked = _mine(session, user, settings)
+    context = {"user": user, "findings": found, "summary": integrity.summary(found, cities_checked=checked)}
     return request.app.state.templates.TemplateResponse(request, "integrity.html", context)
