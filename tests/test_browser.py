@@ -22,12 +22,12 @@ OVERLAY_PATHS = ".folium-map > .leaflet-map-pane .leaflet-overlay-pane path.leaf
 LOCAL = {"127.0.0.1", "localhost", ""}
 
 
-@pytest.fixture(scope="module")
-def server(settings, demo_zone, tokens) -> Iterator[str]:
+def serve(app) -> Iterator[str]:
+    """``app`` served by uvicorn on a free local port in a thread; yields its base URL, stops it afterwards."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -38,6 +38,11 @@ def server(settings, demo_zone, tokens) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     srv.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(settings, demo_zone, tokens) -> Iterator[str]:
+    yield from serve(create_app(settings))
 
 
 @pytest.fixture(scope="module")

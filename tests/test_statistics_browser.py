@@ -4,17 +4,13 @@ serious, at desktop and phone width; /exports passes axe too."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 
 from tests.axe import describe, violations
 from tests.conftest import ARTIFACTS
-from tests.test_browser import CHROMIUM, Offline, login
+from tests.test_browser import Offline, browser, login, serve  # noqa: F401  (the browser fixture)
 from zonegeo.api.app import create_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -28,36 +24,11 @@ PAINTED = """(id) => { const c = document.getElementById(id); const d = c.getCon
 @pytest.fixture(scope="module")
 def server(settings, demo_zone, tokens) -> Iterator[str]:
     """The app with no base map (an isolated network), so that nothing on the page asks for tiles."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = create_app(settings.model_copy(update={"tiles": ""}))
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started:
-        if time.monotonic() > deadline:
-            pytest.fail("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                              args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"])
-        yield b
-        b.close()
+    yield from serve(create_app(settings.model_copy(update={"tiles": ""})))
 
 
 @pytest.mark.parametrize("viewport", [{"width": 1366, "height": 900}, {"width": 390, "height": 844}])
-def test_the_charts_draw_offline_and_the_page_passes_axe(browser, server, viewport):
+def test_the_charts_draw_offline_and_the_page_passes_axe(browser, server, viewport):  # noqa: F811
     tab = Offline(browser, viewport=viewport)
     try:
         page = tab.page
@@ -86,7 +57,7 @@ def test_the_charts_draw_offline_and_the_page_passes_axe(browser, server, viewpo
         tab.close()
 
 
-def test_the_exports_page_passes_axe_and_its_links_download(browser, server):
+def test_the_exports_page_passes_axe_and_its_links_download(browser, server):  # noqa: F811
     tab = Offline(browser, viewport={"width": 390, "height": 844})
     try:
         page = tab.page
