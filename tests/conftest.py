@@ -470,3 +470,20 @@ def app_client(settings: Settings, **kwargs):
     from zonegeo.api.app import create_app
 
     return TestClient(create_app(settings), **kwargs)
+
+
+def count_statements(engine, fn) -> int:
+    """How many SQL statements ``engine`` runs while ``fn()`` runs (a SQLAlchemy event hook, removed afterwards)."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        fn()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(seen)

@@ -12,21 +12,10 @@ import pytest
 
 from tests import axe
 from tests.conftest import ARTIFACTS, import_demo_copy
-from tests.test_browser import CHROMIUM, LOCAL, login, server  # noqa: F401  (the module's server fixture)
+from tests.test_browser import LOCAL, browser, login, server  # noqa: F401  (the fixtures)
 from tests.test_notices import PDF, _notice
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                              args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"])
-        yield b
-        b.close()
 
 
 def _offline(route) -> None:

@@ -11,9 +11,8 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 from shapely.geometry import MultiPolygon, Point, box
-from sqlalchemy import event
 
-from tests.conftest import bearer
+from tests.conftest import bearer, count_statements
 from zonegeo.api.app import create_app
 from zonegeo.db.geometry import to_db
 from zonegeo.db.models import Institution, Zone, ZoneVersion
@@ -52,18 +51,10 @@ def add_zones(engine, n: int) -> list[str]:
 def counts(client, app, headers, routes) -> dict[str, int]:
     out = {}
     for route in routes:
-        seen: list[str] = []
-
-        def count(conn, cursor, statement, parameters, context, executemany, seen=seen):
-            seen.append(statement)
-
-        event.listen(app.state.uow.engine, "before_cursor_execute", count)
-        try:
-            r = client.get(route, headers=headers)
-        finally:
-            event.remove(app.state.uow.engine, "before_cursor_execute", count)
-        assert r.status_code == 200, (route, r.text[:300])
-        out[route] = len(seen)
+        answers: list = []
+        out[route] = count_statements(app.state.uow.engine,
+                                      lambda route=route, answers=answers: answers.append(client.get(route, headers=headers)))
+        assert answers[0].status_code == 200, (route, answers[0].text[:300])
     return out
 
 

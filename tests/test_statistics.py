@@ -12,9 +12,9 @@ import pytest
 import shapely
 from fastapi.testclient import TestClient
 from geoalchemy2 import WKTElement
-from sqlalchemy import event, select
+from sqlalchemy import select
 
-from tests.conftest import bearer, demo_copy
+from tests.conftest import bearer, count_statements, demo_copy
 from zonegeo.api.app import create_app
 from zonegeo.db.models import Building, ChangeEvent, Institution, LifecycleEvent, Zone, ZoneVersion
 from zonegeo.db.session import session_factory, transaction
@@ -143,28 +143,14 @@ def test_a_city_scope_counts_its_city_only(session, rules):
     assert all(r["key"] == "常州市" for r in data["changes"] + data["by_kind"] + data["by_chain"])
 
 
-def statements(engine, fn) -> int:
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        fn()
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    return len(seen)
-
-
 def test_the_number_of_statements_does_not_grow_with_the_zones(session, engine, rules):
     scenario(session)
     session.expire_all()
-    few = statements(engine, lambda: statistics.compute(session=session, scope=Scope(), rules=rules, today=TODAY))
+    few = count_statements(engine, lambda: statistics.compute(session=session, scope=Scope(), rules=rules, today=TODAY))
     for _ in range(10):
         scenario(session)
     session.expire_all()
-    many = statements(engine, lambda: statistics.compute(session=session, scope=Scope(), rules=rules, today=TODAY))
+    many = count_statements(engine, lambda: statistics.compute(session=session, scope=Scope(), rules=rules, today=TODAY))
     assert few == many == statistics.STATEMENTS
 
 

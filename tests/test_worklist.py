@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 from geoalchemy2 import WKTElement
-from sqlalchemy import event
 
+from tests.conftest import count_statements
 from zonegeo.db.models import (
     Attachment,
     ChangeEvent,
@@ -263,25 +263,11 @@ def test_the_header_alias_is_the_same_list(session, people):
             worklist(session=session, user=people[role], today=TODAY, calendar=CAL)
 
 
-def statements(engine, fn) -> int:
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        fn()
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    return len(seen)
-
-
 def test_the_number_of_queries_does_not_grow_with_the_zones(session, engine, people):
     """3 zones, then 30: each role's worklist costs the same number of SQL statements (one per kind of record)."""
     def run(role: str) -> tuple[int, int]:
         rows: list[dict] = []
-        n = statements(engine, lambda: rows.extend(worklist(session=session, user=people[role], today=TODAY,
+        n = count_statements(engine, lambda: rows.extend(worklist(session=session, user=people[role], today=TODAY,
                                                             calendar=CAL)))
         return n, len(rows)
 
@@ -339,7 +325,7 @@ def test_filed_reports_wait_for_the_receipt_and_the_copy_until_done(session, eng
     z = group(session, people)
     filed = change(session, z["waiting"], dt.date(2026, 11, 24), reported=True, receipts=False)
     session.flush()
-    n = statements(engine, lambda: worklist(session=session, user=people["province"], today=TODAY, calendar=CAL))
+    n = count_statements(engine, lambda: worklist(session=session, user=people["province"], today=TODAY, calendar=CAL))
     province = by_kind(mine(worklist(session=session, user=people["province"], today=TODAY, calendar=CAL), *z.values()))
     (ack,) = province["change_acknowledge"]
     assert ack["role"] == "province" and ack["action_url"] == f"/changes#change-{filed.id}"
@@ -364,5 +350,5 @@ def test_filed_reports_wait_for_the_receipt_and_the_copy_until_done(session, eng
     session.flush()
     assert "change_copy" not in by_kind(mine(worklist(session=session, user=people["city"], today=TODAY,
                                                       calendar=CAL), *z.values()))
-    assert statements(engine, lambda: worklist(session=session, user=people["province"], today=TODAY,
+    assert count_statements(engine, lambda: worklist(session=session, user=people["province"], today=TODAY,
                                                calendar=CAL)) == n
