@@ -1,11 +1,20 @@
-"""The public site: a province-wide map of published zones, and its Chinese index page."""
+"""The public site: a province-wide map of published zones, its Chinese index and 公告 pages, and the folder they
+are written to (atomic writes, and a manifest of what each file was made from)."""
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import html
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, cast
 
 import folium
+import orjson
 import shapely
 from branca.element import Element, Figure
 
@@ -88,3 +97,117 @@ a{{display:inline-block;min-height:44px;line-height:44px}}.note{{color:#666;font
 <p class="note">数据更新：{html.escape(generated)}。</p>
 </main></body></html>
 """
+
+
+# ---- the site's folder: atomic writes and the manifest of what was written from which inputs -------------------
+
+MANIFEST = ".publish-manifest.json"  # in the output folder; hashes and file stats only, nothing private
+LOCK = ".publish.lock"
+MANIFEST_FORMAT = 1
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``path`` through a temporary file in the same folder renamed over it, so that a reader (a web server
+    serving the folder) sees the old file or the new one, never half of one."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def file_stat(path: Path) -> list[int] | None:
+    """(size, mtime in ns) of a file, or None when it is not there: what tells a file left as written from one
+    changed, truncated or removed since (as make and rsync tell)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns]
+
+
+class SiteFolder:
+    """The output folder of ``zonegeo publish`` with its manifest: for each group of files (a zone's page and
+    feature, the index pages, the 公告, the assets) the key of the inputs they were made from and the stat of each
+    file as written. A group is current when its key is the same and its files are as they were written."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.groups: dict[str, dict[str, Any]] = {}
+        self.notes: dict[str, Any] = {}
+        try:
+            stored = orjson.loads((root / MANIFEST).read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            stored = {}  # none yet, or unreadable: everything is made again
+        if isinstance(stored, dict) and stored.get("format") == MANIFEST_FORMAT:
+            self.groups = dict(stored.get("groups") or {})
+            self.notes = dict(stored.get("notes") or {})
+
+    def current(self, group: str, key: str) -> bool:
+        entry = self.groups.get(group)
+        if not entry or entry.get("key") != key or not entry.get("files"):
+            return False
+        return all(file_stat(self.root / rel) == stat for rel, stat in entry["files"].items())
+
+    def write(self, group: str, key: str, files: dict[str, bytes]) -> None:
+        """Write a group's files (paths relative to the folder), each atomically, and record them under ``key``."""
+        stats = {}
+        for rel, data in files.items():
+            path = self.root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, data)
+            stats[rel] = file_stat(path)
+        self.groups[group] = {"key": key, "files": stats}
+
+    def forget(self, group: str) -> list[str]:
+        """Remove a group's files and its record; returns the files removed."""
+        removed = []
+        for rel in (self.groups.pop(group, None) or {}).get("files", {}):
+            path = self.root / rel
+            if path.exists():
+                path.unlink()
+                removed.append(rel)
+        return removed
+
+    def save(self) -> None:
+        """The manifest, written last: files written before a failure are made again at the next run."""
+        write_atomic(self.root / MANIFEST, orjson.dumps({"format": MANIFEST_FORMAT, "groups": self.groups,
+                                                         "notes": self.notes}, option=orjson.OPT_SORT_KEYS))
+
+    @contextmanager
+    def locked(self) -> Iterator[SiteFolder]:
+        """One publisher at a time per folder (two runs at once would remove each other's files)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / LOCK, "a+b") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield self
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def asset_files(source: Path) -> dict[str, Path]:
+    """The assets a published site needs (licences and notes stay in the source tree): relative path → file."""
+    return {p.relative_to(source).as_posix(): p for p in sorted(source.rglob("*"))
+            if p.is_file() and not p.name.startswith("LICENSE") and p.suffix != ".txt"}
+
+
+def sync_assets(folder: SiteFolder, source: Path) -> bool:
+    """Copy the Leaflet assets into ``assets/`` when they changed or a copy is missing or altered (each file
+    atomically), and remove files the source no longer has. Returns whether anything was written."""
+    files = asset_files(source)
+    key = hashlib.sha256(orjson.dumps({rel: file_stat(p) for rel, p in files.items()})).hexdigest()
+    if folder.current("assets", key):
+        return False
+    folder.write("assets", key, {f"assets/{rel}": p.read_bytes() for rel, p in files.items()})
+    wanted = {f"assets/{rel}" for rel in files}
+    for path in sorted((folder.root / "assets").rglob("*"), reverse=True):
+        rel = path.relative_to(folder.root).as_posix()
+        if path.is_file() and rel not in wanted:
+            path.unlink()
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+    return True
