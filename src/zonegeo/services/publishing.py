@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,7 @@ def data_as_of(session: Session) -> tuple[int, dt.datetime | None]:
 # query for the zones and one for the 公告, and writes only the files whose key changed or which are no longer as
 # written (missing, truncated, edited). The manifest (maps/public.py: SiteFolder) keeps the keys.
 
+_CHUNK = 50  # zones loaded at once to be made again
 _SEP = "\x1f"  # between the fields of one institution in its fingerprint (no text field holds it)
 # The modules whose code shapes the published files: a change to any of them makes every file again.
 _RENDERER_SOURCES = ("zonegeo/maps", "zonegeo/domain", "zonegeo/services/disclosure.py",
@@ -109,12 +110,26 @@ def _zone_keys(session: Session, rules_hash: str) -> dict[str, tuple[int, int, s
     return {row[1]: (row[0], row[8], _digest(renderer, rules_hash, *row[1:])) for row in session.execute(stmt)}
 
 
-def _render_zone(session: Session, zone_id: int, version_id: int, rules: RuleSet, *, tiles: str,
+def _load(session: Session, todo: list[tuple[int, int]]) -> Iterator[tuple[Zone, ZoneVersion, list[Institution]]]:
+    """The zones, approved layouts (with buildings) and active institutions of (zone id, version id) pairs, in three
+    queries per chunk rather than four per zone."""
+    for start in range(0, len(todo), _CHUNK):
+        chunk = todo[start:start + _CHUNK]
+        zones = {z.id: z for z in session.scalars(select(Zone).where(Zone.id.in_([z for z, _ in chunk])))}
+        layouts = {v.id: v for v in session.scalars(select(ZoneVersion).where(ZoneVersion.id.in_([v for _, v in chunk]))
+                                                     .options(selectinload(ZoneVersion.buildings)))}
+        members: dict[int, list[Institution]] = {z: [] for z, _ in chunk}
+        for row in session.scalars(select(Institution).where(Institution.zone_id.in_(list(members)),
+                                                             Institution.left_on.is_(None)).order_by(Institution.id)):
+            members[row.zone_id].append(row)
+        for zone_id, version_id in chunk:
+            yield zones[zone_id], layouts[version_id], members[zone_id]
+
+
+def _render_zone(zone: Zone, version: ZoneVersion, institutions: list[Institution], rules: RuleSet, *, tiles: str,
                  tianditu_key: str) -> tuple[bytes, dict[str, Any]]:
     """A zone's public page and its feature (public facts and boundary), from the approved layout."""
-    zone = session.get_one(Zone, zone_id)
-    version = session.get_one(ZoneVersion, version_id, options=[selectinload(ZoneVersion.buildings)])
-    plan = repo.to_domain_plan(version, repo.active_institutions(session, zone))
+    plan = repo.to_domain_plan(version, institutions)
     report = check_plan(plan, rules)
     subtitle = (f"{zone.city} · 建设主体：{zone.builder} · 空间布局版本{version.number}"
                 f"（{version.effective_on:%Y年%m月%d日}起）")
@@ -179,11 +194,11 @@ def _publish(*, session: Session, site: SiteFolder, rules: RuleSet, tiles: str, 
     # the zone page shows its 制图日期 (maps/render.py): it is made again on another day; its facts are not
     page_keys = {code: _digest(key, look, _today().isoformat()) for code, (_, _, key) in keys.items()}
     features: dict[str, dict[str, Any]] = {}
-    for code, (zone_id, version_id, _) in keys.items():
-        if site.current(f"zone:{code}", page_keys[code]):
-            continue
-        page, features[code] = _render_zone(session, zone_id, version_id, rules, tiles=tiles,
-                                            tianditu_key=tianditu_key)
+    todo = [(zone_id, version_id) for code, (zone_id, version_id, _) in keys.items()
+            if not site.current(f"zone:{code}", page_keys[code])]
+    for zone, version, institutions in _load(session, todo):
+        code = zone.code
+        page, features[code] = _render_zone(zone, version, institutions, rules, tiles=tiles, tianditu_key=tianditu_key)
         html_file, feature_file = _zone_files(code)
         site.write(f"zone:{code}", page_keys[code], {html_file: page, feature_file: orjson.dumps(features[code])})
     rendered = list(features)
