@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import overload
 
+import numpy as np
+import shapely
 from geoalchemy2.elements import WKBElement
 from geoalchemy2.shape import from_shape as _from_shape
 from geoalchemy2.shape import to_shape as _to_shape
@@ -22,3 +24,9 @@ def from_db(element: WKBElement) -> BaseGeometry: ...
 def from_db(element: None) -> None: ...
 def from_db(element: WKBElement | None) -> BaseGeometry | None:
     return None if element is None else _to_shape(element)
+
+
+def to_db_hex(geoms: np.ndarray) -> np.ndarray:
+    """Many geometries at once as hex EWKB text with the storage SRID (what PostGIS reads for a geometry column in
+    COPY or a bound parameter): one vectorised call, no Python object per geometry."""
+    return shapely.to_wkb(shapely.set_srid(geoms, SRID), hex=True, include_srid=True)

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import json
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import shapely
-from sqlalchemy import func, select
+from geoalchemy2.elements import WKBElement
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
-from zonegeo.db.geometry import from_db, to_db
-from zonegeo.db.models import Building, Institution, RegisterDraft, Zone, ZoneVersion
+from zonegeo.db.geometry import from_db, to_db, to_db_hex
+from zonegeo.db.models import SRID, Building, Institution, RegisterDraft, Zone, ZoneVersion
 from zonegeo.domain import model, register, versions
 from zonegeo.errors import NotFoundError
 
@@ -93,19 +97,43 @@ def rows_sha256(rows: list[dict[str, Any]]) -> str:
 
 
 def plan_content_sha256(plan: model.ZonePlan) -> str:
-    """A fingerprint of the spatial layout (boundary, core, buildings), independent of vertex start/order."""
+    """A fingerprint of the spatial layout (boundary, core, buildings), independent of vertex start/order.
+    The buildings' footprints are normalised and written as WKB in one vectorised call each; the bytes hashed are
+    those of one footprint at a time, as they always were (stored fingerprints stay comparable)."""
+    cached = _LAST_FINGERPRINT
+    if cached is not None and cached[0]() is plan:  # import_zone asks first, then add_version, for the same plan
+        return cached[1]
     h = hashlib.sha256()
     for geom in (plan.boundary, plan.core):
         h.update(b"-" if geom is None else shapely.to_wkb(shapely.normalize(geom)))
-    for b in plan.buildings:
+    footprints = np.empty(len(plan.buildings), dtype=object)
+    footprints[:] = [b.footprint for b in plan.buildings]
+    wkbs = shapely.to_wkb(shapely.normalize(footprints)) if len(footprints) else []
+    for b, wkb in zip(plan.buildings, wkbs, strict=True):
         h.update(f"|{b.name}|{b.floors}|{b.floors_used}|{b.declared_floor_area_m2}|".encode())
-        h.update(shapely.to_wkb(shapely.normalize(b.footprint)))
-    return h.hexdigest()
+        h.update(wkb)
+    digest = h.hexdigest()
+    _remember_fingerprint(plan, digest)
+    return digest
+
+
+_LAST_FINGERPRINT: tuple[weakref.ref, str] | None = None
+
+
+def _remember_fingerprint(plan: model.ZonePlan, digest: str) -> None:
+    """The last plan fingerprinted (a plan is immutable: frozen, of tuples): not made twice for one import."""
+    global _LAST_FINGERPRINT
+    try:
+        _LAST_FINGERPRINT = (weakref.ref(plan), digest)
+    except TypeError:  # not weak-referenceable: nothing is remembered
+        _LAST_FINGERPRINT = None
 
 
 def add_version(session: Session, zone: Zone, plan: model.ZonePlan, *, state: str, source_files: list[dict],
                 ingest_warnings: list[dict], uploaded_by: str, effective_on: dt.date) -> ZoneVersion:
-    """A new numbered version; the zone row is locked so concurrent writers get distinct numbers."""
+    """A new numbered version; the zone row is locked so concurrent writers get distinct numbers. Its buildings
+    are written in one bulk statement on the session's connection, inside the caller's transaction: a failure
+    afterwards rolls them back with the rest."""
     lock_zone(session, zone)
     versions.check_creatable(state)
     last = session.scalar(select(func.max(ZoneVersion.number)).where(ZoneVersion.zone_id == zone.id)) or 0
@@ -113,14 +141,52 @@ def add_version(session: Session, zone: Zone, plan: model.ZonePlan, *, state: st
         zone=zone, number=last + 1, state=versions.INITIAL, boundary=to_db(plan.boundary), core=to_db(plan.core),
         source_files=source_files, ingest_warnings=ingest_warnings, content_sha256=plan_content_sha256(plan),
         uploaded_by=uploaded_by, effective_on=effective_on,
-        buildings=[Building(name=b.name, footprint=to_db(b.footprint), floors=b.floors, floors_used=b.floors_used,
-                            declared_floor_area_m2=b.declared_floor_area_m2) for b in plan.buildings],
     )
     session.add(version)
     session.flush()
+    insert_buildings(session, version.id, plan.buildings)
+    session.expire(version, ["buildings"])  # read back from the database when asked for
     if state != version.state:  # an import records the layout in force: approved, superseding the last one
         set_version_state(session, zone, version, state)
     return version
+
+
+_BUILDING_COLUMNS = ("version_id", "name", "footprint", "floors", "floors_used", "declared_floor_area_m2")
+
+
+def insert_buildings(session: Session, version_id: int, buildings: Sequence[model.Building]) -> None:
+    """Store a version's buildings in one statement on the session's connection, in its transaction: COPY on
+    psycopg2, else one multi-row INSERT. The footprints are written as EWKB once, in one vectorised call."""
+    if not buildings:
+        return
+    footprints = np.empty(len(buildings), dtype=object)
+    footprints[:] = [b.footprint for b in buildings]
+    ewkb = to_db_hex(footprints).tolist()
+    connection = session.connection()
+    if connection.dialect.driver == "psycopg2":
+        buffer = io.StringIO()
+        buffer.writelines(f"{version_id}\t{_copy_text(b.name)}\t{wkb}\t{b.floors}\t{b.floors_used}\t"
+                          f"{_copy_float(b.declared_floor_area_m2)}\n" for b, wkb in zip(buildings, ewkb, strict=True))
+        buffer.seek(0)
+        dbapi: Any = connection.connection.dbapi_connection
+        with dbapi.cursor() as cursor:
+            cursor.copy_expert(f"COPY building ({', '.join(_BUILDING_COLUMNS)}) FROM STDIN", buffer)
+        return
+    session.execute(insert(Building), [  # pragma: no cover - another driver than psycopg2
+        {"version_id": version_id, "name": b.name, "footprint": WKBElement(wkb, srid=SRID, extended=True),
+         "floors": b.floors, "floors_used": b.floors_used, "declared_floor_area_m2": b.declared_floor_area_m2}
+        for b, wkb in zip(buildings, ewkb, strict=True)])
+
+
+def _copy_text(text: str) -> str:
+    """A value in COPY's text format: backslash, tab, newline and carriage return escaped."""
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
+
+
+def _copy_float(value: float | None) -> str:
+    return "\\N" if value is None else repr(float(value))  # repr: the shortest text that reads back exactly
 
 
 def _identity(name: str, credit_code: str) -> tuple[str, str]:

@@ -12,6 +12,7 @@ from zonegeo.domain.lifecycle import STATES
 from zonegeo.domain.model import JIANGSU_CITIES, ZoneInfo, ZonePlan
 from zonegeo.errors import InputError
 from zonegeo.ingest.role_files import ROLE_LABELS, ROLES, LayerRead, ReadOptions, read_role
+from zonegeo.ingest.safety import DEFAULT_LIMITS, Limits
 
 
 @dataclass
@@ -76,13 +77,15 @@ def read_roles(items: list[tuple[str, Path, ReadOptions]]) -> dict[str, LayerRea
 
 
 def read_plan(files: dict[str, Path], crs: dict[str, str] | None = None, *, layers: dict[str, str] | None = None,
-              repair: bool = False, encodings: dict[str, str] | None = None) -> PlanRead:
-    """Read each role's file; a boundary is required. ``encodings``: 自动/UTF-8/GBK per role."""
+              repair: bool = False, encodings: dict[str, str] | None = None,
+              limits: Limits = DEFAULT_LIMITS) -> PlanRead:
+    """Read each role's file; a boundary is required. ``encodings``: 自动/UTF-8/GBK per role; ``limits``: the
+    work one file may cause (the settings' limits, as for uploads)."""
     crs, layers, encodings = crs or {}, layers or {}, encodings or {}
     if "boundary" not in files:
         raise InputError("missing_boundary", "缺少四至范围（boundary）文件", {"roles": sorted(files)})
     reads = read_roles([(role, path, ReadOptions(crs=crs.get(role), layer=layers.get(role), repair=repair,
-                                                 encoding=encodings.get(role)))
+                                                 encoding=encodings.get(role), limits=limits))
                         for role, path in files.items()])
     plan = ZonePlan(
         boundary=reads["boundary"].value,
@@ -137,11 +140,11 @@ def read_zone_info(folder: Path) -> tuple[ZoneInfo, dict[str, Any]]:
     return info, options
 
 
-def read_zone_dir(folder: Path) -> ZoneBundle:
+def read_zone_dir(folder: Path, *, limits: Limits = DEFAULT_LIMITS) -> ZoneBundle:
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError("not_a_folder", f"找不到集聚区文件夹：{folder}", {"folder": str(folder)})
     info, options = read_zone_info(folder)
     files = find_role_files(folder)
     return ZoneBundle(info, read_plan(files, options["crs"], layers=options["layer"], repair=options["repair"],
-                                      encodings=options["encoding"]), files)
+                                      encodings=options["encoding"], limits=limits), files)
