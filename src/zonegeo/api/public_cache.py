@@ -2,7 +2,8 @@
 every write appends to the audit log, so the newest audit id (read at most once per ``ttl_s``, and again after
 any write through this process) names the state of everything public. Responses to anonymous GETs are kept per
 (path, query, state, day), answered with an ETag, and a matching If-None-Match gets 304 without any work.
-Logged-in requests never touch the cache."""
+Logged-in requests never touch this cache: their reports, maps and zone pages are computed once per state,
+day and visibility class by the routes themselves (``services/render_cache.py``), with validators of their own."""
 
 from __future__ import annotations
 
@@ -113,8 +114,9 @@ class PublicCacheMiddleware:
                 start = message
                 headers = message.get("headers", [])
                 keep = message["status"] == 200 and not any(k.lower() == b"set-cookie" for k, _ in headers)
-                if keep:  # tell the browser how to ask again
-                    message = {**message, "headers": [*headers, (b"etag", etag.encode()),
+                if keep:  # tell the browser how to ask again (this cache's validators replace the route's)
+                    own = [(k, v) for k, v in headers if k.lower() not in (b"etag", b"cache-control")]
+                    message = {**message, "headers": [*own, (b"etag", etag.encode()),
                                                       (b"cache-control", b"public, no-cache")]}
             elif message["type"] == "http.response.body" and keep:
                 size += len(message.get("body", b""))
