@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
 from rich.table import Table
 
-from zonegeo.domain.check import Report
+if TYPE_CHECKING:  # the CLI's --help imports this module: no shapely/numpy/pyproj for a type
+    from rich.console import Console
+
+    from zonegeo.domain.check import Report
 
 
 def _fmt(value: Any) -> str:

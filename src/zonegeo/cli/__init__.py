@@ -7,6 +7,11 @@ configuration could not be used (a Chinese message on stderr, never a traceback)
 
 Tests drop the cached `settings()` and `_uow()` between invocations (tests/conftest.py); every command reaches them
 through this module, so there is one cache of each.
+
+Start-up (issue #15): importing this package, and so `zonegeo --help` and every command's `--help`, loads typer, rich
+and the project's light modules only (tests/test_cli_startup.py). Anything heavier — pydantic-settings, orjson,
+SQLAlchemy, shapely, geopandas, folium, FastAPI … — is imported inside the command that uses it, or by the helpers
+below when a command first calls them.
 """
 
 from __future__ import annotations
@@ -17,16 +22,15 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
-import orjson
 import typer
 from rich.console import Console
 
-from zonegeo.config import Settings
 from zonegeo.errors import ZonegeoError
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from zonegeo.config import Settings
     from zonegeo.domain.rules import RuleSet
     from zonegeo.domain.workdays import WorkCalendar
     from zonegeo.services.unit_of_work import UnitOfWork
@@ -39,10 +43,14 @@ err = Console(stderr=True)
 
 @functools.cache
 def settings() -> Settings:
+    from zonegeo.config import Settings  # pydantic-settings: only for commands that read the settings
+
     return Settings()
 
 
 def _dump(data: Any) -> None:
+    import orjson
+
     typer.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode())
 
 

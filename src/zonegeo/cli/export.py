@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn
 
 from zonegeo.cli import _calendar, _rules, _session, app, err, handles_errors, out
 from zonegeo.errors import InputError
@@ -30,6 +29,8 @@ def _write(path: Path, content: bytes) -> None:
 
 
 def _layers(make: Callable[[Callable[[str], None]], bytes], label: str) -> bytes:
+    from rich.progress import BarColumn, Progress, TextColumn
+
     from zonegeo.services.exports import LAYER_FIELDS, LAYER_LABELS
 
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}图层"),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 from typing import Annotated
 
 import typer
@@ -29,6 +28,8 @@ def serve(
         return
     if not settings().secret_key:
         # every worker must sign sessions with the same key, or a login made in one is unknown to the others
+        import secrets
+
         os.environ["ZONEGEO_SECRET_KEY"] = secrets.token_hex(32)
     # each worker process builds its own app (and database pool) from the environment
     uvicorn.run("zonegeo.api.app:create_app_from_environment", factory=True, host=host, port=port, workers=workers)
