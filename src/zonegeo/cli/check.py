@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from zonegeo.cli import _dump, _rules, app, handles_errors, out, settings
-from zonegeo.console import print_report
 
 
 @app.command()
@@ -40,5 +39,7 @@ def check(
     if as_json:
         _dump(report.to_dict())
     else:
+        from zonegeo.console import print_report
+
         print_report(report, out)
     raise typer.Exit(0 if report.eligible else 1)

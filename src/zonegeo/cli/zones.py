@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from zonegeo.cli import _calendar, _dump, _rules, _session, app, err, handles_errors, out, settings
-from zonegeo.console import print_report, print_zones
 
 
 @app.command("import")
@@ -52,7 +51,12 @@ def zones(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 
     with _session() as session:
         rows = list_zones(session=session)
-    _dump(rows) if as_json else print_zones(rows, out)
+    if as_json:
+        _dump(rows)
+    else:
+        from zonegeo.console import print_zones
+
+        print_zones(rows, out)
 
 
 @app.command()
@@ -63,7 +67,12 @@ def report(code: str, as_json: Annotated[bool, typer.Option("--json")] = False) 
 
     with _session() as session:
         result = zone_report(session=session, code=code, rules=_rules())
-    _dump(result.to_dict()) if as_json else print_report(result, out)
+    if as_json:
+        _dump(result.to_dict())
+    else:
+        from zonegeo.console import print_report
+
+        print_report(result, out)
     raise typer.Exit(0 if result.eligible else 1)
 
 
