@@ -61,25 +61,25 @@ def test_every_endpoint_declares_exactly_one_access_rule(settings):
     assert missing == [], "endpoints without exactly one access dependency: " + ", ".join(missing)
 
 
-def test_authorisation_matrix(settings, client, tokens):
+@pytest.mark.parametrize("role", ROLES)
+def test_authorisation_matrix(settings, client, tokens, role):
     """Each role either passes the access rule (any status but 401/403 from it, and never a 5xx) or is refused
-    by it."""
+    by it. One test per role, so that the matrix spreads over the workers."""
     checked = 0
     for route in routes(settings):
         (allowed,) = access_roles(route)
         path = re.sub(r"\{(\w+)\}", lambda m: PARAMS[m.group(1)], route.path)
         for method in sorted(route.methods - {"HEAD"}):
-            for role in ROLES:
-                r = client.request(method, path, headers={"Authorization": ""} | bearer(tokens, role),
-                                   json={} if method == "POST" else None, follow_redirects=False)
-                assert r.status_code < 500, (method, path, role, r.status_code, r.text[:300])
-                code = r.json().get("code") if r.headers.get("content-type", "").startswith("application/json") else None
-                if role in allowed:
-                    assert code not in DENIED, (method, path, role, r.status_code, code)
-                else:
-                    expected = 401 if role == "public" else 403
-                    assert (r.status_code, code in DENIED) == (expected, True), (method, path, role, r.status_code)
-                checked += 1
+            r = client.request(method, path, headers={"Authorization": ""} | bearer(tokens, role),
+                               json={} if method == "POST" else None, follow_redirects=False)
+            assert r.status_code < 500, (method, path, role, r.status_code, r.text[:300])
+            code = r.json().get("code") if r.headers.get("content-type", "").startswith("application/json") else None
+            if role in allowed:
+                assert code not in DENIED, (method, path, role, r.status_code, code)
+            else:
+                expected = 401 if role == "public" else 403
+                assert (r.status_code, code in DENIED) == (expected, True), (method, path, role, r.status_code)
+            checked += 1
     assert checked > 100
 
 
