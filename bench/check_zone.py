@@ -1,13 +1,15 @@
 """Benchmark: ``check`` on a synthetic zone (1 000 buildings, 10 000 institutions) against the bare
 library work it cannot avoid (shapely's vectorised ``contains_xy`` and pyproj ``Geod`` areas).
 
-Run: .venv/bin/python bench/check_zone.py [--buildings N] [--institutions N] [--repeat R]
+Run: .venv/bin/python bench/check_zone.py [--buildings N] [--institutions N] [--repeat R] [--quick] [--json]
+(--quick: 3 repeats; the sizes stay the issue's). Floor and check are timed alternately, median of the repeats.
 Target: check within 2× of the floor. Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import statistics
 import time
@@ -80,13 +82,20 @@ def floor_work(plan: ZonePlan) -> None:
             geod.polygon_area_perimeter(*poly.exterior.xy)
 
 
-def timed(fn: Callable[[], object], repeat: int) -> float:
-    runs = []
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def alternating(fns: list[Callable[[], object]], repeat: int) -> list[float]:
+    """The median time of each function, run in turn ``repeat`` times (so that a change of the machine's load
+    falls on all of them alike)."""
+    runs: list[list[float]] = [[] for _ in fns]
     for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - start)
-    return statistics.median(runs)
+        for k, fn in enumerate(fns):
+            runs[k].append(timed(fn))
+    return [statistics.median(r) for r in runs]
 
 
 def main() -> None:
@@ -95,14 +104,23 @@ def main() -> None:
     parser.add_argument("--institutions", type=int, default=10000)
     parser.add_argument("--outside-share", type=float, default=0.05,
                         help="share of institutions placed outside the boundary (each needs a distance)")
-    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=None, help="repeats (default 7, --quick 3)")
+    parser.add_argument("--quick", action="store_true", help="3 repeats")
+    parser.add_argument("--json", action="store_true", help="one JSON object per line per measured path")
     args = parser.parse_args()
+    repeat = max(args.repeat or (3 if args.quick else 7), 3)
     rules = load_rules(PROJECT_ROOT / "data" / "rules" / "jiangsu-2024.toml")
     plan = synthetic_plan(args.buildings, args.institutions, args.outside_share)
     check_plan(plan, rules)  # warm-up: transformer creation, imports
-    floor = timed(lambda: floor_work(plan), args.repeat)
-    check = timed(lambda: check_plan(plan, rules), args.repeat)
+    floor, check = alternating([lambda: floor_work(plan), lambda: check_plan(plan, rules)], repeat)
     report = check_plan(plan, rules)
+    if args.json:
+        print(json.dumps({"path": f"check_plan: {args.buildings} buildings, {args.institutions} institutions",
+                          "zonegeo": round(check, 4), "floor": round(floor, 4), "unit": "s",
+                          "ratio": round(check / floor, 2), "target": "≤ 2× the floor", "met": check / floor <= 2.0,
+                          "note": f"floor: contains_xy + Geod areas; median of {repeat}, alternating"},
+                         ensure_ascii=False))
+        return
     print(f"synthetic zone: {args.buildings} buildings, {args.institutions} institutions "
           f"({report.institutions['inside']} inside, {len(report.institutions['outside'])} outside)")
     print(f"floor (contains_xy + Geod areas): {floor * 1000:8.1f} ms")
