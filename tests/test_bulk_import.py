@@ -54,9 +54,10 @@ def _zone(session, code: str) -> Zone:
     return zone
 
 
-def test_bulk_written_buildings_read_back_exactly(session):
+def test_bulk_written_buildings_read_back_exactly(session, monkeypatch):
     """Names with tabs, backslashes, line breaks and quotes, absent and fractional declared areas and the
-    footprints' coordinates come back bit for bit, in the order given."""
+    footprints' coordinates come back bit for bit, in the order given (the COPY streamed in several pieces)."""
+    monkeypatch.setattr(repo, "_COPY_CHUNK", 7)
     plan = _plan(n_extra=50)
     version = _add(session, _zone(session, "BULK-RT"), plan)
     back = repo.to_domain_plan(repo.get_version(session, version.zone, version.number), []).buildings

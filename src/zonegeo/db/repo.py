@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import json
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -154,28 +153,52 @@ def add_version(session: Session, zone: Zone, plan: model.ZonePlan, *, state: st
 _BUILDING_COLUMNS = ("version_id", "name", "footprint", "floors", "floors_used", "declared_floor_area_m2")
 
 
+_COPY_CHUNK = 5_000  # buildings per piece of the COPY stream: its text is never all in memory at once
+
+
 def insert_buildings(session: Session, version_id: int, buildings: Sequence[model.Building]) -> None:
     """Store a version's buildings in one statement on the session's connection, in its transaction: COPY on
-    psycopg2, else one multi-row INSERT. The footprints are written as EWKB once, in one vectorised call."""
+    psycopg2 (streamed, a few thousand rows at a time), else one multi-row INSERT. Each footprint is written as
+    EWKB once, by vectorised calls."""
     if not buildings:
         return
-    footprints = np.empty(len(buildings), dtype=object)
-    footprints[:] = [b.footprint for b in buildings]
-    ewkb = to_db_hex(footprints).tolist()
     connection = session.connection()
     if connection.dialect.driver == "psycopg2":
-        buffer = io.StringIO()
-        buffer.writelines(f"{version_id}\t{_copy_text(b.name)}\t{wkb}\t{b.floors}\t{b.floors_used}\t"
-                          f"{_copy_float(b.declared_floor_area_m2)}\n" for b, wkb in zip(buildings, ewkb, strict=True))
-        buffer.seek(0)
         dbapi: Any = connection.connection.dbapi_connection
         with dbapi.cursor() as cursor:
-            cursor.copy_expert(f"COPY building ({', '.join(_BUILDING_COLUMNS)}) FROM STDIN", buffer)
+            cursor.copy_expert(f"COPY building ({', '.join(_BUILDING_COLUMNS)}) FROM STDIN",
+                               _CopyStream(_copy_rows(version_id, buildings)))
         return
-    session.execute(insert(Building), [  # pragma: no cover - another driver than psycopg2
+    footprints = np.empty(len(buildings), dtype=object)  # pragma: no cover - another driver than psycopg2
+    footprints[:] = [b.footprint for b in buildings]
+    session.execute(insert(Building), [  # pragma: no cover
         {"version_id": version_id, "name": b.name, "footprint": WKBElement(wkb, srid=SRID, extended=True),
          "floors": b.floors, "floors_used": b.floors_used, "declared_floor_area_m2": b.declared_floor_area_m2}
-        for b, wkb in zip(buildings, ewkb, strict=True)])
+        for b, wkb in zip(buildings, to_db_hex(footprints), strict=True)])
+
+
+def _copy_rows(version_id: int, buildings: Sequence[model.Building]) -> Iterator[str]:
+    """COPY text format, one piece per chunk of buildings (footprints as hex EWKB, one vectorised call each)."""
+    for start in range(0, len(buildings), _COPY_CHUNK):
+        chunk = buildings[start : start + _COPY_CHUNK]
+        footprints = np.empty(len(chunk), dtype=object)
+        footprints[:] = [b.footprint for b in chunk]
+        yield "".join(f"{version_id}\t{_copy_text(b.name)}\t{wkb}\t{b.floors}\t{b.floors_used}\t"
+                      f"{_copy_float(b.declared_floor_area_m2)}\n"
+                      for b, wkb in zip(chunk, to_db_hex(footprints), strict=True))
+
+
+class _CopyStream:
+    """The file psycopg2's ``copy_expert`` reads: each ``read`` gives the next piece (any length will do)."""
+
+    def __init__(self, pieces: Iterator[str]) -> None:
+        self._pieces = pieces
+
+    def read(self, size: int = -1) -> str:
+        return next(self._pieces, "")
+
+    def readline(self, size: int = -1) -> str:  # pragma: no cover - psycopg2 reads with read()
+        return self.read(size)
 
 
 def _copy_text(text: str) -> str:

@@ -116,7 +116,7 @@ def extract(geoms: Any, layers: list[str], *, file: str, role: str, fmt: str, re
                                     "coordinate": _location(reason)}})
     idx, deduped = idx[keep_mask], deduped[keep_mask]
     multis = _to_multi(deduped)
-    _check_areas(multis, numbers[idx], layer_of, found, warnings, file=file, role=role, fmt=fmt)
+    _check_areas(multis, deduped, numbers[idx], layer_of, found, warnings, file=file, role=role, fmt=fmt)
     if open_lines and not len(idx):
         first = open_lines[0]
         found.add("open_polyline", f"图层“{first['source_layer']}”中只有未闭合的多段线（{len(open_lines)}条），"
@@ -182,16 +182,20 @@ def _to_multi(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
-def _check_areas(multis: np.ndarray, numbers: np.ndarray, layer_of, found: Findings, warnings: list, *,
-                 file: str, role: str, fmt: str) -> None:
+def _check_areas(multis: np.ndarray, geoms: np.ndarray, numbers: np.ndarray, layer_of, found: Findings,
+                 warnings: list, *, file: str, role: str, fmt: str) -> None:
     """Zero-area parts are errors, slivers warnings. A planar estimate finds the candidates; only those
-    get a geodesic area."""
+    get a geodesic area. ``geoms`` are the polygons ``multis`` were made of: a plain Polygon is its own only part,
+    so that most features are measured without extracting (copying) a part."""
     if not len(multis):
         return
     multi_part = shapely.get_num_geometries(multis) > 1
     several = np.flatnonzero(multi_part)
     owner = np.flatnonzero(~multi_part)
-    parts = shapely.get_geometry(multis[owner], 0)  # most features have one part: no need to explode them all
+    parts = geoms[owner]
+    wrapped = shapely.get_type_id(parts) != 3  # a repaired or multi-part input: its one part is taken out
+    if wrapped.any():
+        parts[wrapped] = shapely.get_geometry(multis[owner[wrapped]], 0)
     if len(several):
         more, more_owner = shapely.get_parts(multis[several], return_index=True)
         parts = np.concatenate([parts, more])

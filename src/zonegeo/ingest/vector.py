@@ -262,7 +262,10 @@ def read_vector(source: Source, *, role: str, crs: str | None = None, layer: str
                          "detail": {"file": file, "role": role, "encoding": encoding}})
     lon, lat = crs_resolve.to_storage(coords[:, 0], coords[:, 1], choice)
     crs_resolve.check_in_jiangsu(lon, lat, file=file, role=role, crs=choice.label)
-    geoms_arr = shapely.set_coordinates(geoms_arr.copy(), np.column_stack([lon, lat]))
+    # The array is this function's own (np.concatenate made it): its geometries are replaced in place, each read
+    # geometry freed as its reprojected one takes its place once the frames are let go.
+    del frames, parts, geoms, coords, owner
+    geoms_arr = shapely.set_coordinates(geoms_arr, np.column_stack([lon, lat]))
     return VectorLayer(geoms_arr, table, layers, choice.label, warnings, encoding)
 
 
