@@ -32,6 +32,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -214,7 +215,9 @@ def wrk(url: str, seconds: float, connections: int = 32, cookie: str = "") -> di
 
 def alternate(ours: str, floor: str, seconds: float, repeats: int, cookie: str = "") -> tuple[float, float, int]:
     """Median req/s of the app and of the floor, run one after the other ``repeats`` times; errors seen."""
-    a, b, errors = [], [], 0
+    a: list[float] = []
+    b: list[float] = []
+    errors = 0
     for _ in range(repeats):
         for target, into in ((ours, a), (floor, b)):
             row = wrk(target, seconds, cookie=cookie)
@@ -259,7 +262,7 @@ def main() -> None:
                 rows.append(load_test(base, 15.0 if args.quick else 60.0))
             else:
                 floor_dir.mkdir()
-                index = []
+                index: list[dict[str, Any]] = []
                 for k, (name, path) in enumerate(PATHS.items()):
                     for who, sent in (("anonymous", ""), ("logged in", cookie)):
                         body, media_type = fetch(base + path, sent)

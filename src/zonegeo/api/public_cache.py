@@ -1,18 +1,30 @@
-"""Public reads served from memory: what an anonymous visitor sees changes only when something is written, and
-every write appends to the audit log, so the newest audit id (read at most once per ``ttl_s``, and again after
-any write through this process) names the state of everything public. Responses to anonymous GETs are kept per
+"""Reads served from memory: what a visitor sees changes only when something is written, and every write
+appends to the audit log, so the newest audit id (read at most once per ``ttl_s``, and again after any write
+through this process) names the state of everything stored. Responses to anonymous GETs are kept per
 (path, query, state, day), answered with an ETag, and a matching If-None-Match gets 304 without any work.
-Logged-in requests never touch this cache: their reports, maps and zone pages are computed once per state,
-day and visibility class by the routes themselves (``services/render_cache.py``), with validators of their own."""
+
+A web session's reads of a zone's report, page and map (``USER_PATHS``) are kept the same way, per session: the
+key holds the session cookie itself (its signature checked with the app's own session signer, its age with the
+session's ``max_age``), so an entry is only ever answered to the session that made it, and only while the session
+holds nothing but its login and form token (a one-time message in the session is never cached). What the user
+may see changes only by a write (an approval, a register change, a revocation, ending the session, deactivating
+the user: each audited), so the state in the key covers it; an entry also lives ``user_ttl_s`` at most, which
+bounds how long a session that merely expires keeps its cached pages. Bearer-token requests never touch the
+cache. Below this layer the routes keep the expensive parts per state, day and visibility class
+(``services/render_cache.py``), for every caller."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import logging
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import anyio
 from starlette.datastructures import Headers
@@ -23,6 +35,9 @@ log = logging.getLogger("zonegeo.cache")
 CACHEABLE_PREFIXES = ("/api/zones", "/zones/")
 CACHEABLE_EXACT = ("/",)
 _DROP_HEADERS = {b"x-request-id", b"set-cookie", b"content-length", b"etag", b"cache-control"}
+# A web session's reads kept per session: a zone's report, page and map.
+USER_PATHS = re.compile(r"^/(api/zones/[^/]+/report|zones/[^/]+|zones/[^/]+/map)$")
+SESSION_KEYS = {"sid", "csrf"}  # a session holding anything else (a one-time message …) is not cached
 
 
 @dataclass(frozen=True)
@@ -31,25 +46,62 @@ class _Entry:
     headers: list[tuple[bytes, bytes]]
     body: bytes
     etag: str
+    private: bool = False
+    at: float = 0.0
 
 
 class PublicCacheMiddleware:
     def __init__(self, app: ASGIApp, *, state: Callable[[Scope], str | None], session_cookie: str,
-                 ttl_s: float = 1.0, max_bytes: int = 64 << 20, max_entry_bytes: int = 8 << 20) -> None:
+                 ttl_s: float = 1.0, max_bytes: int = 64 << 20, max_entry_bytes: int = 8 << 20,
+                 user_ttl_s: float = 60.0) -> None:
         self.app, self.state_of, self.session_cookie = app, state, session_cookie
         self.ttl_s, self.max_bytes, self.max_entry_bytes = ttl_s, max_bytes, max_entry_bytes
+        self.user_ttl_s = user_ttl_s
+        self._signer: Any = None  # the session middleware's, found on first use
         self.entries: OrderedDict[str, _Entry] = OrderedDict()
         self.size = 0
         self._state: tuple[float, str | None] = (0.0, None)
 
-    def _cacheable(self, scope: Scope) -> bool:
+    def _cacheable(self, scope: Scope) -> str | None:
+        """None, or what names the caller in the key: "" for the public, the session cookie for a web session."""
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
-            return False
+            return None
         path = scope["path"]
-        if path not in CACHEABLE_EXACT and not path.startswith(CACHEABLE_PREFIXES):
-            return False
         headers = Headers(scope=scope)
-        return "authorization" not in headers and f"{self.session_cookie}=" not in headers.get("cookie", "")
+        if "authorization" in headers:
+            return None
+        cookie = headers.get("cookie", "")
+        if f"{self.session_cookie}=" not in cookie:
+            return "" if path in CACHEABLE_EXACT or path.startswith(CACHEABLE_PREFIXES) else None
+        if not USER_PATHS.match(path):
+            return None
+        return self._session_of(scope)
+
+    def _session_of(self, scope: Scope) -> str | None:
+        """The session cookie when its signature and age hold and the session holds only its login and form
+        token; None otherwise (the request is served as if there were no cache)."""
+        signer = self._find_signer()
+        if signer is None:
+            return None
+        from starlette.requests import HTTPConnection
+
+        value = HTTPConnection(scope).cookies.get(self.session_cookie, "")
+        try:
+            data = json.loads(base64.b64decode(signer[0].unsign(value.encode(), max_age=signer[1])))
+        except Exception:  # bad signature, expired, not JSON: not ours to answer
+            return None
+        if not isinstance(data, dict) or not data.get("sid") or set(data) - SESSION_KEYS:
+            return None
+        return value
+
+    def _find_signer(self) -> tuple[Any, int | None] | None:
+        if self._signer is None:
+            layer: Any = self.app
+            while layer is not None and not (hasattr(layer, "signer") and hasattr(layer, "session_cookie")
+                                             and layer.session_cookie == self.session_cookie):
+                layer = getattr(layer, "app", None)
+            self._signer = (layer.signer, layer.max_age) if layer is not None else False
+        return self._signer or None
 
     async def _current_state(self, scope: Scope) -> str | None:
         at, value = self._state
@@ -66,7 +118,8 @@ class PublicCacheMiddleware:
         if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD"):
             await self._write(scope, receive, send)
             return
-        if not self._cacheable(scope):
+        who = self._cacheable(scope)
+        if who is None:
             await self.app(scope, receive, send)
             return
         state = await self._current_state(scope)
@@ -74,19 +127,24 @@ class PublicCacheMiddleware:
             await self.app(scope, receive, send)
             return
         key = "\0".join((scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1"), state,
-                         time.strftime("%Y-%m-%d")))
+                         time.strftime("%Y-%m-%d"), who))
         etag = '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
+        private = bool(who)
+        control = b"private, no-cache" if private else b"public, no-cache"
         if etag in Headers(scope=scope).get("if-none-match", ""):
             await send({"type": "http.response.start", "status": 304,
-                        "headers": [(b"etag", etag.encode()), (b"cache-control", b"public, no-cache")]})
+                        "headers": [(b"etag", etag.encode()), (b"cache-control", control)]})
             await send({"type": "http.response.body", "body": b""})
             return
         entry = self.entries.get(key)
+        if entry is not None and private and time.monotonic() - entry.at > self.user_ttl_s:
+            self._drop(key)
+            entry = None
         if entry is not None:
             self.entries.move_to_end(key)
             await self._replay(entry, send)
             return
-        await self._fill(key, etag, scope, receive, send)
+        await self._fill(key, etag, scope, receive, send, private=private)
 
     async def _write(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A write through this process: the next public read asks for the state again, whatever the TTL
@@ -97,12 +155,15 @@ class PublicCacheMiddleware:
             self._state = (0.0, None)
 
     async def _replay(self, entry: _Entry, send: Send) -> None:
+        control = b"private, no-cache" if entry.private else b"public, no-cache"
         headers = [*entry.headers, (b"content-length", str(len(entry.body)).encode()),
-                   (b"etag", entry.etag.encode()), (b"cache-control", b"public, no-cache")]
+                   (b"etag", entry.etag.encode()), (b"cache-control", control)]
         await send({"type": "http.response.start", "status": entry.status, "headers": headers})
         await send({"type": "http.response.body", "body": entry.body})
 
-    async def _fill(self, key: str, etag: str, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _fill(self, key: str, etag: str, scope: Scope, receive: Receive, send: Send, *,
+                    private: bool = False) -> None:
+        control = b"private, no-cache" if private else b"public, no-cache"
         start: Message | None = None
         chunks: list[bytes] = []
         size = 0
@@ -116,8 +177,7 @@ class PublicCacheMiddleware:
                 keep = message["status"] == 200 and not any(k.lower() == b"set-cookie" for k, _ in headers)
                 if keep:  # tell the browser how to ask again (this cache's validators replace the route's)
                     own = [(k, v) for k, v in headers if k.lower() not in (b"etag", b"cache-control")]
-                    message = {**message, "headers": [*own, (b"etag", etag.encode()),
-                                                      (b"cache-control", b"public, no-cache")]}
+                    message = {**message, "headers": [*own, (b"etag", etag.encode()), (b"cache-control", control)]}
             elif message["type"] == "http.response.body" and keep:
                 size += len(message.get("body", b""))
                 keep = size <= self.max_entry_bytes
@@ -126,10 +186,15 @@ class PublicCacheMiddleware:
                 if keep and not message.get("more_body") and start is not None:
                     self._store(key, _Entry(start["status"], [(k, v) for k, v in start.get("headers", [])
                                                               if k.lower() not in _DROP_HEADERS],
-                                            b"".join(chunks), etag))
+                                            b"".join(chunks), etag, private, time.monotonic()))
             await send(message)
 
         await self.app(scope, receive, capture)
+
+    def _drop(self, key: str) -> None:
+        old = self.entries.pop(key, None)
+        if old is not None:
+            self.size -= len(old.body)
 
     def _store(self, key: str, entry: _Entry) -> None:
         old = self.entries.pop(key, None)  # two requests may fill the same key

@@ -90,7 +90,7 @@ class RenderCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def keys(self) -> list[tuple[Hashable, ...]]:
+    def list_keys(self) -> list[tuple[Hashable, ...]]:
         with self._lock:
             return list(self._entries)
 
