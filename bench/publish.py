@@ -123,7 +123,7 @@ def key_queries(engine: Engine, rules: RuleSet) -> None:
 def render_in_memory(plans: list[tuple[str, object]], rules: RuleSet) -> None:
     """The floor of rendering: check, map and HTML of each plan, nothing read or written."""
     for name, plan in plans:
-        m = render(plan, check_plan(plan, rules), title=name, tiles="", asset_base="../assets",  # type: ignore[arg-type]
+        m = render(plan, check_plan(plan, rules), title=name, tiles="", asset_base="../assets",
                    policy=disclosure.PUBLIC)
         to_html(m, asset_base="../assets")
 
@@ -177,7 +177,7 @@ def measure(n_zones: int, repeat: int, first_repeat: int) -> list[dict]:
         for _ in range(repeat):
             seconds, result = timed(lambda: run_publish(engine, rules, out))
             same.append(seconds)
-            rendered_same.append(len(result["rendered"]))  # type: ignore[index]
+            rendered_same.append(len(result["rendered"]))
             floor_same.append(timed(lambda: key_queries(engine, rules))[0])
         one, floor_one, rendered_one = [], [], []
         changed = codes[len(codes) // 2]
@@ -186,7 +186,7 @@ def measure(n_zones: int, repeat: int, first_repeat: int) -> list[dict]:
             change_register(engine, changed, k)
             seconds, result = timed(lambda: run_publish(engine, rules, out))
             one.append(seconds)
-            rendered_one.append(result["rendered"])  # type: ignore[index]
+            rendered_one.append(result["rendered"])
             floor_one.append(timed(lambda: run_publish(engine, rules, out))[0]
                              + timed(lambda: render_in_memory([changed_plan], rules))[0])
         engine.dispose()
