@@ -142,7 +142,8 @@ def run_child(args: list[str]) -> dict:
     wrapper = ("import json,resource,subprocess,sys,time;t=time.perf_counter();"
                "p=subprocess.run(sys.argv[1:],capture_output=True,text=True);w=time.perf_counter()-t;"
                "print(json.dumps({'rc':p.returncode,'out':p.stdout,'err':p.stderr[-2000:],'wall':w,"
-               "'rss_mb':resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024}))")
+               "'rss_mb':resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024,"
+               "'cpu':resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime+resource.getrusage(resource.RUSAGE_CHILDREN).ru_stime}))")
     done = subprocess.run([sys.executable, "-c", wrapper, *args], capture_output=True, text=True, check=True)
     result = json.loads(done.stdout)
     if result["rc"] != 0:
@@ -196,6 +197,7 @@ def measure(n: int, repeat: int) -> dict:
         admin.dispose()
     return {"n": n, "repeat": repeat, "ours": statistics.median(r["wall"] for r in ours),
             "ours_inner": statistics.median(ours_inner), "floor": statistics.median(r["wall"] for r in floor),
+            "ours_cpu": statistics.median(r["cpu"] for r in ours), "floor_cpu": statistics.median(r["cpu"] for r in floor),
             "ours_mb": max(r["rss_mb"] for r in ours), "floor_mb": max(r["rss_mb"] for r in floor),
             "stored": stored, "copied": copied, "load": os.getloadavg()[0]}
 
@@ -215,15 +217,21 @@ def main() -> None:
     n = args.buildings or (QUICK if args.quick else FULL)
     m = measure(n, max(1, args.repeat))
     ratio = m["ours"] / m["floor"]
-    note = (f"{n} buildings, median of {m['repeat']}; import call alone {m['ours_inner']:.2f} s (the rest is the "
-            f"interpreter and imports); {m['stored']} rows stored per run x{m['repeat']}; load {m['load']:.1f}")
+    inner_ratio = m["ours_inner"] / m["floor"]
+    note = (f"{n} buildings, median of {m['repeat']} alternating runs; client CPU {m['ours_cpu']:.1f} s against "
+            f"{m['floor_cpu']:.1f} s (the database server's work not counted); load {m['load']:.1f}")
     rows = [
-        {"path": "import buildings: time", "zonegeo": round(m["ours"], 3), "floor": round(m["floor"], 3),
-         "unit": "s", "ratio": round(ratio, 2), "target": f"≤ {TIME_TARGET:g}× ogr2ogr", "met": ratio <= TIME_TARGET,
-         "note": note},
-        {"path": "import buildings: peak memory", "zonegeo": round(m["ours_mb"]), "floor": round(m["floor_mb"]),
-         "unit": "MB", "ratio": round(m["ours_mb"] / m["floor_mb"], 2), "target": f"< {MEMORY_TARGET_MB:g} MB",
-         "met": m["ours_mb"] < MEMORY_TARGET_MB, "note": "peak RSS of the child process; floor: ogr2ogr's"},
+        {"path": "zonegeo import of buildings: time (whole process)", "zonegeo": round(m["ours"], 3),
+         "floor": round(m["floor"], 3), "unit": "s", "ratio": round(ratio, 2), "target": f"≤ {TIME_TARGET:g}× ogr2ogr",
+         "met": ratio <= TIME_TARGET, "note": note + "; the interpreter's start and imports included"},
+        {"path": "zonegeo import of buildings: time (import_zone call)", "zonegeo": round(m["ours_inner"], 3),
+         "floor": round(m["floor"], 3), "unit": "s", "ratio": round(inner_ratio, 2),
+         "target": f"≤ {TIME_TARGET:g}× ogr2ogr", "met": inner_ratio <= TIME_TARGET,
+         "note": note + "; read, check, reproject, store and commit, without the interpreter's start"},
+        {"path": "zonegeo import of buildings: peak memory", "zonegeo": round(m["ours_mb"]),
+         "floor": round(m["floor_mb"]), "unit": "MB", "ratio": round(m["ours_mb"] / m["floor_mb"], 2),
+         "target": f"< {MEMORY_TARGET_MB:g} MB", "met": m["ours_mb"] < MEMORY_TARGET_MB,
+         "note": "peak RSS of the child process (RUSAGE_CHILDREN); floor: ogr2ogr's"},
     ]
     if args.json:
         for row in rows:
@@ -232,7 +240,8 @@ def main() -> None:
     print(f"{n} buildings (Shapefile, EPSG:4549, GBK), median of {m['repeat']} alternating runs, load {m['load']:.1f}")
     print(f"ogr2ogr -f PostgreSQL (whole process):   {m['floor']:7.2f} s  {m['floor_mb']:6.0f} MB")
     print(f"zonegeo import (whole process):          {m['ours']:7.2f} s  {m['ours_mb']:6.0f} MB")
-    print(f"  of which import_zone itself:           {m['ours_inner']:7.2f} s")
+    print(f"  of which the import_zone call:         {m['ours_inner']:7.2f} s   ratio {inner_ratio:5.2f}")
+    print(f"client CPU time (no server work):        {m['ours_cpu']:7.2f} s against {m['floor_cpu']:.2f} s")
     print(f"time ratio:                              {ratio:7.2f}   (target ≤ {TIME_TARGET:g})")
     print(f"peak memory:                             {m['ours_mb']:7.0f} MB (target < {MEMORY_TARGET_MB:g})")
 

@@ -108,9 +108,8 @@ def plan_content_sha256(plan: model.ZonePlan) -> str:
     footprints = np.empty(len(plan.buildings), dtype=object)
     footprints[:] = [b.footprint for b in plan.buildings]
     wkbs = shapely.to_wkb(shapely.normalize(footprints)) if len(footprints) else []
-    for b, wkb in zip(plan.buildings, wkbs, strict=True):
-        h.update(f"|{b.name}|{b.floors}|{b.floors_used}|{b.declared_floor_area_m2}|".encode())
-        h.update(wkb)
+    h.update(b"".join(f"|{b.name}|{b.floors}|{b.floors_used}|{b.declared_floor_area_m2}|".encode() + wkb
+                      for b, wkb in zip(plan.buildings, wkbs, strict=True)))
     digest = h.hexdigest()
     _remember_fingerprint(plan, digest)
     return digest
