@@ -141,8 +141,8 @@ def of_app(state: Any) -> RenderCache:
             cache = getattr(state, "render_cache", None)
             if cache is None:
                 settings = getattr(state, "settings", None)
-                mb = getattr(settings, "public_cache_mb", None)
-                cache = RenderCache(max_bytes=int(mb) << 20 if mb else DEFAULT_MAX_BYTES)
+                mb = getattr(settings, "public_cache_mb", None)  # 0: nothing kept (the cache off)
+                cache = RenderCache(max_bytes=DEFAULT_MAX_BYTES if mb is None else int(mb) << 20)
                 state.render_cache = cache
     return cache
 
