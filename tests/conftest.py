@@ -303,6 +303,22 @@ def client(settings: Settings, demo_zone: str, tokens: dict[str, str]):
         yield c
 
 
+def role_clients(settings: Settings, tokens: dict[str, str]) -> Iterator[Callable[[str], TestClient]]:
+    """For a fixture of any scope (``yield from role_clients(settings, tokens)``): ``get(role)`` gives a TestClient
+    with that role's bearer token (``"public"`` has none), one per role, on the session's shared app where
+    ``settings`` is the session's; all closed when the fixture ends."""
+    clients: dict[str, TestClient] = {}
+
+    def get(role: str) -> TestClient:
+        if role not in clients:
+            clients[role] = app_client(settings, headers=bearer(tokens, role)).__enter__()
+        return clients[role]
+
+    yield get
+    for c in clients.values():
+        c.__exit__(None, None, None)
+
+
 @pytest.fixture
 def anon(settings: Settings, demo_zone: str, tokens: dict[str, str]):
     with app_client(settings) as c:

@@ -47,11 +47,9 @@ def yancheng(engine, tokens):
 
 @pytest.fixture
 def api(settings, yancheng):
-    from fastapi.testclient import TestClient
+    from tests.conftest import app_client
 
-    from zonegeo.api.app import create_app
-
-    with TestClient(create_app(settings)) as c:
+    with app_client(settings) as c:
         def call(method: str, url: str, role: str, **kw):
             headers = {"Authorization": f"Bearer {yancheng['tokens'][role]}"} if role != "public" else {}
             return c.request(method, url, headers=headers | kw.pop("headers", {}), follow_redirects=False, **kw)

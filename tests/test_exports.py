@@ -14,11 +14,9 @@ from urllib.parse import unquote
 import openpyxl
 import pyogrio
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from tests.conftest import bearer, demo_copy
-from zonegeo.api.app import create_app
+from tests.conftest import demo_copy, role_clients
 from zonegeo.db.models import ChangeEvent, Institution, Zone, ZoneVersion
 from zonegeo.db.session import session_factory, transaction
 from zonegeo.domain.measure import geodesic_area_m2
@@ -54,16 +52,7 @@ def suzhou_zone(engine, tmp_path_factory, demo_zone, tokens) -> str:
 
 @pytest.fixture(scope="module")
 def as_role(settings, tokens, suzhou_zone):
-    clients: dict[str, TestClient] = {}
-
-    def get(role: str) -> TestClient:
-        if role not in clients:
-            clients[role] = TestClient(create_app(settings), headers=bearer(tokens, role)).__enter__()
-        return clients[role]
-
-    yield get
-    for c in clients.values():
-        c.__exit__(None, None, None)
+    yield from role_clients(settings, tokens)
 
 
 def sheet(content: bytes, title: str) -> list[tuple]:

@@ -233,12 +233,10 @@ def test_a_photo_that_is_not_an_image_or_too_large_is_422(client, tokens, engine
 
 
 def test_only_the_assigned_expert_records(client, tokens, other_expert, engine, zone, targets, settings):
-    from fastapi.testclient import TestClient
-
-    from zonegeo.api.app import create_app
+    from tests.conftest import app_client
 
     cid = uuid.uuid4().hex
-    with TestClient(create_app(settings)) as c:
+    with app_client(settings) as c:
         stranger = post(c, zone, {"Authorization": f"Bearer {other_expert}"}, client_id=cid,
                         target_id=targets["institution"])
         assert stranger.status_code == 403 and stranger.json()["code"] == "not_assigned"

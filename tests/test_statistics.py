@@ -10,12 +10,10 @@ import uuid
 
 import pytest
 import shapely
-from fastapi.testclient import TestClient
 from geoalchemy2 import WKTElement
 from sqlalchemy import select
 
-from tests.conftest import bearer, count_statements, demo_copy
-from zonegeo.api.app import create_app
+from tests.conftest import count_statements, demo_copy, role_clients
 from zonegeo.db.models import Building, ChangeEvent, Institution, LifecycleEvent, Zone, ZoneVersion
 from zonegeo.db.session import session_factory, transaction
 from zonegeo.domain.measure import geodesic_area_m2
@@ -186,16 +184,7 @@ def suzhou(engine, tmp_path_factory, demo_zone, tokens) -> str:
 
 @pytest.fixture(scope="module")
 def as_role(settings, tokens, suzhou):
-    clients: dict[str, TestClient] = {}
-
-    def get(role: str) -> TestClient:
-        if role not in clients:
-            clients[role] = TestClient(create_app(settings), headers=bearer(tokens, role)).__enter__()
-        return clients[role]
-
-    yield get
-    for c in clients.values():
-        c.__exit__(None, None, None)
+    yield from role_clients(settings, tokens)
 
 
 def chart_data(html: str) -> dict:
