@@ -320,6 +320,12 @@ def role_clients(settings: Settings, tokens: dict[str, str]) -> Iterator[Callabl
 
 
 @pytest.fixture
+def as_role(settings: Settings, tokens: dict[str, str]) -> Iterator[Callable[[str], TestClient]]:
+    """``as_role("city")``: the API as that role, for one test (see ``role_clients``)."""
+    yield from role_clients(settings, tokens)
+
+
+@pytest.fixture
 def anon(settings: Settings, demo_zone: str, tokens: dict[str, str]):
     with app_client(settings) as c:
         yield c

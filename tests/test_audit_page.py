@@ -10,30 +10,15 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.conftest import app_client, bearer, import_demo_copy
+from tests.conftest import import_demo_copy
 from zonegeo.db.models import AuditEntry
 from zonegeo.domain import audit_labels
 from zonegeo.services import access, audit, auth
 from zonegeo.services.templates_kit import XLSX_TYPE
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "zonegeo"
-
-
-@pytest.fixture
-def as_role(settings, tokens):
-    clients: dict[str, TestClient] = {}
-
-    def get(role: str) -> TestClient:
-        if role not in clients:
-            clients[role] = app_client(settings, headers=bearer(tokens, role)).__enter__()
-        return clients[role]
-
-    yield get
-    for c in clients.values():
-        c.__exit__(None, None, None)
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from zonegeo.db import repo
 from zonegeo.db.models import Attachment, AuditEntry, LifecycleEvent, RegisterDraft, ZoneVersion
 from zonegeo.db.session import session_factory, transaction
 from zonegeo.domain import decisions, lifecycle
-from zonegeo.services import access, auth
+from zonegeo.services import auth
 
 NOTICED = {"notice_start": "2026-01-05", "notice_end": "2026-01-09"}
 
@@ -46,10 +46,7 @@ def api(settings, tokens):
 
 
 def owned(engine, tmp_path, status: str, dates: dict[str, str] | None = None, prefix: str = "DEC") -> str:
-    code = zone_in(engine, tmp_path, status, dates or {}, prefix=prefix)
-    with transaction(session_factory(engine)) as session:
-        access.add_member(session=session, code=code, username="demo-applicant", relation_="applicant")
-    return code
+    return zone_in(engine, tmp_path, status, dates or {}, prefix=prefix, members={"demo-applicant": "applicant"})
 
 
 @pytest.fixture(scope="module")

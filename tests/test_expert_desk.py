@@ -14,16 +14,13 @@ from tests.test_lifecycle_edges_api import zone_in
 from zonegeo.db.models import ExpertOpinion, LifecycleEvent, ReviewRecord, Zone
 from zonegeo.db.session import session_factory, transaction
 from zonegeo.domain import site_visit as desk_rules
-from zonegeo.services import access, auth
+from zonegeo.services import auth
 
 TODAY = __import__("datetime").date.today().isoformat()
 
 
 def assigned(engine, tmp_path, state: str = "under_review", dates: dict | None = None) -> str:
-    code = zone_in(engine, tmp_path, state, dates or {}, prefix="DESK")
-    with transaction(session_factory(engine)) as session:
-        access.add_member(session=session, code=code, username="expert-wang", relation_="expert")
-    return code
+    return zone_in(engine, tmp_path, state, dates or {}, prefix="DESK", members={"expert-wang": "expert"})
 
 
 @pytest.fixture(scope="module")

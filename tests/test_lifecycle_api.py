@@ -5,27 +5,10 @@ from __future__ import annotations
 import hashlib
 import uuid
 
-import pytest
-from fastapi.testclient import TestClient
-
-from tests.conftest import DEMO, app_client, bearer
+from tests.conftest import DEMO
 
 REVIEW_ITEMS = ("management", "industry_demand", "function_layout", "industry_match", "supporting_services",
                 "institution_nature")
-
-
-@pytest.fixture
-def as_role(settings, tokens):
-    clients = {}
-
-    def get(role: str) -> TestClient:
-        if role not in clients:
-            clients[role] = app_client(settings, headers=bearer(tokens, role)).__enter__()
-        return clients[role]
-
-    yield get
-    for c in clients.values():
-        c.__exit__(None, None, None)
 
 
 def act(client, code, action, on, **data):

@@ -11,11 +11,14 @@ from sqlalchemy import select
 from tests.conftest import app_client, demo_copy
 from zonegeo.db.models import AuditEntry, LifecycleEvent, Zone, ZoneVersion
 from zonegeo.db.session import session_factory, transaction
+from zonegeo.services import access
 from zonegeo.services.zones import import_zone
 
 
-def zone_in(engine, tmp_path, status: str, dates: dict[str, str] | None, prefix: str = "EDGE") -> str:
-    """A committed demo copy imported in ``status`` with ``dates`` (None: no [dates] table at all)."""
+def zone_in(engine, tmp_path, status: str, dates: dict[str, str] | None, prefix: str = "EDGE",
+            members: dict[str, str] | None = None) -> str:
+    """A committed demo copy imported in ``status`` with ``dates`` (None: no [dates] table at all), with
+    ``members`` (username → relation, e.g. ``{"expert-wang": "expert"}``) added in the same transaction."""
     folder, code = demo_copy(tmp_path, prefix)
     toml = folder / "zone.toml"
     head = toml.read_text(encoding="utf-8").split("[dates]")[0].replace('status = "construction"', f'status = "{status}"')
@@ -24,6 +27,8 @@ def zone_in(engine, tmp_path, status: str, dates: dict[str, str] | None, prefix:
     toml.write_text(head + tail + crs, encoding="utf-8")
     with transaction(session_factory(engine)) as session:
         import_zone(session=session, folder=folder)
+        for username, relation in (members or {}).items():
+            access.add_member(session=session, code=code, username=username, relation_=relation)
     return code
 
 

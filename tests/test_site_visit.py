@@ -54,10 +54,8 @@ def jpeg(lon: float | None = None, lat: float | None = None, taken: str | None =
 @pytest.fixture(scope="module")
 def zone(engine, tokens, tmp_path_factory) -> str:
     """A zone under review with expert-wang assigned (tests here only add findings of their own client ids)."""
-    code = zone_in(engine, tmp_path_factory.mktemp("visit"), "under_review", {}, prefix="VISIT")
-    with transaction(session_factory(engine)) as session:
-        access.add_member(session=session, code=code, username="expert-wang", relation_="expert")
-    return code
+    return zone_in(engine, tmp_path_factory.mktemp("visit"), "under_review", {}, prefix="VISIT",
+                   members={"expert-wang": "expert"})
 
 
 @pytest.fixture(scope="module")
