@@ -103,7 +103,7 @@ a{{display:inline-block;min-height:44px;line-height:44px}}.note{{color:#666;font
 
 MANIFEST = ".publish-manifest.json"  # in the output folder; hashes and file stats only, nothing private
 LOCK = ".publish.lock"
-MANIFEST_FORMAT = 1
+MANIFEST_FORMAT = 2
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -132,7 +132,8 @@ def file_stat(path: Path) -> list[int] | None:
 class SiteFolder:
     """The output folder of ``zonegeo publish`` with its manifest: for each group of files (a zone's page and
     feature, the index pages, the 公告, the assets) the key of the inputs they were made from and the stat of each
-    file as written. A group is current when its key is the same and its files are as they were written."""
+    file as written (size, mtime, sha256). A group is current when its key is the same and its files are as they
+    were written."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -150,17 +151,26 @@ class SiteFolder:
         entry = self.groups.get(group)
         if not entry or entry.get("key") != key or not entry.get("files"):
             return False
-        return all(file_stat(self.root / rel) == stat for rel, stat in entry["files"].items())
+        return all(file_stat(self.root / rel) == stat[:2] for rel, stat in entry["files"].items())
 
-    def write(self, group: str, key: str, files: dict[str, bytes]) -> None:
-        """Write a group's files (paths relative to the folder), each atomically, and record them under ``key``."""
+    def write(self, group: str, key: str, files: dict[str, bytes], **notes: str) -> None:
+        """Write a group's files (paths relative to the folder), each atomically unless it is as written with the
+        same content already, and record them under ``key`` (with ``notes`` about them, read back by ``note``)."""
+        before = (self.groups.get(group) or {}).get("files") or {}
         stats = {}
         for rel, data in files.items():
-            path = self.root / rel
+            path, digest = self.root / rel, hashlib.sha256(data).hexdigest()
+            old = before.get(rel)
+            if old and old[2:] == [digest] and file_stat(path) == old[:2]:
+                stats[rel] = old
+                continue
             path.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(path, data)
-            stats[rel] = file_stat(path)
-        self.groups[group] = {"key": key, "files": stats}
+            stats[rel] = [*(file_stat(path) or []), digest]
+        self.groups[group] = {"key": key, "files": stats, **notes}
+
+    def note(self, group: str, name: str) -> str | None:
+        return (self.groups.get(group) or {}).get(name)
 
     def forget(self, group: str) -> list[str]:
         """Remove a group's files and its record; returns the files removed."""

@@ -200,9 +200,13 @@ def _publish(*, session: Session, site: SiteFolder, rules: RuleSet, tiles: str, 
         code = zone.code
         page, features[code] = _render_zone(zone, version, institutions, rules, tiles=tiles, tianditu_key=tianditu_key)
         html_file, feature_file = _zone_files(code)
-        site.write(f"zone:{code}", page_keys[code], {html_file: page, feature_file: orjson.dumps(features[code])})
+        feature = orjson.dumps(features[code])
+        site.write(f"zone:{code}", page_keys[code], {html_file: page, feature_file: feature},
+                   feature=hashlib.sha256(feature).hexdigest())
     rendered = list(features)
-    site_key = _digest(renderer_version(), look, [(code, key) for code, (_, _, key) in keys.items()])
+    # the index, the province map and zones.geojson show the zones' features: made again when one of them changed
+    # (an institution renamed changes a zone's page, not its facts)
+    site_key = _digest(renderer_version(), look, [(code, site.note(f"zone:{code}", "feature")) for code in keys])
     if not site.current("site", site_key):
         for code in keys:
             if code not in features:  # unchanged zones: their feature as written beside their page
