@@ -533,6 +533,41 @@ def app_client(settings: Settings, **kwargs):
     return TestClient(create_app(settings), **kwargs)
 
 
+@contextmanager
+def app_process(env: dict[str, str], *, start_s: float = 90) -> Iterator[str]:
+    """The app served by uvicorn in a process of its own (as `zonegeo serve` runs it) on a free local port, with
+    ``env`` added to this process's environment; yields its base URL once /healthz answers, stops it after."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "zonegeo.api.app:create_app_from_environment",
+                             "--factory", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+                            env={**os.environ, **env}, cwd=PROJECT_ROOT)
+    try:
+        deadline = time.monotonic() + start_s
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/healthz", timeout=5) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the test server at {url} did not start")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
 def count_statements(engine, fn) -> int:
     """How many SQL statements ``engine`` runs while ``fn()`` runs (a SQLAlchemy event hook, removed afterwards)."""
     from sqlalchemy import event

@@ -4,12 +4,6 @@ EPSG:4549."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 
 import pyogrio
@@ -18,7 +12,7 @@ import shapely
 from pyproj import Transformer
 from sqlalchemy import text
 
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import app_process
 from tests.test_ogc_views import PERSON_CODE, build_scenario
 
 pytestmark = pytest.mark.slow  # a real server and GDAL paging through every collection over HTTP
@@ -36,29 +30,8 @@ def scenario(engine, tmp_path_factory):
 def server(database_url, scenario) -> Iterator[str]:
     """The app served by uvicorn in a process of its own, as `zonegeo serve` runs it: GDAL holds the GIL while it
     reads, so a server thread in this process would never answer."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "ZONEGEO_DATABASE_URL": database_url, "ZONEGEO_PUBLIC_CACHE_TTL_S": "0"}
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "zonegeo.api.app:create_app_from_environment",
-                             "--factory", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-                            env=env, cwd=PROJECT_ROOT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("the test server did not start")
-            time.sleep(0.2)
-        yield f"OAPIF:http://127.0.0.1:{port}/ogc"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    with app_process({"ZONEGEO_DATABASE_URL": database_url, "ZONEGEO_PUBLIC_CACHE_TTL_S": "0"}) as url:
+        yield f"OAPIF:{url}/ogc"
 
 
 def stored(engine, view: str) -> dict[int, shapely.Geometry]:
