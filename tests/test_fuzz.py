@@ -8,20 +8,21 @@ from __future__ import annotations
 import contextlib
 import itertools
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
-import schemathesis
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis.errors import Unsatisfiable
-from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
 from sqlalchemy import create_engine
 
 from tests.conftest import DEMO, PASSWORD, ROLE_USERS, throwaway_database
 from zonegeo.api.app import create_app
 from zonegeo.config import Settings
 from zonegeo.db.session import session_factory, transaction
+
+if TYPE_CHECKING:  # schemathesis is imported by the tests that run it, not by every worker's collection
+    from schemathesis import GenerationMode
 
 ROLES = ("public", *ROLE_USERS)
 SENT = [0]
@@ -55,6 +56,8 @@ def fuzz_tokens(fuzz_database: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def fuzz_schema(fuzz_database: str, fuzz_tokens: dict[str, str]):
+    import schemathesis
+
     app = create_app(Settings(_env_file=None, database_url=fuzz_database, tiles="", ingest_wall_seconds=10.0))
     return schemathesis.openapi.from_asgi("/openapi.json", app)
 
@@ -66,6 +69,8 @@ def role_headers(fuzz_tokens: dict[str, str]) -> dict[str, dict[str, str]]:
 
 def _server_errors(operation, role_headers: dict[str, dict[str, str]], mode: GenerationMode) -> list[str]:
     """Hypothesis over one operation; each generated request is sent once as every role."""
+    from schemathesis.checks import not_a_server_error
+
     failures: list[str] = []
 
     @given(case=operation.as_strategy(generation_mode=mode))
@@ -88,6 +93,9 @@ def _server_errors(operation, role_headers: dict[str, dict[str, str]], mode: Gen
 def _coverage_errors(schema, operation, role_headers: dict[str, dict[str, str]]) -> list[str]:
     """Schemathesis's coverage phase: boundary values (min - 1, max + 1, empty, wrong types) of every parameter,
     deterministic, at most COVERAGE_CASES per operation."""
+    from schemathesis import GenerationMode
+    from schemathesis.checks import not_a_server_error
+
     config = schema.config.generation_for(operation=operation, phase="coverage")
     cases = schema.iter_coverage_cases(operation, generation_modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
                                        generation_config=config)
@@ -107,6 +115,8 @@ def _coverage_errors(schema, operation, role_headers: dict[str, dict[str, str]])
 # the operations are driven with Hypothesis directly, which is what the plugin does.
 @pytest.mark.slow
 def test_no_request_gets_a_server_error(fuzz_schema, role_headers):
+    from schemathesis import GenerationMode
+
     failures: list[str] = []
     operations = [result.ok() for result in fuzz_schema.get_all_operations()]
     assert len(operations) >= 20
