@@ -21,7 +21,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from zonegeo.config import PROJECT_ROOT, Settings, normalise_database_url
-from zonegeo.db.migrate import upgrade
 from zonegeo.db.session import session_factory, transaction
 from zonegeo.domain.rules import RuleSet
 from zonegeo.ingest.rules_file import load_rules
@@ -127,6 +126,8 @@ def _migrated_template(admin: Engine, server) -> str:
     """A database migrated to head once per version of the migrations, kept on the server as a template that every
     throwaway database is copied from (``CREATE DATABASE … TEMPLATE``: a file copy instead of 14 migrations). Made
     under an advisory lock, so that parallel workers make it once; templates of older migrations are dropped."""
+    from zonegeo.db.migrate import upgrade  # alembic: only when a template is made
+
     name = f"zonegeo_tpl_{_migrations_digest()}"
     with admin.connect() as conn:
         conn.execute(text("SELECT pg_advisory_lock(hashtext('zonegeo test template'))"))

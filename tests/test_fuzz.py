@@ -11,9 +11,6 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
-from hypothesis import HealthCheck, Phase, given
-from hypothesis import settings as hypothesis_settings
-from hypothesis.errors import Unsatisfiable
 from sqlalchemy import create_engine
 
 from tests.conftest import DEMO, PASSWORD, ROLE_USERS, throwaway_database
@@ -21,7 +18,7 @@ from zonegeo.api.app import create_app
 from zonegeo.config import Settings
 from zonegeo.db.session import session_factory, transaction
 
-if TYPE_CHECKING:  # schemathesis is imported by the tests that run it, not by every worker's collection
+if TYPE_CHECKING:  # schemathesis and hypothesis are imported when the test runs, not at every worker's collection
     from schemathesis import GenerationMode
 
 ROLES = ("public", *ROLE_USERS)
@@ -69,6 +66,9 @@ def role_headers(fuzz_tokens: dict[str, str]) -> dict[str, dict[str, str]]:
 
 def _server_errors(operation, role_headers: dict[str, dict[str, str]], mode: GenerationMode) -> list[str]:
     """Hypothesis over one operation; each generated request is sent once as every role."""
+    from hypothesis import HealthCheck, Phase, given
+    from hypothesis import settings as hypothesis_settings
+    from hypothesis.errors import Unsatisfiable
     from schemathesis.checks import not_a_server_error
 
     failures: list[str] = []
