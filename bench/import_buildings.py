@@ -107,9 +107,13 @@ def child_import(url: str, folder: str, n: int) -> None:
     if "limits" in inspect.signature(zones.import_zone).parameters:
         kwargs["limits"] = limits
     else:  # import_zone does not pass limits on yet: the feature limit raised as ZONEGEO_MAX_FEATURES would
+        original = plan_module.read_zone_dir
+
         def read_zone_dir(folder, **kw):
-            return plan_module.read_zone_dir(folder, **(kw | {"limits": limits}))
-        zones.read_zone_dir = read_zone_dir  # type: ignore[assignment]
+            return original(folder, **(kw | {"limits": limits}))
+        plan_module.read_zone_dir = read_zone_dir  # import_zone may import it when called
+        if hasattr(zones, "read_zone_dir"):  # or have imported it with its module
+            zones.read_zone_dir = read_zone_dir
     engine = create_engine(url, connect_args={"options": "-c jit=off"})
     start = time.perf_counter()
     with transaction(session_factory(engine)) as session:
