@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from zonegeo.domain.model import ChainLink, Institution, InstitutionKind
+from zonegeo.domain.model import ChainLink, InstitutionKind
 from zonegeo.errors import InputError
-from zonegeo.ingest import institutions, tables
+from zonegeo.ingest import tables
 from zonegeo.ingest.role_files import ReadOptions, read_role
 from zonegeo.ingest.safety import Limits
 from zonegeo.ingest.sources import Source
@@ -215,18 +215,6 @@ def test_numbers_are_read_as_one_cell_at_a_time_would(cell):
     expected = tables.parse_float(cell)
     assert plain[0] == 1.5
     assert (np.isnan(plain[1]) and expected is None) or plain[1] == expected
-
-
-def test_institutions_made_without_the_constructor_equal_the_constructors():
-    fields = {"name": "甲", "credit_code": "91320105MA1XXXXX1X", "lon": 118.78, "lat": 32.04,
-              "kind": InstitutionKind.PROTECTION_CENTER, "kind_label": "", "services": ("代理",),
-              "chain": (ChainLink.TALENT,), "chain_other": ("全链条",), "address": "某路", "building": "1号楼",
-              "floor": "3", "located_by": "building"}
-    assert institutions._DIRECT  # the model allows it today: no slots, no __post_init__, these fields
-    made, built = institutions._institution(**fields), Institution(**fields)
-    assert made == built and hash(made) == hash(built) and repr(made) == repr(built)
-    with pytest.raises(AttributeError):
-        made.name = "乙"  # type: ignore[misc]
 
 
 def test_garbage_collection_is_left_as_it_was(tmp_path):

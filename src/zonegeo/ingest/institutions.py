@@ -7,7 +7,6 @@ problem or a warning are visited one by one, to name them."""
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
@@ -114,33 +113,14 @@ class _Rows:
             return values if len(rows) == len(values) else [values[k] for k in rows]
 
         with _no_collection():
-            return [_institution(name=name, credit_code=code, lon=lon, lat=lat, kind=kind[0], kind_label=kind[2],
-                                 services=services, chain=chain[0], chain_other=chain[1], address=address,
-                                 building=building, floor=floor, located_by=by)
+            return [Institution(name=name, credit_code=code, lon=lon, lat=lat, kind=kind[0], kind_label=kind[2],
+                                services=services, chain=chain[0], chain_other=chain[1], address=address,
+                                building=building, floor=floor, located_by=by)
                     for name, code, lon, lat, kind, services, chain, address, building, floor, by in zip(
                         take(self.names), take(self.codes), np.asarray(lons, dtype=float).tolist(),
                         np.asarray(lats, dtype=float).tolist(), take(self.kinds), take(self.services),
                         take(self.chains), take(self.addresses), take(self.buildings), take(self.floors), located_by,
                         strict=True)]
-
-
-# Building 100 000 frozen dataclasses through their __init__ (one object.__setattr__ per field) costs about as much
-# as pandas' whole read of the file. An Institution with every field given and no __post_init__ is exactly its
-# field values in its __dict__, so it is made that way when the class allows it (no slots, no __post_init__, the
-# same fields); otherwise through its constructor.
-_INSTITUTION_FIELDS = frozenset({"name", "credit_code", "lon", "lat", "kind", "kind_label", "services", "chain",
-                                 "chain_other", "address", "building", "floor", "located_by"})
-_DIRECT = (not hasattr(Institution, "__slots__") and not hasattr(Institution, "__post_init__")
-           and {f.name for f in dataclasses.fields(Institution)} == _INSTITUTION_FIELDS)
-
-
-def _institution(**fields: Any) -> Institution:
-    """``Institution(**fields)`` with every field given, made without the frozen __init__ where it is the same."""
-    if not _DIRECT:
-        return Institution(**fields)
-    made = object.__new__(Institution)
-    made.__dict__.update(fields)
-    return made
 
 
 @contextmanager
