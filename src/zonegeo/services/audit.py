@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from zonegeo.db.models import AuditEntry, User
 from zonegeo.domain import audit_labels
 from zonegeo.errors import InputError
-from zonegeo.services.xlsx import Sheet, workbook
 
 
 def record(session: Session, user: User | None, action: str, obj: str, *, before: Any = None, after: Any = None,
@@ -138,6 +137,8 @@ EXPORT_WIDTHS = [8.0, 20.0, 18.0, 16.0, 30.0, 14.0, 30.0, 60.0, 22.0]
 def export_xlsx(*, session: Session, filters: Filters, zones: list[str] | None) -> tuple[bytes, int, int]:
     """The filtered entries (newest first, at most MAX_EXPORT) as .xlsx bytes; returns (bytes, rows, total).
     A cut export says so in a last line."""
+    from zonegeo.services.xlsx import Sheet, workbook  # openpyxl: for this export only
+
     found, total = search(session=session, filters=filters, zones=zones, limit=MAX_EXPORT)
     rows: list[list[Any]] = []
     for e in map(readable, found):

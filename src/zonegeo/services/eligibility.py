@@ -1,14 +1,13 @@
-"""Checking a zone against the rules: from files (no database) or from what is stored."""
+"""Checking a zone against the rules: from files (no database) or from what is stored.
+
+`zonegeo check` uses ``check_read`` only: the database side (SQLAlchemy, GeoAlchemy2, the models, ``repo``,
+``disclosure``) is imported by the functions that read what is stored, and the file readers (pandas, pyogrio,
+geopandas) by the caller that reads the files — importing this module loads neither (tests/test_cli_startup.py)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
-from zonegeo.db import repo
-from zonegeo.db.models import Institution, RegisterDraft, Zone, ZoneVersion
 from zonegeo.domain import register
 from zonegeo.domain.check import Report, Warning_, check_plan
 from zonegeo.domain.credit_code import normalize
@@ -17,8 +16,13 @@ from zonegeo.domain.model import Institution as DomainInstitution
 from zonegeo.domain.model import ZonePlan
 from zonegeo.domain.rules import RuleSet
 from zonegeo.errors import NotFoundError
-from zonegeo.ingest.plan import PlanRead
-from zonegeo.services import disclosure
+
+if TYPE_CHECKING:  # annotations only: imported at run time by the functions that use them
+    from sqlalchemy.orm import Session
+
+    from zonegeo.db.models import Institution, RegisterDraft, Zone, ZoneVersion
+    from zonegeo.ingest.plan import PlanRead
+    from zonegeo.services import disclosure
 
 
 def _warnings(raw: list[dict]) -> list[Warning_]:
@@ -35,10 +39,14 @@ def zone_summary(zone) -> dict:
 
 
 def zone_report(*, session: Session, code: str, rules: RuleSet,
-                policy: disclosure.Disclosure = disclosure.REVIEWER) -> Report:
-    """The same report ``check`` gives, computed from the layout ``policy`` is shown (the approved one; for a
-    reviewer of a zone with none yet, the newest) and the zone's active institutions. Not yet redacted: see
-    ``disclosed_report``."""
+                policy: disclosure.Disclosure | None = None) -> Report:
+    """The same report ``check`` gives, computed from the layout ``policy`` (default: the reviewer's) is shown
+    (the approved one; for a reviewer of a zone with none yet, the newest) and the zone's active institutions.
+    Not yet redacted: see ``disclosed_report``."""
+    from zonegeo.db import repo
+    from zonegeo.services import disclosure
+
+    policy = disclosure.REVIEWER if policy is None else policy
     zone = repo.get_zone(session, code)
     version = disclosure.shown_version(session, zone, policy)
     if version is None:
@@ -59,6 +67,8 @@ def institutions_for_version(session: Session, zone: Zone,
                              version: ZoneVersion) -> list[Institution] | tuple[DomainInstitution, ...]:
     """What the report of layout ``version`` counts: the rows of the register draft uploaded with it while
     both are under way (draft or submitted), else the zone's active institutions."""
+    from zonegeo.db import repo
+
     if version.state in register.PENDING:
         tied = repo.tied_register_draft(session, zone, version.number)
         if tied is not None and tied.state in register.PENDING:
@@ -68,6 +78,8 @@ def institutions_for_version(session: Session, zone: Zone,
 
 def register_layout(session: Session, zone: Zone, draft: RegisterDraft) -> ZoneVersion | None:
     """The layout a register draft is checked against: its own version, else the approved (or newest) one."""
+    from zonegeo.db import repo
+
     if draft.version_number is not None:
         return repo.get_version(session, zone, draft.version_number)
     return repo.approved_version(session, zone) or repo.latest_version(session, zone)
@@ -77,6 +89,8 @@ def register_report(*, session: Session, zone: Zone, draft: RegisterDraft | None
                     layout: ZoneVersion | None = None) -> Report:
     """The eligibility report of register ``draft`` (its rows) on its layout; with ``draft`` None, of the zone's
     approved register (its active institutions) on ``layout``: the two a reviewer compares."""
+    from zonegeo.db import repo
+
     layout = layout if layout is not None else register_layout(session, zone, draft) if draft is not None else None
     if layout is None:
         raise NotFoundError("zone_has_no_version", f"集聚区“{zone.code}”尚无空间布局版本", {"code": zone.code})
@@ -107,12 +121,18 @@ def with_located(report: Report, plan: ZonePlan) -> Report:
 
 def disclosed_report(*, session: Session, code: str, rules: RuleSet, policy: disclosure.Disclosure) -> dict[str, Any]:
     """The report as ``policy`` may see it: what the API returns and the zone page shows."""
+    from zonegeo.services import disclosure
+
     return disclosure.report(policy, zone_report(session=session, code=code, rules=rules, policy=policy).to_dict())
 
 
 def claimed_elsewhere(*, session: Session, zone: Zone, plan: ZonePlan) -> list[Warning_]:
     """One institution counted by two zones: the active institutions of other zones with one of this plan's
     credit codes (one query; codes compared without spaces, in upper case)."""
+    from sqlalchemy import func, select
+
+    from zonegeo.db.models import Institution, Zone
+
     ours: dict[str, list] = {}
     for inst in plan.institutions:
         code = normalize(inst.credit_code)

@@ -7,7 +7,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -20,9 +20,11 @@ from zonegeo.domain.measure import geodesic_area_m2
 from zonegeo.domain.rules import RuleSet
 from zonegeo.domain.workdays import WorkCalendar
 from zonegeo.errors import ConflictError, InputError, NotFoundError
-from zonegeo.ingest.plan import ZoneBundle, read_zone_dir
 from zonegeo.services import audit, changes, disclosure
 from zonegeo.services.eligibility import zone_summary
+
+if TYPE_CHECKING:  # reading files (pandas, pyogrio, geopandas) is imported by import_zone, not by listing zones
+    from zonegeo.ingest.plan import ZoneBundle
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,8 @@ def import_zone(*, session: Session, folder: Path, uploaded_by: str = "cli", tod
     Importing the files of the last import again writes nothing; a layout users approved since the last
     import is kept (the files' institutions and facts are still taken), or refused when the files' layout
     changed too."""
+    from zonegeo.ingest.plan import read_zone_dir
+
     bundle = read_zone_dir(folder)
     _duplicate_codes(bundle)
     today = today or dt.date.today()
