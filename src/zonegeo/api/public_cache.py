@@ -15,6 +15,7 @@ cache. Below this layer the routes keep the expensive parts per state, day and v
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -61,6 +62,12 @@ class PublicCacheMiddleware:
         self.entries: OrderedDict[str, _Entry] = OrderedDict()
         self.size = 0
         self._state: tuple[float, str | None] = (0.0, None)
+        self._generation = 0  # writes served by this process
+        # responses being made: at a cold start, or after a write, the many requests for one page wait for the
+        # first one's response instead of each making it (each would wait in line for the database, api/admission.py)
+        self._filling: dict[str, anyio.Event] = {}
+        self.fill_wait_s = 30.0
+        self._flight: tuple[int, asyncio.Future[str | None]] | None = None  # the state read under way
 
     def _cacheable(self, scope: Scope) -> str | None:
         """None, or what names the caller in the key: "" for the public, the session cookie for a web session."""
@@ -104,14 +111,31 @@ class PublicCacheMiddleware:
         return self._signer or None
 
     async def _current_state(self, scope: Scope) -> str | None:
+        """The state, read again once ``ttl_s`` has passed. One read at a time: the requests that find the state
+        stale while it is being read wait for that read (under load, hundreds would otherwise each ask the
+        database at once, every second). A read begun before a write this process served is used by the
+        requests that were waiting for it, and not kept."""
         at, value = self._state
-        if value is None or time.monotonic() - at > self.ttl_s:
+        if value is not None and time.monotonic() - at <= self.ttl_s:
+            return value
+        generation = self._generation
+        if self._flight is not None and self._flight[0] == generation:
+            return await asyncio.shield(self._flight[1])
+        flight: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        self._flight = (generation, flight)
+        value = None
+        try:
             try:
                 value = await anyio.to_thread.run_sync(self.state_of, scope)
             except Exception:  # no state, no cache: the request is served as if there were none
                 log.warning("public cache: state unavailable", exc_info=True)
-                value = None
-            self._state = (time.monotonic(), value)
+            if self._generation == generation:
+                self._state = (time.monotonic(), value)
+        finally:
+            if self._flight is not None and self._flight[1] is flight:
+                self._flight = None
+            if not flight.done():
+                flight.set_result(value)
         return value
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -140,11 +164,23 @@ class PublicCacheMiddleware:
         if entry is not None and private and time.monotonic() - entry.at > self.user_ttl_s:
             self._drop(key)
             entry = None
+        if entry is None and key in self._filling:  # the same response is being made: wait for it once
+            with anyio.move_on_after(self.fill_wait_s):
+                await self._filling[key].wait()
+            entry = self.entries.get(key)
         if entry is not None:
             self.entries.move_to_end(key)
             await self._replay(entry, send)
             return
-        await self._fill(key, etag, scope, receive, send, private=private)
+        if key in self._filling:  # not kept (too large, not a 200, a cookie set) or too slow: made again
+            await self._fill(key, etag, scope, receive, send, private=private)
+            return
+        self._filling[key] = done = anyio.Event()
+        try:
+            await self._fill(key, etag, scope, receive, send, private=private)
+        finally:
+            del self._filling[key]
+            done.set()
 
     async def _write(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A write through this process: the next public read asks for the state again, whatever the TTL
@@ -152,6 +188,7 @@ class PublicCacheMiddleware:
         try:
             await self.app(scope, receive, send)
         finally:
+            self._generation += 1
             self._state = (0.0, None)
 
     async def _replay(self, entry: _Entry, send: Send) -> None:
