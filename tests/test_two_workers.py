@@ -9,21 +9,16 @@ cookie, the key shared through ZONEGEO_SECRET_KEY), login and objection throttle
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from tests import formats
-from tests.conftest import PASSWORD, PROJECT_ROOT, import_demo_copy
+from tests.conftest import PASSWORD, app_process, import_demo_copy
 from zonegeo.db.session import session_factory, transaction
 
 pytestmark = pytest.mark.slow  # two real server processes
@@ -32,48 +27,14 @@ TTL_S = 1.0  # the public cache's TTL in both processes (the deployment default)
 COOKIE = "zonegeo_session"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_ready(proc: subprocess.Popen, url: str, deadline: float) -> None:
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=5) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            pytest.fail(f"the test server at {url} did not start")
-        time.sleep(0.2)
-
-
 @pytest.fixture(scope="module")
 def servers(database_url, tokens) -> Iterator[tuple[str, str]]:
     """Two uvicorn processes on two ports (so each answer names its process), on the session's database, with
     one secret key between them, as every host behind a load balancer must have."""
-    env = {**os.environ, "ZONEGEO_DATABASE_URL": database_url, "ZONEGEO_SECRET_KEY": secrets.token_hex(32),
+    env = {"ZONEGEO_DATABASE_URL": database_url, "ZONEGEO_SECRET_KEY": secrets.token_hex(32),
            "ZONEGEO_PUBLIC_CACHE_TTL_S": str(TTL_S)}
-    procs, urls = [], []
-    try:
-        for _ in range(2):
-            port = _free_port()
-            procs.append(subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "zonegeo.api.app:create_app_from_environment", "--factory",
-                 "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"], env=env, cwd=PROJECT_ROOT))
-            urls.append(f"http://127.0.0.1:{port}")
-        deadline = time.monotonic() + 90
-        for proc, url in zip(procs, urls, strict=True):
-            _wait_ready(proc, url, deadline)
-        yield urls[0], urls[1]
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            proc.wait(timeout=20)
+    with app_process(env) as a_url, app_process(env) as b_url:
+        yield a_url, b_url
 
 
 def _form_token(page: str) -> str:
