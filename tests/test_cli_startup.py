@@ -1,9 +1,12 @@
 """Issue #15: `zonegeo --help` and every command's `--help` load typer, rich and the project's light modules only —
-the heavy libraries are imported inside the commands that use them. No timing here: bench/cli_startup.py measures.
+the heavy libraries are imported inside the commands that use them; and a real command loads only what it uses.
+No timing here: bench/cli_startup.py measures.
 
 A fresh interpreter (this process has imported everything already) imports the CLI, prints the modules it holds,
 renders help screens and prints the modules it holds after them: the fast test renders the issue's (`zonegeo`,
-`check`, `due`, `zones`) and a command group's; the slow one every command's and every group's (~45 ms each)."""
+`check`, `due`, `zones`) and a command group's; the slow one every command's and every group's (~45 ms each).
+Another runs `zonegeo due` and imports what `zonegeo zones` and `zonegeo check` import, listing the modules after
+each."""
 
 from __future__ import annotations
 
@@ -94,3 +97,76 @@ def test_every_help_screen_loads_no_heavy_library():
     assert _rendered(found["helps"]) == sorted(found["helps"])
     assert _heavy(found["after_help"]) == []
     assert _project(found["after_help"]) == []
+
+
+# ---- real commands: what they load -------------------------------------------------------------------------------
+# One interpreter imports the CLI; a forked child of it makes the imports of `zonegeo check` (its readers, the
+# eligibility service, the rules file, the report printer) and lists its modules. The parent then runs `zonegeo due`
+# for real (no database), and imports the modules `zonegeo zones` imports (the service, the unit of work, the
+# settings, the table printer, orjson for --json; listing itself needs a database).
+COMMANDS_PROBE = r"""
+import contextlib, importlib, io, json, os, sys
+
+from zonegeo.cli import app
+
+
+def top():
+    return sorted({m.split(".")[0] for m in sys.modules})
+
+
+read, write = os.pipe()
+pid = os.fork()
+if pid == 0:  # `zonegeo check`: read the files, check them against the rules, print the report
+    os.close(read)
+    for name in ("zonegeo.ingest.plan", "zonegeo.services.eligibility", "zonegeo.ingest.rules_file",
+                 "zonegeo.console"):
+        importlib.import_module(name)
+    with os.fdopen(write, "w") as pipe:
+        json.dump(top(), pipe)
+    os._exit(0)
+os.close(write)
+with os.fdopen(read) as pipe:
+    found = {"check": json.load(pipe)}
+os.waitpid(pid, 0)
+
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    try:
+        app(["due", "--from", "2026-01-05", "--working-days", "15"], prog_name="zonegeo")
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+found |= {"due": top(), "due_exit": code, "due_out": out.getvalue()}
+
+for name in ("zonegeo.services.zones", "zonegeo.services.unit_of_work", "zonegeo.config", "zonegeo.console",
+             "orjson"):
+    importlib.import_module(name)
+found["zones"] = top()
+print(json.dumps(found, ensure_ascii=False))
+"""
+
+# What none of these commands needs: reading layers and tables, spreadsheets, maps and the web app.
+NOT_FOR_COMMANDS = ("geopandas", "pandas", "pyogrio", "openpyxl", "folium", "fastapi", "starlette", "jinja2",
+                    "matplotlib", "fpdf", "xlrd", "uvicorn", "alembic")
+# `due` computes a date from the holiday calendar: no geometry, no database driver. (It holds sqlalchemy, which
+# zonegeo.config's database-URL check imports when the settings are read.)
+NOT_FOR_DUE = (*NOT_FOR_COMMANDS, "geoalchemy2", "shapely", "numpy", "pyproj", "psycopg2")
+# `check` reads files and checks them without a database.
+NOT_FOR_CHECK = ("openpyxl", "folium", "fastapi", "starlette", "jinja2", "sqlalchemy", "geoalchemy2", "psycopg2",
+                 "alembic", "uvicorn")
+
+
+@pytest.mark.slow  # one interpreter importing SQLAlchemy, GeoAlchemy2 and (check's) geopandas: ~1.5-3 s of CPU
+def test_real_commands_load_only_what_they_use():
+    env = {**os.environ, "COLUMNS": "120", "NO_COLOR": "1"}
+    proc = subprocess.run([sys.executable, "-c", COMMANDS_PROBE], capture_output=True, text=True, cwd=PROJECT_ROOT,
+                          env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    found = json.loads(proc.stdout)
+    assert found["due_exit"] == 0, found["due_out"]
+    assert "2026年01月26日" in found["due_out"]
+    assert sorted(set(found["due"]) & set(NOT_FOR_DUE)) == []
+    assert sorted(set(found["check"]) & set(NOT_FOR_CHECK)) == []
+    assert {"pyogrio", "shapely"} <= set(found["check"])  # the probe did import check's readers
+    assert sorted(set(found["zones"]) & set(NOT_FOR_COMMANDS)) == []
+    assert {"sqlalchemy", "geoalchemy2"} <= set(found["zones"])  # and the zones service
