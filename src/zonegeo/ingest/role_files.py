@@ -175,9 +175,14 @@ def _floors(table: pd.DataFrame, column: str | None) -> tuple[np.ndarray, np.nda
     not counted (data/rules/jiangsu-2024.toml, [rules.floor_area] basements = "excluded")."""
     if column is None:
         return np.full(len(table), np.nan), np.zeros(len(table))
-    read = [parse_floors(v) for v in table[column].tolist()]
+    values = table[column]
+    if pd.api.types.is_numeric_dtype(values):  # what parse_floors gives a number: itself, NaN for none
+        return values.to_numpy(dtype=float, na_value=np.nan), np.zeros(len(table))
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)  # each distinct cell parsed once
+    read = [parse_floors(v) for v in uniques.tolist()]
     above = np.array([np.nan if a is None else a for a, _ in read], dtype=float)
-    return above, np.array([b for _, b in read], dtype=float)
+    below = np.array([b for _, b in read], dtype=float)
+    return above[codes], below[codes]
 
 
 def _numbers(table: pd.DataFrame, column: str | None) -> np.ndarray:
