@@ -50,13 +50,16 @@ def floor_app():  # uvicorn factory
 
     app = FastAPI()
     folder = Path(os.environ["ZONEGEO_BENCH_FLOOR"])
-    for k, entry in enumerate(json.loads((folder / "index.json").read_text())):
-        body, media_type = (folder / entry["file"]).read_bytes(), entry["media_type"]
 
-        def handler(body: bytes = body, media_type: str = media_type) -> Response:
+    def answering(body: bytes, media_type: str):
+        async def handler() -> Response:  # async: no thread pool, no parameters
             return Response(body, media_type=media_type)
 
-        app.add_api_route(entry["path"], handler, methods=["GET"], name=f"r{k}")
+        return handler
+
+    for k, entry in enumerate(json.loads((folder / "index.json").read_text())):
+        app.add_api_route(entry["path"], answering((folder / entry["file"]).read_bytes(), entry["media_type"]),
+                          methods=["GET"], name=f"r{k}")
     return app
 
 
