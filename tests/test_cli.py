@@ -81,6 +81,23 @@ def test_missing_file_exits_2(tmp_path, cli):
     assert proc.returncode == 2 and "找不到文件" in proc.stderr
 
 
+def test_check_and_import_read_with_the_configured_limits(database_url, tmp_path, cli):
+    """ZONEGEO_MAX_FEATURES (and the other limits of an upload) bound what the CLI reads too: the demo's
+    buildings layer has 7 features, so a limit of 6 refuses it, naming the limit; 7 is exactly allowed."""
+    from tests.conftest import demo_copy
+
+    env = {"ZONEGEO_DATABASE_URL": database_url, "ZONEGEO_MAX_FEATURES": "6"}
+    proc = cli(*DEMO_ARGS, env=env)
+    assert proc.returncode == 2 and "超过上限6个" in proc.stderr.replace("\n", ""), proc.stderr
+    folder, code = demo_copy(tmp_path, "LIM")
+    proc = cli("import", str(folder), env=env)
+    assert proc.returncode == 2 and "超过上限6个" in proc.stderr.replace("\n", ""), proc.stderr
+    assert cli("report", code, env={"ZONEGEO_DATABASE_URL": database_url}).returncode == 2  # nothing stored
+    env["ZONEGEO_MAX_FEATURES"] = "7"
+    assert cli(*DEMO_ARGS, "--json", env=env).returncode == 0
+    assert cli("import", str(folder), env=env).returncode == 0
+
+
 def test_check_writes_a_self_contained_map(tmp_path):
     out = tmp_path / "check.html"
     result = runner.invoke(app, [*DEMO_ARGS, "--json", "--map", str(out)])

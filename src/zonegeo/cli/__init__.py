@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from zonegeo.config import Settings
     from zonegeo.domain.rules import RuleSet
     from zonegeo.domain.workdays import WorkCalendar
+    from zonegeo.ingest.safety import Limits
     from zonegeo.services.unit_of_work import UnitOfWork
 
 app = typer.Typer(help="zonegeo：江苏省知识产权服务业集聚发展区空间登记系统", no_args_is_help=True,
@@ -86,6 +87,13 @@ def _rules() -> RuleSet:
     from zonegeo.ingest.rules_file import load_rules
 
     return load_rules(settings().rules_file)
+
+
+def _limits() -> Limits:
+    """What one input file may cause, from the settings (ZONEGEO_MAX_FEATURES…), as for an upload."""
+    from zonegeo.services.uploads import limits_from
+
+    return limits_from(settings())[0]
 
 
 def _calendar() -> WorkCalendar:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from zonegeo.cli import _dump, _rules, app, handles_errors, out, settings
+from zonegeo.cli import _dump, _limits, _rules, app, handles_errors, out, settings
 
 
 @app.command()
@@ -30,7 +30,8 @@ def check(
 
     files = {role: path for role, path in (("boundary", boundary), ("core", core), ("buildings", buildings),
                                            ("institutions", institutions)) if path is not None}
-    read = read_plan(files, parse_role_options(crs), layers=parse_role_options(layer, what="layer"), repair=repair)
+    read = read_plan(files, parse_role_options(crs), layers=parse_role_options(layer, what="layer"), repair=repair,
+                     limits=_limits())
     report = check_read(read, rules=_rules())
     if map_out is not None:
         from zonegeo.services.mapping import write_check_map

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from zonegeo.cli import _calendar, _dump, _rules, _session, app, err, handles_errors, out, settings
+from zonegeo.cli import _calendar, _dump, _limits, _rules, _session, app, err, handles_errors, out, settings
 
 
 @app.command("import")
@@ -17,7 +17,8 @@ def import_(folder: Annotated[Path, typer.Argument(help="集聚区文件夹（zo
     from zonegeo.services.zones import import_zone
 
     with err.status("正在读取并导入…"), _session() as session:
-        result = import_zone(session=session, folder=folder, rules=_rules(), calendar=_calendar())
+        result = import_zone(session=session, folder=folder, rules=_rules(), calendar=_calendar(),
+                             limits=_limits())
     if result.unchanged:
         out.print(f"集聚区 {result.code} 的文件与上次导入相同，未写入任何内容（版本{result.version}）")
         return

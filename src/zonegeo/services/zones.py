@@ -25,6 +25,7 @@ from zonegeo.services.eligibility import zone_summary
 
 if TYPE_CHECKING:  # reading files (pandas, pyogrio, geopandas) is imported by import_zone, not by listing zones
     from zonegeo.ingest.plan import ZoneBundle
+    from zonegeo.ingest.safety import Limits
 
 
 @dataclass(frozen=True)
@@ -96,15 +97,17 @@ def _duplicate_codes(bundle: ZoneBundle) -> None:
 
 
 def import_zone(*, session: Session, folder: Path, uploaded_by: str = "cli", today: dt.date | None = None,
-                rules: RuleSet | None = None, calendar: WorkCalendar | None = None) -> ImportResult:
+                rules: RuleSet | None = None, calendar: WorkCalendar | None = None,
+                limits: Limits | None = None) -> ImportResult:
     """Store a zone folder: the zone's facts, its layout as a new approved version when it changed,
     and its institutions. Everything is read and checked before anything is written.
     Importing the files of the last import again writes nothing; a layout users approved since the last
     import is kept (the files' institutions and facts are still taken), or refused when the files' layout
-    changed too."""
+    changed too. ``limits``: what each file may cause (the defaults of ingest/safety.py when not given)."""
     from zonegeo.ingest.plan import read_zone_dir
+    from zonegeo.ingest.safety import DEFAULT_LIMITS
 
-    bundle = read_zone_dir(folder)
+    bundle = read_zone_dir(folder, limits=limits or DEFAULT_LIMITS)
     _duplicate_codes(bundle)
     today = today or dt.date.today()
     info = bundle.info
