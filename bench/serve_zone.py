@@ -298,7 +298,7 @@ def main() -> None:
                                     ">= 50 % of a static server, or served by the web server in front",
                                     ours / floor >= 0.50 and errors == 0,
                                     f"{static_path} ({static_file.stat().st_size} bytes) via the app's /public "
-                                    f"mount vs {static_name}; errors {errors}"))
+                                    f"mount vs {static_name}; errors {errors}; deployed: nginx in front serves maps/ (README)"))
     report(rows, args.json)
 
 
