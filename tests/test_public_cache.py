@@ -65,3 +65,15 @@ def test_within_the_ttl_a_write_through_the_same_process_still_shows_at_once(set
         seen = statements(app)
         c.get(f"/api/zones/{code}")
         assert any("audit_log" in s for s in seen)  # the write made this process ask for the state again
+
+
+def test_a_session_cookie_written_with_a_space_is_a_session_never_the_publics_answer(settings, web_as, anon,
+                                                                                      demo_zone):
+    """``Cookie: zonegeo_session =…`` logs the user in (the session middleware strips the space): what that user
+    sees must never be kept as the public's answer."""
+    cookie = web_as("province-bureau").cookies.get("zonegeo_session")
+    with app_client(settings) as crafted:
+        seen = crafted.get("/api/zones", headers={"Cookie": f"zonegeo_session ={cookie}"})
+    assert seen.status_code == 200 and demo_zone in [z["code"] for z in seen.json()["data"]]  # logged in
+    public = anon.get("/api/zones")
+    assert public.status_code == 200 and demo_zone not in [z["code"] for z in public.json()["data"]]

@@ -77,8 +77,10 @@ class PublicCacheMiddleware:
         headers = Headers(scope=scope)
         if "authorization" in headers:
             return None
-        cookie = headers.get("cookie", "")
-        if f"{self.session_cookie}=" not in cookie:
+        from starlette.requests import HTTPConnection
+
+        # the cookies as the session middleware reads them ("zonegeo_session =…" is a session too)
+        if self.session_cookie not in HTTPConnection(scope).cookies:
             return "" if path in CACHEABLE_EXACT or path.startswith(CACHEABLE_PREFIXES) else None
         if not USER_PATHS.match(path):
             return None
@@ -109,6 +111,13 @@ class PublicCacheMiddleware:
                 layer = getattr(layer, "app", None)
             self._signer = (layer.signer, layer.max_age) if layer is not None else False
         return self._signer or None
+
+    async def _fresh_state(self, scope: Scope) -> str | None:
+        try:
+            return await anyio.to_thread.run_sync(self.state_of, scope)
+        except Exception:  # no state, no cache
+            log.warning("public cache: state unavailable", exc_info=True)
+            return None
 
     async def _current_state(self, scope: Scope) -> str | None:
         """The state, read again once ``ttl_s`` has passed. One read at a time: the requests that find the state
@@ -146,7 +155,9 @@ class PublicCacheMiddleware:
         if who is None:
             await self.app(scope, receive, send)
             return
-        state = await self._current_state(scope)
+        # a web session's state is read for each of its requests: its own write through another worker shows
+        # at once (the ETag still spares the rendering); the public's is trusted for ttl_s
+        state = await (self._fresh_state(scope) if who else self._current_state(scope))
         if state is None:
             await self.app(scope, receive, send)
             return
@@ -212,6 +223,8 @@ class PublicCacheMiddleware:
                 start = message
                 headers = message.get("headers", [])
                 keep = message["status"] == 200 and not any(k.lower() == b"set-cookie" for k, _ in headers)
+                if not private and (scope.get("session") or {}).get("sid"):
+                    keep = False  # the app served a logged-in user: never the public's answer
                 if keep:  # tell the browser how to ask again (this cache's validators replace the route's)
                     own = [(k, v) for k, v in headers if k.lower() not in (b"etag", b"cache-control")]
                     message = {**message, "headers": [*own, (b"etag", etag.encode()), (b"cache-control", control)]}
