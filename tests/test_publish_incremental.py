@@ -203,3 +203,18 @@ def test_no_temporary_file_is_left(engine, rules, zones, tmp_path):
     run(engine, rules, out)
     assert not list(out.rglob("*.tmp"))
     assert os.access(out / "index.html", os.R_OK)
+
+
+def test_an_edited_manifest_never_removes_a_file_outside_the_folder(tmp_path):
+    """The manifest lies in the served folder: paths in it that lead outside are not followed when a zone's files
+    are removed; its own files still are."""
+    from zonegeo.maps.public import SiteFolder
+
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep", encoding="utf-8")
+    site = SiteFolder(tmp_path / "site")
+    site.write("zone:X", "k", {"zones/X.html": b"<p>x</p>"})
+    site.groups["zone:X"]["files"] |= {"../outside.txt": [4, 0, "x"], str(outside): [4, 0, "x"]}
+    assert site.forget("zone:X") == ["zones/X.html"]
+    assert outside.read_text(encoding="utf-8") == "keep"
+    assert not (tmp_path / "site" / "zones" / "X.html").exists()

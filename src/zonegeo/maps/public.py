@@ -139,6 +139,11 @@ class SiteFolder:
         self.root = root
         self.groups: dict[str, dict[str, Any]] = {}
         self.notes: dict[str, Any] = {}
+        self._load()
+
+    def _load(self) -> None:
+        self.groups, self.notes = {}, {}
+        root = self.root
         try:
             stored = orjson.loads((root / MANIFEST).read_bytes())
         except (OSError, orjson.JSONDecodeError):
@@ -175,9 +180,12 @@ class SiteFolder:
     def forget(self, group: str) -> list[str]:
         """Remove a group's files and its record; returns the files removed."""
         removed = []
+        root = self.root.resolve()
         for rel in (self.groups.pop(group, None) or {}).get("files", {}):
             path = self.root / rel
-            if path.exists():
+            if not path.resolve().is_relative_to(root):  # an edited manifest never removes a file elsewhere
+                continue
+            if path.is_file():
                 path.unlink()
                 removed.append(rel)
         return removed
@@ -194,6 +202,7 @@ class SiteFolder:
         with open(self.root / LOCK, "a+b") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
+                self._load()  # as the run before this one left it, now that it has finished
                 yield self
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
