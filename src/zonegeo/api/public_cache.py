@@ -112,13 +112,6 @@ class PublicCacheMiddleware:
             self._signer = (layer.signer, layer.max_age) if layer is not None else False
         return self._signer or None
 
-    async def _fresh_state(self, scope: Scope) -> str | None:
-        try:
-            return await anyio.to_thread.run_sync(self.state_of, scope)
-        except Exception:  # no state, no cache
-            log.warning("public cache: state unavailable", exc_info=True)
-            return None
-
     async def _current_state(self, scope: Scope) -> str | None:
         """The state, read again once ``ttl_s`` has passed. One read at a time: the requests that find the state
         stale while it is being read wait for that read (under load, hundreds would otherwise each ask the
@@ -155,9 +148,10 @@ class PublicCacheMiddleware:
         if who is None:
             await self.app(scope, receive, send)
             return
-        # a web session's state is read for each of its requests: its own write through another worker shows
-        # at once (the ETag still spares the rendering); the public's is trusted for ttl_s
-        state = await (self._fresh_state(scope) if who else self._current_state(scope))
+        # trusted for ttl_s, for a web session too: its own write through another worker shows within ttl_s (a
+        # desk form's answer holds a one-time message and is never cached); reading it for each request of a
+        # session cost about three quarters of their throughput (bench/serve_zone.py)
+        state = await self._current_state(scope)
         if state is None:
             await self.app(scope, receive, send)
             return
