@@ -33,11 +33,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from benchlib import throwaway_database
 
 TARGET_S = 0.3
 TARGET = "CLI start-up ≤ 0.3 s (wall time of the command's process)"
@@ -118,26 +119,9 @@ def wall_s(argv: list[str], extra_env: dict[str, str] | None = None, cpu: list[f
 def demo_database() -> Iterator[str]:
     """A throwaway database migrated with the project's Alembic migrations, holding the demo zone (imported with
     `zonegeo import`); dropped after."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    from zonegeo.config import normalise_database_url
-    from zonegeo.db.migrate import upgrade
-
-    server = make_url(normalise_database_url(os.environ.get("ZONEGEO_DATABASE_URL", DEFAULT_SERVER)))
-    name = f"zonegeo_bench_cli_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade(url)
+    with throwaway_database("zonegeo_bench_cli") as url:
         wall_s([*zonegeo_command(), "import", str(DEMO)], {"ZONEGEO_DATABASE_URL": url})
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def loaded_heavy(command: Command, extra_env: dict[str, str]) -> list[str]:

@@ -18,22 +18,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
+from benchlib import throwaway_database
 from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
 
-from zonegeo.config import PROJECT_ROOT, normalise_database_url
+from zonegeo.config import PROJECT_ROOT
 from zonegeo.db import repo
-from zonegeo.db.migrate import upgrade
 from zonegeo.db.session import session_factory, transaction
 from zonegeo.domain.check import check_plan
 from zonegeo.domain.rules import RuleSet
@@ -46,24 +42,6 @@ from zonegeo.services.zones import import_zone
 DEMO = PROJECT_ROOT / "data" / "demo"
 DEMO_CODE = "NJ-DEMO-01"
 STEP_DEG = 0.02  # about 2 km between copies, 20 to a row
-
-
-@contextmanager
-def throwaway_database() -> Iterator[str]:
-    server = make_url(normalise_database_url(os.environ.get("ZONEGEO_DATABASE_URL",
-                                                            "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")))
-    name = f"zonegeo_bench_publish_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _columns(conn, table: str) -> list[str]:
@@ -160,7 +138,7 @@ def change_register(engine: Engine, code: str, k: int) -> None:
 
 def measure(n_zones: int, repeat: int, first_repeat: int) -> list[dict]:
     rules = load_rules(PROJECT_ROOT / "data" / "rules" / "jiangsu-2024.toml")
-    with throwaway_database() as url, tempfile.TemporaryDirectory() as tmp:
+    with throwaway_database("zonegeo_bench_publish") as url, tempfile.TemporaryDirectory() as tmp:
         engine = create_engine(url, connect_args={"options": "-c jit=off"})
         made, _ = timed(lambda: make_zones(engine, n_zones))
         print(f"# {n_zones} zones made in bulk SQL in {made:.1f} s", file=sys.stderr)

@@ -28,11 +28,12 @@ import sys
 import tempfile
 import time
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from benchlib import throwaway_database
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -69,29 +70,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-@contextmanager
-def throwaway_database() -> Iterator[str]:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    from zonegeo.config import normalise_database_url
-    from zonegeo.db.migrate import upgrade
-
-    server = make_url(normalise_database_url(os.environ.get("ZONEGEO_DATABASE_URL", DEFAULT_SERVER)))
-    name = f"zonegeo_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def load_demo(url: str, secret_key: str) -> str:
@@ -248,7 +226,7 @@ def main() -> None:
     seconds = args.seconds or (1.0 if args.quick else 10.0)
     secret_key = secrets.token_hex(32)
     rows: list[dict] = []
-    with throwaway_database() as url, tempfile.TemporaryDirectory(prefix="zonegeo-bench-") as tmp:
+    with throwaway_database("zonegeo_bench_serve") as url, tempfile.TemporaryDirectory(prefix="zonegeo-bench-") as tmp:
         progress("database migrated")
         cookie = load_demo(url, secret_key)
         progress("demo zone loaded")
