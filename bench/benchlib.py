@@ -33,3 +33,23 @@ def throwaway_database(prefix: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def _number(value: object) -> str:
+    return "—" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def report(rows: list[dict], as_json: bool) -> None:
+    """The figures: one JSON object a line (bench/run_all.py reads them), or a table with the targets below it."""
+    import json
+
+    if as_json:
+        for r in rows:
+            print(json.dumps(r, ensure_ascii=False))
+        return
+    print(f"{'path':<44} {'zonegeo':>10} {'floor':>10} {'unit':>6} {'ratio':>7}  met  note")
+    for r in rows:
+        met = "—" if r.get("met") is None else "yes" if r["met"] else "NO"
+        print(f"{r['path']:<44} {_number(r.get('zonegeo')):>10} {_number(r.get('floor')):>10} {r.get('unit', ''):>6} "
+              f"{_number(r.get('ratio')):>7}  {met:<4} {r.get('note', '')}")
+    print("targets: " + "; ".join(sorted({str(r.get("target")) for r in rows})))

@@ -15,7 +15,6 @@ Target: ≤ 2× the floor. Prints figures; asserts nothing. The floor and zonege
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import tempfile
 import time
@@ -27,6 +26,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
+from benchlib import report
 from pyproj import Transformer
 from shapely.geometry import MultiPolygon, Polygon
 
@@ -199,15 +199,7 @@ def main() -> None:
             results.append(line(f"institutions_{fmt}_{rows}_rows_check", times, "part of the line above: "
                                 "check_plan vs shapely.contains_xy", "domain.check.check_plan on the read "
                                 "institutions (credit codes, containment, distances outside, chain coverage, flags)"))
-    if args.json:
-        for r in results:
-            print(json.dumps(r, ensure_ascii=False))
-        return
-    print(f"{'path':38} {'zonegeo s':>10} {'floor s':>10} {'ratio':>7}  met   note")
-    for r in results:
-        print(f"{r['path']:38} {r['zonegeo']:10.3f} {r['floor']:10.3f} {r['ratio']:7.2f}  "
-              f"{'yes' if r['met'] else 'no ':4}  {r['note']}")
-    print(f"target: {TARGET}")
+    report(results, args.json)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ Prints figures; asserts nothing.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -25,7 +24,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from benchlib import throwaway_database
+from benchlib import report, throwaway_database
 from sqlalchemy import Engine, create_engine, text
 
 from zonegeo.config import PROJECT_ROOT
@@ -199,15 +198,7 @@ def main() -> None:
     args = parser.parse_args()
     n_zones = args.zones or (50 if args.quick else 200)
     rows = measure(n_zones, max(args.repeat, 3), 1 if args.quick else 3)
-    if args.json:
-        for row in rows:
-            print(json.dumps(row, ensure_ascii=False))
-        return
-    print(f"{'path':<44} {'zonegeo s':>10} {'floor s':>9} {'ratio':>7}  target / met")
-    for row in rows:
-        met = "—" if row["met"] is None else ("met" if row["met"] else "NOT met")
-        print(f"{row['path']:<44} {row['zonegeo']:>10.3f} {row['floor']:>9.3f} {row['ratio']:>7.2f}  "
-              f"{row['target']} / {met}   ({row['note']})")
+    report(rows, args.json)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from benchlib import throwaway_database
+from benchlib import report, throwaway_database
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -291,18 +291,6 @@ def load_test(base: str, seconds: float) -> dict:
                "200 connections for 60 s: 0 errors, 0 timeouts, p99 < 1 s", met,
                f"{seconds:g} s; {wrk_row['requests']} requests, {wrk_row['rps']:.0f} req/s, p50 "
                f"{wrk_row['p50_s'] * 1000:.0f} ms, errors {wrk_row['errors']}, timeouts {wrk_row['timeouts']}")
-
-
-def report(rows: list[dict], as_json: bool) -> None:
-    if as_json:
-        for r in rows:
-            print(json.dumps(r, ensure_ascii=False))
-        return
-    print(f"{'path':<30} {'zonegeo':>10} {'floor':>10} {'unit':>6} {'ratio':>7}  met  note")
-    for r in rows:
-        print(f"{r['path']:<30} {r['zonegeo']:>10.1f} {r['floor']:>10.1f} {r['unit']:>6} {r['ratio']:>7.2f}  "
-              f"{'yes' if r['met'] else 'NO ':<4} {r['note']}")
-    print("targets: " + "; ".join(sorted({r['target'] for r in rows})))
 
 
 if __name__ == "__main__":
