@@ -115,6 +115,20 @@ def stored_upload(*, session: Session, code: str, number: int, rules: RuleSet) -
     return _draft_result(session, zone, repo.get_version(session, zone, number), rules, created=False)
 
 
+def _made_before(session: Session, zone: Any, key: str, layout_upload: bool, rules: RuleSet,
+                 newest: Any) -> UploadResult | None:
+    """The result of the draft these same files made before (its upload key recorded), if it is still the newest
+    draft: for a layout upload the zone's ``newest`` version, for institutions only its newest register draft."""
+    if layout_upload:
+        if newest is not None and newest.state == "draft" and _has_key(newest.source_files, key):
+            return _draft_result(session, zone, newest, rules, created=False)
+        return None
+    made = repo.latest_register_draft(session, zone, untied=True)
+    if made is not None and made.state == register.INITIAL and _has_key(made.source_files, key):
+        return _register_result(session, zone, made, rules, created=False)
+    return None
+
+
 def _has_key(source_files: list[dict], key: str) -> bool:
     """Whether these files were made by the upload ``key``; inputs carried over from an earlier version keep
     their own upload's key but were not made by this one (a later draft is not an earlier upload's answer)."""
@@ -144,13 +158,9 @@ def upload_version(*, session: Session, code: str, files: list[UploadedFile], ru
     layout_upload = any(f.role != "institutions" for f in files)
     newest = repo.latest_version(session, zone)
     # the same files again (a refreshed page, a double click, a retried request): the drafts they made
-    if layout_upload:
-        if newest is not None and newest.state == "draft" and _has_key(newest.source_files, key):
-            return _draft_result(session, zone, newest, rules, created=False)
-    else:
-        made = repo.latest_register_draft(session, zone, untied=True)
-        if made is not None and made.state == register.INITIAL and _has_key(made.source_files, key):
-            return _register_result(session, zone, made, rules, created=False)
+    same = _made_before(session, zone, key, layout_upload, rules, newest)
+    if same is not None:
+        return same
     # a layout upload carries over from the newest layout, a draft included; an institutions-only upload is
     # placed and checked on the approved layout (before any approval, the newest)
     current = newest if layout_upload else (repo.approved_version(session, zone) or newest)
@@ -183,14 +193,10 @@ def upload_version(*, session: Session, code: str, files: list[UploadedFile], ru
     # the same files sent twice at once (a double click on two tabs): the check above ran before either wrote, so it
     # is made again under the zone's lock, which the writer below holds until it commits
     repo.lock_zone(session, zone)
-    if layout_upload:
-        newest = repo.latest_version(session, zone)
-        if newest is not None and newest.state == "draft" and _has_key(newest.source_files, key):
-            return _draft_result(session, zone, newest, rules, created=False)
-    else:
-        made = repo.latest_register_draft(session, zone, untied=True)
-        if made is not None and made.state == register.INITIAL and _has_key(made.source_files, key):
-            return _register_result(session, zone, made, rules, created=False)
+    same = _made_before(session, zone, key, layout_upload, rules,
+                        repo.latest_version(session, zone) if layout_upload else None)
+    if same is not None:
+        return same
     layout_reads = {role: r for role, r in reads.items() if role != "institutions"}
     version = None
     if layout_reads:
