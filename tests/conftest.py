@@ -69,6 +69,20 @@ def import_demo_copy(engine: Engine, tmp_path: Path, prefix: str, *, rules: Rule
     return code
 
 
+def approve_moved_boundary(client, code: str, **approve) -> int:
+    """A new layout through the API by ``client`` (the province): the demo boundary moved by a hair, uploaded,
+    submitted and approved (``approve``: the approval's JSON); returns the new version's number."""
+    boundary = (DEMO / "boundary.geojson").read_bytes().replace(b"118.7", b"118.70001")
+    up = client.post(f"/api/zones/{code}/uploads", data={"roles": ["boundary"]},
+                     files=[("files", ("boundary.geojson", boundary, "application/geo+json"))])
+    assert up.status_code == 201, up.text
+    number = up.json()["version"]
+    assert client.post(f"/api/zones/{code}/versions/{number}/submit", json={}).status_code == 200
+    approved = client.post(f"/api/zones/{code}/versions/{number}/approve", json=approve)
+    assert approved.status_code == 200, approved.text
+    return number
+
+
 def reference(*parts: str) -> Path:
     """A reference file kept in the repository (tests/data/, see its README for the source)."""
     path = DATA.joinpath(*parts)

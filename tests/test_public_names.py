@@ -7,21 +7,14 @@ import re
 
 from sqlalchemy import text
 
-from tests.conftest import DEMO, import_demo_copy
+from tests.conftest import approve_moved_boundary, import_demo_copy
 from tests.test_access import access_roles, route_table
 from zonegeo.api.app import create_app
 
 
 def test_no_public_response_names_an_account(engine, settings, client, anon, tmp_path):
     code = import_demo_copy(engine, tmp_path, "PN", published=True)
-    boundary = (DEMO / "boundary.geojson").read_bytes().replace(b"118.7", b"118.70001")
-    up = client.post(f"/api/zones/{code}/uploads", data={"roles": ["boundary"]},
-                     files=[("files", ("boundary.geojson", boundary, "application/geo+json"))])
-    assert up.status_code == 201, up.text
-    number = up.json()["version"]
-    assert client.post(f"/api/zones/{code}/versions/{number}/submit", json={}).status_code == 200
-    approved = client.post(f"/api/zones/{code}/versions/{number}/approve", json={"by": "张三"})
-    assert approved.status_code == 200, approved.text
+    number = approve_moved_boundary(client, code, by="张三")
     reviewer_view = {v["number"]: v for v in client.get(f"/api/zones/{code}").json()["versions"]}
     assert reviewer_view[number]["uploaded_by"] == "province-bureau"  # logged-in users still see who
 

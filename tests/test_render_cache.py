@@ -8,7 +8,7 @@ import uuid
 
 from sqlalchemy import event
 
-from tests.conftest import DEMO, PASSWORD, app_client, bearer, import_demo_copy, web
+from tests.conftest import PASSWORD, app_client, approve_moved_boundary, bearer, import_demo_copy, web
 from tests.test_register_drafts import act, roster, upload
 from zonegeo.db.session import session_factory, transaction
 from zonegeo.services import access, auth
@@ -63,13 +63,7 @@ def test_an_approval_is_seen_by_the_next_request(engine, tmp_path, anon, client,
     path = f"/api/zones/{code}/report"
     before = {c: c.get(path) for c in (anon, reviewer)}
     assert before[anon].json()["zone"]["version"] == 1
-    boundary = (DEMO / "boundary.geojson").read_bytes().replace(b"118.7", b"118.70001")
-    up = client.post(f"/api/zones/{code}/uploads", data={"roles": ["boundary"]},
-                     files=[("files", ("boundary.geojson", boundary, "application/geo+json"))])
-    assert up.status_code == 201, up.text
-    number = up.json()["version"]
-    assert client.post(f"/api/zones/{code}/versions/{number}/submit", json={}).status_code == 200
-    assert client.post(f"/api/zones/{code}/versions/{number}/approve", json={}).status_code == 200
+    number = approve_moved_boundary(client, code)
     for c, r in before.items():
         again = c.get(path, headers={"If-None-Match": r.headers["etag"]})
         assert again.status_code == 200 and again.json()["zone"]["version"] == number
