@@ -53,3 +53,17 @@ def report(rows: list[dict], as_json: bool) -> None:
         print(f"{r['path']:<44} {_number(r.get('zonegeo')):>10} {_number(r.get('floor')):>10} {r.get('unit', ''):>6} "
               f"{_number(r.get('ratio')):>7}  {met:<4} {r.get('note', '')}")
     print("targets: " + "; ".join(sorted({str(r.get("target")) for r in rows})))
+
+
+def wavy_square(side: float, vertices: int = 400):
+    """A zone boundary as a digitised red line has it: a square of ``side`` metres whose edges wobble by 3 m,
+    ``vertices`` points; returns the x and y arrays (metres from the south-west corner)."""
+    import numpy as np
+
+    t = np.linspace(0, 4, vertices + 1)[:-1]
+    edge = np.floor(t).astype(int)
+    f = t - edge
+    wobble = 3 * np.sin(f * np.pi * 8)
+    bx = np.select([edge == 0, edge == 1, edge == 2, edge == 3], [f * side, side + wobble, (1 - f) * side, wobble])
+    by = np.select([edge == 0, edge == 1, edge == 2, edge == 3], [wobble, f * side, side + wobble, (1 - f) * side])
+    return bx, by

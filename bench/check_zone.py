@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 import shapely
+from benchlib import wavy_square
 from pyproj import Geod, Transformer
 from shapely.geometry import MultiPolygon, Polygon
 
@@ -39,12 +40,7 @@ def synthetic_plan(n_buildings: int, n_institutions: int, outside_share: float =
     rng = random.Random(seed)
     side = 40.0 * int(np.ceil(np.sqrt(n_buildings))) + 200
     # A boundary with 400 vertices (a gently wavy square), as a digitised red line would have.
-    t = np.linspace(0, 4, 401)[:-1]
-    edge = np.floor(t).astype(int)
-    f = t - edge
-    wobble = 3 * np.sin(f * np.pi * 8)
-    bx = np.select([edge == 0, edge == 1, edge == 2, edge == 3], [f * side, side + wobble, (1 - f) * side, wobble])
-    by = np.select([edge == 0, edge == 1, edge == 2, edge == 3], [wobble, f * side, side + wobble, (1 - f) * side])
+    bx, by = wavy_square(side)
     boundary = MultiPolygon([_poly(bx, by)])
     core = MultiPolygon([_poly(np.array([100, 600, 600, 100.0]), np.array([100, 100, 600, 600.0]))])
     per_row = int(np.ceil(np.sqrt(n_buildings)))

@@ -23,12 +23,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from benchlib import throwaway_database
 
 QUICK = 20_000
 FULL = 100_000
@@ -159,46 +159,30 @@ def run_child(args: list[str]) -> dict:
 
 def measure(n: int, repeat: int) -> dict:
     from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    from zonegeo.config import normalise_database_url
-    from zonegeo.db.migrate import upgrade
 
     if shutil.which("ogr2ogr") is None:
         raise SystemExit("ogr2ogr not found: install GDAL's command-line tools (apt-get install gdal-bin) for the "
                          "floor of this benchmark")
-    server = make_url(normalise_database_url(os.environ.get("ZONEGEO_DATABASE_URL", DEFAULT_SERVER)))
-    name = f"zonegeo_bench_import_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name).render_as_string(hide_password=False)
     ours, floor, ours_inner = [], [], []
-    try:
-        upgrade(url)
-        with tempfile.TemporaryDirectory(prefix="zonegeo-bench-") as tmp:
-            folder = Path(tmp) / "zone"
-            archive = make_zone(folder, n, "BENCH-0")
-            for k in range(repeat):  # alternating, a new zone (and a new table) each time
-                set_code(folder, f"BENCH-{k}")
-                pair = [("zonegeo", [sys.executable, __file__, "--child-import", url, str(folder), str(n)]),
-                        ("ogr2ogr", ogr2ogr_command(url, archive, f"ogr_buildings_{k}"))]
-                for what, cmd in pair if k % 2 == 0 else pair[::-1]:
-                    r = run_child(cmd)
-                    if what == "zonegeo":
-                        ours.append(r)
-                        ours_inner.append(json.loads(r["out"].strip().splitlines()[-1])["seconds"])
-                    else:
-                        floor.append(r)
-            engine = create_engine(url)
-            with engine.connect() as conn:
-                stored = conn.scalar(text("SELECT count(*) FROM building"))
-                copied = conn.scalar(text("SELECT count(*) FROM ogr_buildings_0"))
-            engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_database("zonegeo_bench_import") as url, tempfile.TemporaryDirectory(prefix="zonegeo-bench-") as tmp:
+        folder = Path(tmp) / "zone"
+        archive = make_zone(folder, n, "BENCH-0")
+        for k in range(repeat):  # alternating, a new zone (and a new table) each time
+            set_code(folder, f"BENCH-{k}")
+            pair = [("zonegeo", [sys.executable, __file__, "--child-import", url, str(folder), str(n)]),
+                    ("ogr2ogr", ogr2ogr_command(url, archive, f"ogr_buildings_{k}"))]
+            for what, cmd in pair if k % 2 == 0 else pair[::-1]:
+                r = run_child(cmd)
+                if what == "zonegeo":
+                    ours.append(r)
+                    ours_inner.append(json.loads(r["out"].strip().splitlines()[-1])["seconds"])
+                else:
+                    floor.append(r)
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            stored = conn.scalar(text("SELECT count(*) FROM building"))
+            copied = conn.scalar(text("SELECT count(*) FROM ogr_buildings_0"))
+        engine.dispose()
     return {"n": n, "repeat": repeat, "ours": statistics.median(r["wall"] for r in ours),
             "ours_inner": statistics.median(ours_inner), "floor": statistics.median(r["wall"] for r in floor),
             "ours_cpu": statistics.median(r["cpu"] for r in ours), "floor_cpu": statistics.median(r["cpu"] for r in floor),

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
-from benchlib import report
+from benchlib import report, wavy_square
 from pyproj import Transformer
 from shapely.geometry import MultiPolygon, Polygon
 
@@ -52,12 +52,7 @@ SERVICES = ["代理", "法律", "信息", "咨询", "托管", "运营", "培训"
 
 
 def boundary() -> MultiPolygon:
-    t = np.linspace(0, 4, 401)[:-1]
-    edge = np.floor(t).astype(int)
-    f = t - edge
-    wobble = 3 * np.sin(f * np.pi * 8)
-    bx = np.select([edge == 0, edge == 1, edge == 2, edge == 3], [f * SIDE, SIDE + wobble, (1 - f) * SIDE, wobble])
-    by = np.select([edge == 0, edge == 1, edge == 2, edge == 3], [wobble, f * SIDE, SIDE + wobble, (1 - f) * SIDE])
+    bx, by = wavy_square(SIDE)
     lon, lat = TO_LONLAT.transform(E0 + bx, N0 + by)
     return MultiPolygon([Polygon(np.column_stack([lon, lat]))])
 
